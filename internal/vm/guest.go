@@ -120,19 +120,17 @@ func runScript(k *Kernel, cfg *Config, argv []string) string {
 		fmt.Fprintf(&b, "/run/modprobe -a %s || echo 'lvskit-vm: loading modules failed: %s'\n", strings.Join(q, " "), strings.Join(cfg.Modules, " "))
 	}
 	fmt.Fprintf(&b, "echo %s\n", startMarker)
-	fmt.Fprintf(&b, "cd %s || exit 1\n", shellQuote(cfg.Dir))
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = shellQuote(a)
 	}
-	fmt.Fprintf(&b, "%s\n", strings.Join(q, " "))
+	fmt.Fprintf(&b, "(cd %s && exec %s)\n", shellQuote(cfg.Dir), strings.Join(q, " "))
 	fmt.Fprintf(&b, "rc=$?\nsync\necho \"%s$rc\"\nbusybox poweroff -f\n", exitMarker)
 	return b.String()
 }
 
-// exitLine matches the marker alone on a line, possibly after terminal
-// escape sequences from the firmware.
-var exitLine = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])` + exitMarker + `([0-9]+)\s*$`)
+// exitLine matches the marker alone on a line.
+var exitLine = regexp.MustCompile(`^\s*` + exitMarker + `([0-9]+)\s*$`)
 
 var safeShellWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -179,7 +180,7 @@ func scanConsole(r io.Reader, out io.Writer, booted chan<- time.Time, exit chan<
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+		line := ansiEscape.ReplaceAllString(strings.TrimRight(sc.Text(), "\r"), "")
 		if strings.HasSuffix(strings.TrimSpace(line), startMarker) {
 			select {
 			case booted <- time.Now():
@@ -198,6 +199,9 @@ func scanConsole(r io.Reader, out io.Writer, booted chan<- time.Time, exit chan<
 	}
 	return sc.Err()
 }
+
+// ansiEscape matches the terminal control sequences the firmware prints.
+var ansiEscape = regexp.MustCompile(`\x1b(?:\[[0-9;?]*[A-Za-z]|[A-Za-z])`)
 
 func copyFile(from, to string) error {
 	in, err := os.Open(from)

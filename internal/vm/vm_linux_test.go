@@ -1,0 +1,69 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/netnstest"
+)
+
+// TestVMRunPropagatesOutputAndExitCode boots the VM for real.
+func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
+	netnstest.RequirePrivileged(t, "qemu-system-x86_64", "apt-get", "dpkg", "depmod")
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		netnstest.Unavailable(t, "busybox-static not installed")
+	}
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Config{
+		Program: "/bin/sh",
+		Args:    []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; exit 7`},
+		Dir:     "/usr",
+		Output:  &out,
+		Timeout: 10 * time.Minute,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	t.Logf("boot %v, total %v", res.Boot, res.Total)
+	if res.ExitCode != 7 {
+		t.Errorf("exit code = %d, want 7\n%s", res.ExitCode, out.String())
+	}
+	k, err := cached(CacheDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"guest says 0 " + k.Version, "pwd /usr"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "root-writable") {
+		t.Errorf("the host root is writable in the guest:\n%s", out.String())
+	}
+	if res.Boot <= 0 || res.Boot > res.Total {
+		t.Errorf("boot time %v not within total %v", res.Boot, res.Total)
+	}
+}
+
+func TestVMRunTimesOut(t *testing.T) {
+	netnstest.RequirePrivileged(t, "qemu-system-x86_64", "apt-get", "dpkg", "depmod")
+	// The kernel is fetched first so that the timeout covers the boot only.
+	if _, err := Prepare(context.Background(), CacheDir(), &bytes.Buffer{}); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	start := time.Now()
+	_, err := Run(context.Background(), Config{
+		Program: "/bin/sleep", Args: []string{"600"}, Timeout: 3 * time.Second, Output: &bytes.Buffer{},
+	})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Run = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("a 3 s timeout took %v", d)
+	}
+}
