@@ -29,7 +29,8 @@ const startMarker = "LVSKIT_VM_START"
 // moves the kernel file systems under it and switches root; switch_root
 // moves the new root over "/", so the kernel's module autoloader sees the
 // host's files from then on. The second stage mounts tmpfs on /run and
-// /tmp, mounts the scratch share and runs the run script found there.
+// /tmp (keeping the host's /tmp reachable under /run/hosttmp), mounts the
+// scratch share and runs the run script found there.
 const initScript = `#!/bin/busybox sh
 B=/bin/busybox
 $B mount -t proc proc /proc
@@ -44,7 +45,7 @@ $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /mnt ||
 $B mount --move /dev /mnt/dev
 $B mount --move /proc /mnt/proc
 $B mount --move /sys /mnt/sys
-exec $B switch_root /mnt /bin/sh -c "mount -t tmpfs -o mode=1777 tmp /tmp && mount -t tmpfs run /run && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 scratch $scratch && exec /bin/sh $scratch/run.sh; echo ` + exitMarker + `125; busybox poweroff -f"
+exec $B switch_root /mnt /bin/sh -c "mount -t tmpfs run /run && mkdir /run/hosttmp && mount --bind /tmp /run/hosttmp && mount -t tmpfs -o mode=1777 tmp /tmp && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 scratch $scratch && exec /bin/sh $scratch/run.sh; echo ` + exitMarker + `125; busybox poweroff -f"
 `
 
 // buildInitramfs writes the gzip-compressed initramfs for kernel k to path.
@@ -120,6 +121,11 @@ func runScript(k *Kernel, cfg *Config, argv []string) string {
 		fmt.Fprintf(&b, "/run/modprobe -a %s || echo 'lvskit-vm: loading modules failed: %s'\n", strings.Join(q, " "), strings.Join(cfg.Modules, " "))
 	}
 	fmt.Fprintf(&b, "echo %s\n", startMarker)
+	// A working folder under the host's /tmp (a checkout there, say) is
+	// hidden by the guest's tmpfs: bind it back, read-only as the rest.
+	if top, ok := tmpTop(cfg.Dir); ok {
+		fmt.Fprintf(&b, "mkdir -p %[1]s && mount --bind %[2]s %[1]s\n", shellQuote(top), shellQuote("/run/hosttmp"+strings.TrimPrefix(top, "/tmp")))
+	}
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = shellQuote(a)
@@ -127,6 +133,17 @@ func runScript(k *Kernel, cfg *Config, argv []string) string {
 	fmt.Fprintf(&b, "(cd %s && exec %s)\n", shellQuote(cfg.Dir), strings.Join(q, " "))
 	fmt.Fprintf(&b, "rc=$?\nsync\necho \"%s$rc\"\nbusybox poweroff -f\n", exitMarker)
 	return b.String()
+}
+
+// tmpTop returns the folder directly under /tmp that holds dir, if dir is
+// under /tmp.
+func tmpTop(dir string) (string, bool) {
+	rest, ok := strings.CutPrefix(filepath.Clean(dir), "/tmp/")
+	if !ok || rest == "" {
+		return "", false
+	}
+	first, _, _ := strings.Cut(rest, "/")
+	return "/tmp/" + first, true
 }
 
 // exitLine matches the marker alone on a line.

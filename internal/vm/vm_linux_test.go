@@ -18,11 +18,16 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		netnstest.Unavailable(t, "busybox-static not installed")
 	}
+	// A working folder under the host's /tmp stays visible in the guest.
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/host-file", []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Config{
 		Program: "/bin/sh",
-		Args:    []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; exit 7`},
-		Dir:     "/usr",
+		Args:    []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; cat host-file; exit 7`},
+		Dir:     dir,
 		Output:  &out,
 		Timeout: 10 * time.Minute,
 	})
@@ -37,7 +42,7 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"guest says 0 " + k.Version, "pwd /usr"} {
+	for _, want := range []string{"guest says 0 " + k.Version, "pwd " + dir, "from the host"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -117,6 +117,17 @@ func TestCPIONewc(t *testing.T) {
 	}
 }
 
+func TestRunScriptBindsHostTmp(t *testing.T) {
+	k := &Kernel{Version: "v", Root: "/k"}
+	s := runScript(k, &Config{Dir: "/tmp/clone/internal/vm"}, []string{"/var/tmp/x/vm.test"})
+	if want := "mkdir -p /tmp/clone && mount --bind /run/hosttmp/clone /tmp/clone\n"; !strings.Contains(s, want) {
+		t.Errorf("run script lacks %q:\n%s", want, s)
+	}
+	if s := runScript(k, &Config{Dir: "/work/main"}, []string{"/x"}); strings.Contains(s, "hosttmp") {
+		t.Errorf("run script binds /tmp for a folder outside it:\n%s", s)
+	}
+}
+
 func TestRunScript(t *testing.T) {
 	k := &Kernel{Version: "6.1.0-56-amd64", Root: "/var/cache/lvskit/vm/6.1.0-56-amd64"}
 	s := runScript(k, &Config{Dir: "/work/my dir", Env: []string{"LVSKIT_REQUIRE_PRIVILEGED=1"}, Modules: []string{"ip_vs", "ip_vs_wlc"}},
