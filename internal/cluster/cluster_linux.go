@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/lvskit/lvskit/internal/topology"
+)
+
+// The article's addresses.
+var (
+	VIP        = netip.MustParseAddr("192.168.0.100")
+	ClientAddr = netip.MustParseAddr("192.168.0.254")
+)
+
+// Balancer is one balancer node's namespace and addresses.
+type Balancer struct {
+	Name string
+	NS   *topology.NS
+	LAN  netip.Addr // eth0
+	SVC  netip.Addr // eth1
+}
+
+// Cluster is the article's topology with its servers running.
+type Cluster struct {
+	Topology  *topology.Topology
+	Client    *topology.NS
+	Balancers []*Balancer
+	Web       []*WebServer
+	DNS       []*DNSServer
+}
+
+// Build creates the topology and starts the web and DNS servers. With an
+// empty prefix the namespaces get unique random names (for tests);
+// otherwise they are PREFIX+"lb1" and so on. On error everything built so
+// far is removed.
+func Build(prefix string) (c *Cluster, err error) {
+	tp, err := topology.New(prefix)
+	if err != nil {
+		return nil, err
+	}
+	c = &Cluster{Topology: tp}
+	defer func() {
+		if err != nil {
+			c.Close()
+			c = nil
+		}
+	}()
+	for _, br := range []string{"lan", "svc"} {
+		if err := tp.Bridge(br); err != nil {
+			return nil, err
+		}
+	}
+	if c.Client, err = tp.Host("client"); err != nil {
+		return nil, err
+	}
+	if err := tp.Connect(c.Client, "eth0", "lan", ClientAddr.String()+"/24"); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= 2; i++ {
+		b := &Balancer{
+			Name: fmt.Sprintf("lb%d", i),
+			LAN:  netip.AddrFrom4([4]byte{192, 168, 0, byte(10 + i)}),
+			SVC:  netip.AddrFrom4([4]byte{172, 16, 0, byte(i)}),
+		}
+		if b.NS, err = tp.Host(b.Name); err != nil {
+			return nil, err
+		}
+		if err := tp.Connect(b.NS, "eth0", "lan", b.LAN.String()+"/24"); err != nil {
+			return nil, err
+		}
+		if err := tp.Connect(b.NS, "eth1", "svc", b.SVC.String()+"/24"); err != nil {
+			return nil, err
+		}
+		c.Balancers = append(c.Balancers, b)
+	}
+	for i := 1; i <= 3; i++ {
+		w := &WebServer{Name: fmt.Sprintf("server-%d", i), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, 0, byte(100 + i)}), 80)}
+		h, err := tp.Host(fmt.Sprintf("web%d", i))
+		if err != nil {
+			return nil, err
+		}
+		if err := tp.Connect(h, "eth0", "lan", w.Addr.Addr().String()+"/24"); err != nil {
+			return nil, err
+		}
+		var l net.Listener
+		if err := h.Do(func() (err error) { l, err = net.Listen("tcp4", w.Addr.String()); return err }); err != nil {
+			return nil, fmt.Errorf("web%d: %w", i, err)
+		}
+		w.Serve(l)
+		c.Web = append(c.Web, w)
+	}
+	for i := 1; i <= 2; i++ {
+		d := &DNSServer{Name: fmt.Sprintf("dns%d", i), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, 0, byte(200 + i)}), 53)}
+		h, err := tp.Host(d.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := tp.Connect(h, "eth0", "lan", d.Addr.Addr().String()+"/24"); err != nil {
+			return nil, err
+		}
+		var pc net.PacketConn
+		if err := h.Do(func() (err error) { pc, err = net.ListenPacket("udp4", d.Addr.String()); return err }); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Name, err)
+		}
+		d.Serve(pc)
+		c.DNS = append(c.DNS, d)
+	}
+	return c, nil
+}
+
+// Close stops the servers and removes every namespace. Processes started in
+// the namespaces must be stopped first.
+func (c *Cluster) Close() error {
+	var errs []error
+	for _, w := range c.Web {
+		errs = append(errs, w.Close())
+	}
+	for _, d := range c.DNS {
+		errs = append(errs, d.Close())
+	}
+	errs = append(errs, c.Topology.Close())
+	return errors.Join(errs...)
+}
