@@ -1,0 +1,9 @@
+//go:build !unix
+
+package main
+
+import "errors"
+
+func lockFile(path string) (func(), error) {
+	return nil, errors.New("file locks are not supported on this system")
+}
