@@ -185,3 +185,21 @@ func TestIntegrationDoRunsInsideTheNamespace(t *testing.T) {
 		t.Errorf("links seen inside a fresh namespace (-want +got):\n%s", diff)
 	}
 }
+
+// TestIntegrationStartSurvivesDo: a started program must not die when
+// goroutines that entered namespaces with Do end and take their threads
+// with them (Pdeathsig follows the forking thread).
+func TestIntegrationStartSurvivesDo(t *testing.T) {
+	netnstest.RequirePrivileged(t, "sleep")
+	ns := netnstest.New(t)
+	p := ns.Start(t, "sleep", "60")
+	for i := 0; i < 200; i++ {
+		if err := ns.Do(func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if p.Exited() {
+		t.Fatalf("sleep exited after Do calls: %v", p.ExitErr())
+	}
+}

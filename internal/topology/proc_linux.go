@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,17 +42,29 @@ func (ns *NS) Start(name string, args ...string) (*Proc, error) {
 	cmd.Stdout = procWriter{p}
 	cmd.Stderr = procWriter{p}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("in %s: starting %s: %w", ns.Name, name, err)
-	}
-	p.pid = cmd.Process.Pid
+	// Pdeathsig fires when the OS thread that forked the child exits, not
+	// the process, and a thread can exit under us (a goroutine that locked
+	// it into a namespace ends, as NS.Do's do). The child is therefore
+	// started and waited for on a thread locked for its whole life.
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		p.pid = cmd.Process.Pid
+		started <- nil
 		err := cmd.Wait()
 		p.mu.Lock()
 		p.err = err
 		p.mu.Unlock()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("in %s: starting %s: %w", ns.Name, name, err)
+	}
 	return p, nil
 }
 

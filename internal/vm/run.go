@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -132,20 +133,26 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("vm: %w", err)
 	}
 	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("vm: starting qemu: %w", err)
-	}
+	// qemu is started and waited for on a thread locked for its whole life:
+	// Pdeathsig follows the forking thread, which must not exit before qemu.
 	booted := make(chan time.Time, 1)
 	exit := make(chan int, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- scanConsole(stdout, cfg.Output, booted, exit)
-	}()
+	started := make(chan error, 1)
 	waited := make(chan error, 1)
 	go func() {
-		<-done
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = scanConsole(stdout, cfg.Output, booted, exit)
 		waited <- cmd.Wait()
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("vm: starting qemu: %w", err)
+	}
 
 	res := &Result{ExitCode: -1}
 	select {
