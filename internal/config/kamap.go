@@ -1,0 +1,413 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ParseKeepalived reads a keepalived.conf from src. name is used in
+// messages and to resolve include directives, which are read from the
+// file system relative to name's directory.
+//
+// Unknown or malformed directives are errors naming the file, the line and
+// the directive; the result is a validated Config (see Validate) or nil
+// and an Errors.
+func ParseKeepalived(name string, src []byte) (*Config, error) {
+	return parseKeepalived(name, src, osFS{})
+}
+
+func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
+	lx := &lexer{fs: fs}
+	if err := lx.lexFile(name, src, 0); err != nil {
+		return nil, Errors{asError(err)}
+	}
+	nodes, err := parseTokens(lx.toks)
+	if err != nil {
+		return nil, Errors{asError(err)}
+	}
+	m := &kaMapper{cfg: &Config{Source: name, Format: FormatKeepalived, Warnings: lx.warnings}}
+	for _, n := range nodes {
+		m.top(n)
+	}
+	if err := m.errs.err(); err != nil {
+		return nil, err
+	}
+	m.cfg.Sysctls = DefaultSysctls()
+	if err := Validate(m.cfg); err != nil {
+		return nil, err
+	}
+	return m.cfg, nil
+}
+
+func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return &Error{Msg: err.Error()}
+}
+
+type kaMapper struct {
+	cfg  *Config
+	errs errList
+}
+
+func (m *kaMapper) errf(n *node, format string, a ...any) {
+	m.errs.add(n.pos, n.name, fmt.Sprintf(format, a...))
+}
+
+func (m *kaMapper) warnf(n *node, format string, a ...any) {
+	m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: n.pos, Directive: n.name, Msg: fmt.Sprintf(format, a...)})
+}
+
+// flag checks a directive that takes no argument and no block.
+func (m *kaMapper) flag(n *node) bool {
+	if n.block {
+		m.errf(n, "takes no block")
+		return false
+	}
+	if len(n.args) > 0 {
+		m.errf(n, "takes no argument, got %q", n.args[0].text)
+		return false
+	}
+	return true
+}
+
+// value returns the single argument of a directive.
+func (m *kaMapper) value(n *node) (string, bool) {
+	switch {
+	case n.block:
+		m.errf(n, "takes no block")
+	case len(n.args) == 0:
+		m.errf(n, "missing value")
+	case len(n.args) > 1:
+		m.errf(n, "unexpected argument %q after %q", n.args[1].text, n.args[0].text)
+	default:
+		return n.args[0].text, true
+	}
+	return "", false
+}
+
+// words returns the arguments of a directive that takes one or more.
+func (m *kaMapper) words(n *node) ([]string, bool) {
+	switch {
+	case n.block:
+		m.errf(n, "takes no block")
+	case len(n.args) == 0:
+		m.errf(n, "missing value")
+	default:
+		return n.argStrings(), true
+	}
+	return nil, false
+}
+
+// block checks a directive that is a block with no arguments.
+func (m *kaMapper) block(n *node) bool {
+	switch {
+	case !n.block:
+		m.errf(n, "must be a block: %s { ... }", n.name)
+	case len(n.args) > 0:
+		m.errf(n, "unexpected argument %q before '{'", n.args[0].text)
+	default:
+		return true
+	}
+	return false
+}
+
+func (m *kaMapper) intValue(n *node, lo, hi int, dst *int) {
+	if s, ok := m.value(n); ok {
+		v, err := parseIntRange(s, lo, hi)
+		if err != nil {
+			m.errf(n, "%s", err)
+			return
+		}
+		*dst = v
+	}
+}
+
+func (m *kaMapper) seconds(n *node, lo, hi time.Duration, dst *time.Duration) {
+	if s, ok := m.value(n); ok {
+		v, err := parseSeconds(s, lo, hi)
+		if err != nil {
+			m.errf(n, "%s", err)
+			return
+		}
+		*dst = v
+	}
+}
+
+func (m *kaMapper) command(n *node, dst *Command) {
+	ws, ok := m.words(n)
+	if !ok {
+		return
+	}
+	// keepalived joins the words and splits the string again, so that a
+	// quoted string is one command line.
+	c, err := splitCommand(strings.Join(ws, " "))
+	if err != nil {
+		m.errf(n, "%s", err)
+		return
+	}
+	*dst = c
+}
+
+func (m *kaMapper) unknown(n *node, where string) {
+	if msg, ok := unsupported[n.name]; ok {
+		m.errf(n, "not supported %s: %s", where, msg)
+		return
+	}
+	m.errf(n, "unknown directive %s", where)
+}
+
+// unsupported are keepalived directives this reader knows of but does not
+// implement; they are errors, not silently ignored.
+var unsupported = map[string]string{
+	"vrrp_sync_group":            "sync groups",
+	"vrrp_script":                "tracking scripts",
+	"virtual_server_group":       "virtual server groups",
+	"static_ipaddress":           "static addresses",
+	"static_routes":              "static routes",
+	"static_rules":               "static rules",
+	"vrrp_track_process":         "process tracking",
+	"track_script":               "tracking scripts",
+	"track_file":                 "tracking files",
+	"virtual_routes":             "virtual routes",
+	"virtual_rules":              "virtual rules",
+	"virtual_ipaddress_excluded": "excluded virtual addresses",
+	"sorry_server":               "sorry servers",
+	"quorum":                     "quorum",
+	"ha_suspend":                 "ha_suspend",
+	"SMTP_CHECK":                 "SMTP checks",
+	"BFD_CHECK":                  "BFD checks",
+	"FILE_CHECK":                 "file checks",
+	"PING_CHECK":                 "ping checks",
+	"bindto":                     "bindto",
+	"warmup":                     "warmup",
+	"use_vmac":                   "VMAC interfaces",
+	"version":                    "VRRP versions other than 2",
+	"notify_up":                  "real server notify scripts",
+	"notify_down":                "real server notify scripts",
+	"quorum_up":                  "quorum scripts",
+	"quorum_down":                "quorum scripts",
+	"hysteresis":                 "quorum",
+	"alpha":                      "alpha mode",
+	"omega":                      "omega mode",
+	"ops":                        "one-packet scheduling",
+	"smtp_alert":                 "SMTP alerts",
+}
+
+// checkerDefaults are keepalived directives that set defaults for the
+// checkers of a virtual or real server; this reader takes them in each
+// checker only.
+var checkerDefaults = map[string]bool{"retry": true, "delay_before_retry": true, "warmup": true, "nb_get_retry": true, "connect_timeout": true, "virtualhost": true}
+
+func (m *kaMapper) top(n *node) {
+	switch n.name {
+	case "global_defs":
+		if m.block(n) {
+			m.global(n)
+		}
+	case "vrrp_instance":
+		m.vrrpInstance(n)
+	case "virtual_server":
+		m.virtualServer(n)
+	default:
+		m.unknown(n, "at the top level")
+	}
+}
+
+func (m *kaMapper) global(b *node) {
+	g := &m.cfg.Global
+	for _, n := range b.children {
+		switch n.name {
+		case "router_id":
+			if s, ok := m.value(n); ok {
+				g.RouterID = s
+			}
+		case "enable_script_security":
+			if m.flag(n) {
+				g.EnableScriptSecurity = true
+			}
+		case "script_user":
+			ws, ok := m.words(n)
+			if !ok {
+				continue
+			}
+			if len(ws) > 2 {
+				m.errf(n, "want USER [GROUP], got %q", strings.Join(ws, " "))
+				continue
+			}
+			g.ScriptUser = ws[0]
+			if len(ws) == 2 {
+				g.ScriptGroup = ws[1]
+			}
+		default:
+			m.warnf(n, "global setting ignored")
+		}
+	}
+}
+
+func (m *kaMapper) vrrpInstance(b *node) {
+	if !b.block {
+		m.errf(b, "must be a block: vrrp_instance NAME { ... }")
+		return
+	}
+	if len(b.args) != 1 {
+		m.errf(b, "want one name, got %d words", len(b.args))
+		return
+	}
+	in := NewVRRPInstance(b.args[0].text)
+	in.Pos = b.pos
+	prioritySet := false
+	for _, n := range b.children {
+		switch n.name {
+		case "state":
+			if s, ok := m.value(n); ok {
+				st, err := parseState(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				in.State = st
+			}
+		case "interface":
+			if s, ok := m.value(n); ok {
+				if !validIfName(s) {
+					m.errf(n, "%q is not an interface name", s)
+				}
+				in.Interface = s
+			}
+		case "virtual_router_id":
+			m.intValue(n, 1, 255, &in.VirtualRouterID)
+		case "priority":
+			m.intValue(n, 1, 255, &in.Priority)
+			prioritySet = true
+		case "advert_int":
+			if s, ok := m.value(n); ok {
+				d, err := parseWholeSeconds(s, time.Second, 255*time.Second)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				in.AdvertInt = d
+			}
+		case "authentication":
+			if m.block(n) {
+				m.auth(n, &in)
+			}
+		case "nopreempt":
+			if m.flag(n) {
+				in.Nopreempt = true
+			}
+		case "preempt":
+			if m.flag(n) {
+				in.Nopreempt = false
+			}
+		case "preempt_delay":
+			m.seconds(n, 0, maxPreemptDelay, &in.PreemptDelay)
+		case "virtual_ipaddress":
+			if m.block(n) {
+				for _, c := range n.children {
+					if c.block {
+						m.errf(c, "takes no block")
+						continue
+					}
+					v, err := parseVIP(append([]string{c.name}, c.argStrings()...))
+					if err != nil {
+						m.errs.add(c.pos, "virtual_ipaddress", err.Error())
+						continue
+					}
+					in.VirtualIPs = append(in.VirtualIPs, v)
+				}
+			}
+		case "track_interface":
+			if m.block(n) {
+				for _, c := range n.children {
+					if c.block {
+						m.errf(c, "takes no block")
+						continue
+					}
+					t, err := parseTrack(append([]string{c.name}, c.argStrings()...))
+					if err != nil {
+						m.errs.add(c.pos, "track_interface", err.Error())
+						continue
+					}
+					in.Track = append(in.Track, t)
+				}
+			}
+		case "unicast_src_ip":
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				in.UnicastSrcIP = a
+			}
+		case "unicast_peer":
+			if m.block(n) {
+				for _, c := range n.children {
+					if c.block || len(c.args) > 0 {
+						m.errf(c, "want one address per line")
+						continue
+					}
+					a, err := parseAddr(c.name)
+					if err != nil {
+						m.errs.add(c.pos, "unicast_peer", err.Error())
+						continue
+					}
+					in.UnicastPeers = append(in.UnicastPeers, a)
+				}
+			}
+		case "notify":
+			m.command(n, &in.Notify)
+		case "notify_master":
+			m.command(n, &in.NotifyMaster)
+		case "notify_backup":
+			m.command(n, &in.NotifyBackup)
+		case "notify_fault":
+			m.command(n, &in.NotifyFault)
+		case "notify_stop":
+			m.command(n, &in.NotifyStop)
+		case "garp_master_delay":
+			m.seconds(n, 0, maxDuration, &in.GARPMasterDelay)
+		case "garp_master_repeat":
+			m.intValue(n, 1, maxGARPRepeat, &in.GARPMasterRepeat)
+		case "garp_master_refresh":
+			m.seconds(n, 0, maxDuration, &in.GARPMasterRefresh)
+		default:
+			m.unknown(n, "in vrrp_instance")
+		}
+	}
+	for _, w := range applyStateDefaults(&in, prioritySet) {
+		m.warnf(b, "%s", w)
+	}
+	m.cfg.VRRP = append(m.cfg.VRRP, in)
+}
+
+func (m *kaMapper) auth(b *node, in *VRRPInstance) {
+	a := &Auth{}
+	for _, n := range b.children {
+		switch n.name {
+		case "auth_type":
+			if s, ok := m.value(n); ok {
+				t, err := parseAuthType(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				a.Type = t
+			}
+		case "auth_pass":
+			if s, ok := m.value(n); ok {
+				if len(s) > maxAuthPass {
+					m.warnf(n, "%q is longer than %d characters; only %q is used, as keepalived does", s, maxAuthPass, s[:maxAuthPass])
+					s = s[:maxAuthPass]
+				}
+				a.Pass = s
+			}
+		default:
+			m.unknown(n, "in authentication")
+		}
+	}
+	if a.Type == "" {
+		m.errs.add(b.pos, "authentication", "auth_type missing (PASS or AH)")
+	}
+	in.Auth = a
+}

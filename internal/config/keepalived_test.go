@@ -1,0 +1,785 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// cmpOpts compare netip values by value.
+var cmpOpts = []cmp.Option{
+	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
+	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+	cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b }),
+}
+
+const articleConf = "testdata/article-keepalived.conf"
+
+// articleWant is what the article's keepalived.conf means.
+func articleWant() *Config {
+	f := articleConf
+	at := func(line int) Pos { return Pos{File: f, Line: line} }
+	tcpCheck := func(line int) Checker {
+		return Checker{Pos: at(line), Kind: TCPCheck, ConnectTimeout: 2 * time.Second, Retry: 1, DelayBeforeRetry: time.Second}
+	}
+	miscCheck := func(line int, ip string) Checker {
+		return Checker{
+			Pos: at(line), Kind: MiscCheck, Retry: 0, DelayBeforeRetry: time.Second,
+			MiscPath:    Command{"/bin/nc", "-zn", "-u", ip, "53"},
+			MiscTimeout: 6 * time.Second, // the delay_loop, as keepalived
+		}
+	}
+	return &Config{
+		Source: f,
+		Format: FormatKeepalived,
+		VRRP: []VRRPInstance{{
+			Pos:             at(6),
+			Name:            "192.168.0.100",
+			Interface:       "eth1",
+			State:           StateBackup,
+			VirtualRouterID: 1,
+			Priority:        102,
+			AdvertInt:       time.Second,
+			Auth:            &Auth{Type: AuthPass, Pass: "secret"},
+			Nopreempt:       true,
+			VirtualIPs: []VirtualIP{
+				{Prefix: netip.MustParsePrefix("192.168.0.100/24"), Dev: "eth0"},
+			},
+			Track:            []TrackInterface{{Name: "eth0"}, {Name: "eth1"}},
+			Notify:           Command{"/usr/local/bin/nat-switch"},
+			GARPMasterDelay:  5 * time.Second,
+			GARPMasterRepeat: 5,
+		}},
+		VirtualServers: []VirtualServer{
+			{
+				Pos:       at(27),
+				Addr:      netip.MustParseAddrPort("192.168.0.100:80"),
+				Protocol:  TCP,
+				LBAlgo:    "wlc",
+				LBKind:    LBKindDR,
+				DelayLoop: 6 * time.Second,
+				RealServers: []RealServer{
+					{Pos: at(35), Addr: netip.MustParseAddrPort("172.16.0.1:80"), Weight: 1, Checkers: []Checker{tcpCheck(37)}},
+					{Pos: at(41), Addr: netip.MustParseAddrPort("172.16.0.2:80"), Weight: 1, Checkers: []Checker{tcpCheck(43)}},
+				},
+			},
+			{
+				Pos:       at(50),
+				Addr:      netip.MustParseAddrPort("192.168.0.100:53"),
+				Protocol:  UDP,
+				LBAlgo:    "wlc",
+				LBKind:    LBKindDR,
+				DelayLoop: 6 * time.Second,
+				RealServers: []RealServer{
+					{Pos: at(56), Addr: netip.MustParseAddrPort("172.16.0.1:53"), Weight: 1, Checkers: []Checker{miscCheck(58, "172.16.0.1")}},
+					{Pos: at(63), Addr: netip.MustParseAddrPort("172.16.0.2:53"), Weight: 1, Checkers: []Checker{miscCheck(65, "172.16.0.2")}},
+				},
+			},
+		},
+		Sysctls: DefaultSysctls(),
+		Warnings: []Warning{
+			{Pos: at(59), Directive: "connect_timeout", Msg: "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)"},
+			{Pos: at(66), Directive: "connect_timeout", Msg: "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)"},
+		},
+	}
+}
+
+func TestLoadArticleKeepalived(t *testing.T) {
+	got, err := Load(articleConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(articleWant(), got, cmpOpts...); diff != "" {
+		t.Errorf("Load(%s) mismatch (-want +got):\n%s", articleConf, diff)
+	}
+}
+
+// mapFS is an in-memory file system for include tests.
+type mapFS map[string]string
+
+func (m mapFS) ReadFile(name string) ([]byte, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, errors.New("open " + name + ": no such file")
+	}
+	return []byte(s), nil
+}
+
+func (m mapFS) Glob(pattern string) ([]string, error) {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return nil, err
+	}
+	var out []string
+	for k := range m {
+		if ok, _ := path.Match(pattern, k); ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// minimal wraps directives into a configuration that is valid on its own.
+const minimalVRRP = `vrrp_instance VI_1 {
+  interface eth1
+  virtual_router_id 7
+  virtual_ipaddress {
+    10.0.0.1
+  }
+}
+`
+
+// everyDirectiveConf uses every directive the reader knows; keepalived
+// accepts it too (see the integration test).
+const everyDirectiveConf = `global_defs {
+  router_id lb1
+  enable_script_security
+  script_user root root
+  notification_email { admin@example.com }   ! ignored, with a warning
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth1
+  virtual_router_id 51
+  priority 150
+  advert_int 2
+  authentication {
+    auth_type PASS
+    auth_pass 123456789     # truncated to 8 characters, as keepalived
+  }
+  preempt_delay 30
+  virtual_ipaddress {
+    192.168.0.100/24 dev eth0 label eth0:vip
+    192.168.0.101
+  }
+  track_interface {
+    eth0
+    eth2 weight -20
+  }
+  unicast_src_ip 172.16.0.1
+  unicast_peer {
+    172.16.0.2
+    172.16.0.3
+  }
+  notify "/usr/local/bin/notify 'all states'"
+  notify_master /usr/local/bin/to-master --fast
+  notify_backup /usr/local/bin/to-backup
+  notify_fault /usr/local/bin/to-fault
+  notify_stop /usr/local/bin/to-stop
+  garp_master_delay 0
+  garp_master_repeat 3
+  garp_master_refresh 60
+}
+virtual_server fwmark 7 {
+  lb_algo rr
+  lb_kind TUN
+  delay_loop 2.5
+  persistence_timeout
+  persistence_granularity 255.255.255.0
+  real_server 10.1.0.1 {
+    weight 0
+    inhibit_on_failure
+    HTTP_GET {
+      url {
+        path /health
+        status_code 200 301-302
+        digest 9B3A0C85A887A256D6939DA88AABD8CD
+      }
+      url {
+        path /
+      }
+      virtualhost www.example.com
+      connect_ip 10.1.0.10
+      connect_port 8080
+      connect_timeout 3
+      nb_get_retry 4
+      delay_before_retry 2
+    }
+    SSL_GET {
+      url { path /tls }
+      retry 2
+    }
+  }
+  real_server 10.1.0.2 {
+    DNS_CHECK { type AAAA
+      name example.com }
+    UDP_CHECK {
+      connect_port 5353
+    }
+    MISC_CHECK {
+      misc_path "/usr/bin/check --x 'a b'"
+      misc_timeout 4
+      misc_dynamic
+      retry 1
+    }
+    TCP_CHECK
+    {
+      connect_port 22
+    }
+  }
+}
+virtual_server 192.168.0.100 443 {
+  lvs_sched sh
+  lvs_method NAT
+  protocol SCTP
+  persistence_timeout 600
+  real_server 10.1.0.3 443 {
+  }
+}
+`
+
+func TestParseKeepalivedEveryDirective(t *testing.T) {
+	src := everyDirectiveConf
+	got, err := parseKeepalived("k.conf", []byte(src), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(line int) Pos { return Pos{File: "k.conf", Line: line} }
+	want := &Config{
+		Source: "k.conf",
+		Format: FormatKeepalived,
+		Global: Global{RouterID: "lb1", EnableScriptSecurity: true, ScriptUser: "root", ScriptGroup: "root"},
+		VRRP: []VRRPInstance{{
+			Pos: at(7), Name: "VI_1", Interface: "eth1", State: StateBackup, VirtualRouterID: 51,
+			Priority: 150, AdvertInt: 2 * time.Second, Auth: &Auth{Type: AuthPass, Pass: "12345678"},
+			PreemptDelay: 30 * time.Second,
+			VirtualIPs: []VirtualIP{
+				{Prefix: netip.MustParsePrefix("192.168.0.100/24"), Dev: "eth0", Label: "eth0:vip"},
+				{Prefix: netip.MustParsePrefix("192.168.0.101/32")},
+			},
+			Track:            []TrackInterface{{Name: "eth0"}, {Name: "eth2", Weight: -20}},
+			UnicastSrcIP:     netip.MustParseAddr("172.16.0.1"),
+			UnicastPeers:     []netip.Addr{netip.MustParseAddr("172.16.0.2"), netip.MustParseAddr("172.16.0.3")},
+			Notify:           Command{"/usr/local/bin/notify", "all states"},
+			NotifyMaster:     Command{"/usr/local/bin/to-master", "--fast"},
+			NotifyBackup:     Command{"/usr/local/bin/to-backup"},
+			NotifyFault:      Command{"/usr/local/bin/to-fault"},
+			NotifyStop:       Command{"/usr/local/bin/to-stop"},
+			GARPMasterDelay:  0,
+			GARPMasterRepeat: 3, GARPMasterRefresh: time.Minute,
+		}},
+		VirtualServers: []VirtualServer{
+			{
+				Pos: at(40), FWMark: 7, Protocol: TCP, LBAlgo: "rr", LBKind: LBKindTUN,
+				DelayLoop: 2500 * time.Millisecond, PersistenceTimeout: 360 * time.Second, PersistenceGranularity: 24,
+				RealServers: []RealServer{
+					{Pos: at(46), Addr: netip.MustParseAddrPort("10.1.0.1:0"), Weight: 0, InhibitOnFailure: true, Checkers: []Checker{
+						{
+							Pos: at(49), Kind: HTTPGet,
+							URLs: []URL{
+								{Path: "/health", StatusCodes: []StatusRange{{200, 200}, {301, 302}}, Digest: "9b3a0c85a887a256d6939da88aabd8cd"},
+								{Path: "/"},
+							},
+							VirtualHost: "www.example.com", ConnectIP: netip.MustParseAddr("10.1.0.10"), ConnectPort: 8080,
+							ConnectTimeout: 3 * time.Second, Retry: 4, DelayBeforeRetry: 2 * time.Second,
+						},
+						{Pos: at(65), Kind: SSLGet, URLs: []URL{{Path: "/tls"}}, ConnectTimeout: 5 * time.Second, Retry: 2, DelayBeforeRetry: time.Second},
+					}},
+					{Pos: at(70), Addr: netip.MustParseAddrPort("10.1.0.2:0"), Weight: 1, Checkers: []Checker{
+						{Pos: at(71), Kind: DNSCheck, DNSType: "AAAA", DNSName: "example.com", ConnectTimeout: 5 * time.Second, Retry: 3, DelayBeforeRetry: time.Second},
+						{Pos: at(73), Kind: UDPCheck, ConnectPort: 5353, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
+						{Pos: at(76), Kind: MiscCheck, MiscPath: Command{"/usr/bin/check", "--x", "a b"}, MiscTimeout: 4 * time.Second, MiscDynamic: true, Retry: 1, DelayBeforeRetry: time.Second},
+						{Pos: at(82), Kind: TCPCheck, ConnectPort: 22, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
+					}},
+				},
+			},
+			{
+				Pos: at(88), Addr: netip.MustParseAddrPort("192.168.0.100:443"), Protocol: SCTP, LBAlgo: "sh", LBKind: LBKindNAT,
+				DelayLoop: 60 * time.Second, PersistenceTimeout: 600 * time.Second,
+				RealServers: []RealServer{{Pos: at(93), Addr: netip.MustParseAddrPort("10.1.0.3:443"), Weight: 1}},
+			},
+		},
+		Sysctls: DefaultSysctls(),
+		Warnings: []Warning{
+			{Pos: at(5), Directive: "notification_email", Msg: "global setting ignored"},
+			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// keepalived gives an instance starting as MASTER priority 255 unless
+// told otherwise, and clears nopreempt and preempt_delay on it, with a
+// warning; so does the reader.
+func TestParseKeepalivedMasterState(t *testing.T) {
+	tests := []struct {
+		name         string
+		extra        string
+		wantPriority int
+		wantWarnings []string
+	}{
+		{"master", "  state MASTER\n", 255, nil},
+		{"master nopreempt", "  state MASTER\n  nopreempt\n  preempt_delay 10\n", 255, []string{
+			"nopreempt has no effect with priority 255: cleared, as keepalived does",
+			"preempt_delay has no effect with state MASTER: cleared, as keepalived does",
+		}},
+		{"master priority 150", "  state MASTER\n  priority 150\n  nopreempt\n", 150, []string{
+			"nopreempt has no effect with state MASTER: cleared, as keepalived does",
+		}},
+		{"backup priority 255", "  priority 255\n  nopreempt\n  preempt_delay 10\n", 255, []string{
+			"nopreempt has no effect with priority 255: cleared, as keepalived does",
+		}},
+		{"backup", "  nopreempt\n  preempt_delay 10\n", 100, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(minimalVRRP, "  interface eth1\n", "  interface eth1\n"+tt.extra, 1)
+			c, err := parseKeepalived("m.conf", []byte(src), mapFS{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := c.VRRP[0]
+			if in.Priority != tt.wantPriority {
+				t.Errorf("priority %d, want %d", in.Priority, tt.wantPriority)
+			}
+			if in.State == StateMaster && (in.Nopreempt || in.PreemptDelay != 0) {
+				t.Errorf("MASTER kept nopreempt %v preempt_delay %v", in.Nopreempt, in.PreemptDelay)
+			}
+			var got []string
+			for _, w := range c.Warnings {
+				got = append(got, w.Msg)
+			}
+			if diff := cmp.Diff(tt.wantWarnings, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			// The YAML reader does the same.
+			y := "vrrp_instances:\n  - {name: a, interface: eth1, virtual_router_id: 1, virtual_ipaddress: [10.0.0.1]"
+			for _, l := range strings.Split(strings.TrimSpace(tt.extra), "\n") {
+				k, v, _ := strings.Cut(strings.TrimSpace(l), " ")
+				if v == "" {
+					v = "true"
+				}
+				y += ", " + k + ": " + v
+			}
+			yc, err := ParseYAML("m.yaml", []byte(y+"}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = nil
+			for _, w := range yc.Warnings {
+				got = append(got, w.Msg)
+			}
+			if yc.VRRP[0].Priority != tt.wantPriority || !cmp.Equal(tt.wantWarnings, got) {
+				t.Errorf("YAML: priority %d, warnings %q; want %d, %q", yc.VRRP[0].Priority, got, tt.wantPriority, tt.wantWarnings)
+			}
+		})
+	}
+}
+
+func TestParseKeepalivedDefaults(t *testing.T) {
+	src := minimalVRRP + `virtual_server 10.0.0.1 80 {
+  real_server 10.0.1.1 80 {
+    TCP_CHECK {
+    }
+  }
+}
+`
+	got, err := parseKeepalived("d.conf", []byte(src), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := got.VRRP[0]
+	if in.Priority != 100 || in.AdvertInt != time.Second || in.State != StateBackup ||
+		in.GARPMasterDelay != 5*time.Second || in.GARPMasterRepeat != 5 || in.GARPMasterRefresh != 0 ||
+		in.Auth != nil || in.Nopreempt {
+		t.Errorf("vrrp defaults: got %+v", in)
+	}
+	vs := got.VirtualServers[0]
+	if vs.LBAlgo != "wlc" || vs.LBKind != LBKindNAT || vs.DelayLoop != 60*time.Second || vs.Protocol != UDP {
+		t.Errorf("virtual_server defaults: got %+v", vs)
+	}
+	rs := vs.RealServers[0]
+	ck := rs.Checkers[0]
+	if rs.Weight != 1 || ck.ConnectTimeout != 5*time.Second || ck.Retry != 1 || ck.DelayBeforeRetry != time.Second {
+		t.Errorf("real_server/checker defaults: got %+v %+v", rs, ck)
+	}
+	wantWarn := []Warning{{Pos: Pos{File: "d.conf", Line: 8}, Directive: "virtual_server", Msg: "no protocol set: UDP, as keepalived defaults to"}}
+	if diff := cmp.Diff(wantWarn, got.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseKeepalivedErrors(t *testing.T) {
+	vs := func(body string) string {
+		return minimalVRRP + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n" + body + "}\n"
+	}
+	rs := func(body string) string {
+		return vs("  real_server 10.0.1.1 80 {\n" + body + "  }\n")
+	}
+	inst := func(body string) string {
+		return "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n" + body + "}\n"
+	}
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		// Syntax.
+		{"unterminated quote", "global_defs {\n  router_id \"lb1\n}\n", `k.conf:2: unterminated quoted string "lb1`},
+		{"unexpected close", "}\n", "k.conf:1: unexpected '}'"},
+		{"open without directive", "{\n}\n", "k.conf:1: '{' without a directive before it"},
+		{"missing close", "vrrp_instance VI_1 {\n  interface eth1\n", "k.conf:1: vrrp_instance: block has no closing '}'"},
+		{"control character", "global_defs {\x01}\n", `k.conf:1: control character '\x01'`},
+		{"deep nesting", strings.Repeat("a {\n", 40), "k.conf:17: a: blocks nested deeper than 16"},
+		// Top level.
+		{"unknown top", "vrrp_instanse VI_1 {\n}\n", "k.conf:1: vrrp_instanse: unknown directive at the top level"},
+		{"unsupported top", "vrrp_sync_group G {\n}\n", "k.conf:1: vrrp_sync_group: not supported at the top level: sync groups"},
+		{"global not block", "global_defs\n", "k.conf:1: global_defs: must be a block: global_defs { ... }"},
+		{"global flag with arg", "global_defs {\n enable_script_security yes\n}\n", `k.conf:2: enable_script_security: takes no argument, got "yes"`},
+		{"script_user three words", "global_defs {\n script_user a b c\n}\n", `k.conf:2: script_user: want USER [GROUP], got "a b c"`},
+		{"router_id missing", "global_defs {\n router_id\n}\n", "k.conf:2: router_id: missing value"},
+		// vrrp_instance.
+		{"instance no name", "vrrp_instance {\n}\n", "k.conf:1: vrrp_instance: want one name, got 0 words"},
+		{"instance not block", "vrrp_instance VI_1\n", "k.conf:1: vrrp_instance: must be a block: vrrp_instance NAME { ... }"},
+		{"vrid not a number", inst("  virtual_router_id abc\n"), `k.conf:7: virtual_router_id: "abc" is not a number 1-255`},
+		{"vrid zero", inst("  virtual_router_id 0\n"), `k.conf:7: virtual_router_id: "0" is not a number 1-255`},
+		{"vrid 256", inst("  virtual_router_id 256\n"), `k.conf:7: virtual_router_id: "256" is not a number 1-255`},
+		{"priority", inst("  priority 300\n"), `k.conf:7: priority: "300" is not a number 1-255`},
+		{"priority extra", inst("  priority 100 200\n"), `k.conf:7: priority: unexpected argument "200" after "100"`},
+		{"priority block", inst("  priority {\n  }\n"), "k.conf:7: priority: takes no block"},
+		{"state", inst("  state PRIMARY\n"), `k.conf:7: state: "PRIMARY" is not MASTER or BACKUP`},
+		{"interface", inst("  interface eth0/1\n"), `k.conf:7: interface: "eth0/1" is not an interface name`},
+		{"advert_int fraction", inst("  advert_int 0.5\n"), `k.conf:7: advert_int: "0.5" is not a whole number of seconds 1-255`},
+		{"advert_int word", inst("  advert_int fast\n"), `k.conf:7: advert_int: "fast" is not a whole number of seconds 1-255`},
+		{"auth_type", inst("  authentication {\n    auth_type MD5\n  }\n"), `k.conf:8: auth_type: "MD5" is not PASS or AH`},
+		{"auth no type", inst("  authentication {\n    auth_pass x\n  }\n"), "k.conf:7: authentication: auth_type missing (PASS or AH)"},
+		{"auth unknown", inst("  authentication {\n    auth_key x\n  }\n"), "k.conf:8: auth_key: unknown directive in authentication"},
+		{"auth not block", inst("  authentication PASS\n"), "k.conf:7: authentication: must be a block: authentication { ... }"},
+		{"nopreempt arg", inst("  nopreempt yes\n"), `k.conf:7: nopreempt: takes no argument, got "yes"`},
+		{"preempt_delay", inst("  preempt_delay 2000\n"), `k.conf:7: preempt_delay: "2000" is not a duration 0s-1000s`},
+		{"vip bad", inst("  virtual_ipaddress {\n    10.0.0.300/24\n  }\n"), `k.conf:8: virtual_ipaddress: "10.0.0.300/24" is not an address/prefix`},
+		{"vip bad option", inst("  virtual_ipaddress {\n    10.0.0.2/24 device eth0\n  }\n"), `k.conf:8: virtual_ipaddress: "device" is not a supported option (dev, label, brd, scope)`},
+		{"vip dev missing", inst("  virtual_ipaddress {\n    10.0.0.2/24 dev\n  }\n"), `k.conf:8: virtual_ipaddress: "dev": missing value`},
+		{"vip scope", inst("  virtual_ipaddress {\n    10.0.0.2/24 scope host\n  }\n"), `k.conf:8: virtual_ipaddress: scope "host" is not supported (only global)`},
+		{"vip twice", inst("  virtual_ipaddress {\n    10.0.0.1/24\n  }\n"), "k.conf:1: vrrp_instance VI_1: virtual_ipaddress: 10.0.0.1 is listed twice"},
+		{"track bad weight", inst("  track_interface {\n    eth0 weight x\n  }\n"), `k.conf:8: track_interface: weight "x" is not a number -253-253`},
+		{"track junk", inst("  track_interface {\n    eth0 eth1\n  }\n"), `k.conf:8: track_interface: "eth0 eth1": want IFNAME [weight N]`},
+		{"unicast_src_ip", inst("  unicast_src_ip 1.2.3\n"), `k.conf:7: unicast_src_ip: "1.2.3" is not an IP address`},
+		{"unicast_peer bad", inst("  unicast_peer {\n    1.2.3.4.5\n  }\n"), `k.conf:8: unicast_peer: "1.2.3.4.5" is not an IP address`},
+		{"unicast_peer two on a line", inst("  unicast_peer {\n    1.2.3.4 1.2.3.5\n  }\n"), "k.conf:8: 1.2.3.4: want one address per line"},
+		{"unicast src without peer", inst("  unicast_src_ip 1.2.3.4\n"), "k.conf:1: vrrp_instance VI_1: unicast_src_ip: 1.2.3.4 is set without unicast_peer"},
+		{"notify missing", inst("  notify\n"), "k.conf:7: notify: missing value"},
+		{"notify quote", inst("  notify_master \"/bin/x 'y\"\n"), `k.conf:7: notify_master: "/bin/x 'y": unterminated quote`},
+		{"garp repeat", inst("  garp_master_repeat 0\n"), `k.conf:7: garp_master_repeat: "0" is not a number 1-1000`},
+		{"garp delay", inst("  garp_master_delay -1\n"), `k.conf:7: garp_master_delay: "-1" is not a duration 0s-86400s`},
+		{"unknown in instance", inst("  virtual_router 7\n"), "k.conf:7: virtual_router: unknown directive in vrrp_instance"},
+		{"unsupported in instance", inst("  track_script {\n    chk\n  }\n"), "k.conf:7: track_script: not supported in vrrp_instance: tracking scripts"},
+		{"instance missing vips", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_ipaddress: no address"},
+		{"instance missing interface", "vrrp_instance VI_1 {\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: interface: missing"},
+		{"instance missing vrid", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_router_id: 0 is not a number 1-255"},
+		{"duplicate instance", minimalVRRP + minimalVRRP, "k.conf:8: vrrp_instance VI_1: name: \"VI_1\" is defined twice"},
+		{"duplicate vrid", minimalVRRP + strings.Replace(minimalVRRP, "VI_1", "VI_2", 1), "k.conf:8: vrrp_instance VI_2: virtual_router_id: 7 on eth1 is also used by vrrp_instance VI_1"},
+		// virtual_server.
+		{"vs bad address", minimalVRRP + "virtual_server 10.0.0.x 80 {\n}\n", `k.conf:8: virtual_server: "10.0.0.x" is not an IP address`},
+		{"vs bad port", minimalVRRP + "virtual_server 10.0.0.1 http {\n}\n", `k.conf:8: virtual_server: "http" is not a port 0-65535`},
+		{"vs one word", minimalVRRP + "virtual_server 10.0.0.1 {\n}\n", `k.conf:8: virtual_server: want IP PORT or fwmark N, got "10.0.0.1"`},
+		{"vs fwmark", minimalVRRP + "virtual_server fwmark 0 {\n}\n", `k.conf:8: virtual_server: fwmark "0" is not a number 1-2147483647`},
+		{"vs group", minimalVRRP + "virtual_server group G {\n}\n", "k.conf:8: virtual_server: not supported: virtual server groups"},
+		{"vs not block", minimalVRRP + "virtual_server 10.0.0.1 80\n", "k.conf:8: virtual_server: must be a block"},
+		{"lb_algo", vs("  lb_algo fastest\n"), `k.conf:10: lb_algo: "fastest" is not an IPVS scheduler`},
+		{"lb_kind", vs("  lb_kind FULLNAT\n"), `k.conf:10: lb_kind: "FULLNAT" is not NAT, DR or TUN`},
+		{"protocol", vs("  protocol ICMP\n"), `k.conf:10: protocol: "ICMP" is not TCP, UDP or SCTP`},
+		{"delay_loop", vs("  delay_loop 0\n"), `k.conf:10: delay_loop: "0" is not a duration 1ms-86400s`},
+		{"persistence_timeout", vs("  persistence_timeout forever\n"), `k.conf:10: persistence_timeout: "forever" is not a duration 1s-86400s`},
+		{"persistence_timeout two", vs("  persistence_timeout 1 2\n"), `k.conf:10: persistence_timeout: unexpected argument "2" after "1"`},
+		{"persistence_granularity", vs("  persistence_granularity 255.0.255.0\n"), `k.conf:10: persistence_granularity: "255.0.255.0" is not a contiguous netmask`},
+		{"unknown in vs", vs("  lb_algorithm rr\n"), "k.conf:10: lb_algorithm: unknown directive in virtual_server"},
+		{"unsupported in vs", vs("  sorry_server 10.0.0.9 80\n"), "k.conf:10: sorry_server: not supported in virtual_server: sorry servers"},
+		{"vs without real servers", vs(""), "k.conf:8: virtual_server TCP 10.0.0.1:80: real_server: none given"},
+		{"duplicate vs", vs("  real_server 10.0.1.1 80 {\n  }\n") + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n  }\n}\n", "k.conf:13: virtual_server TCP 10.0.0.1:80: address: TCP 10.0.0.1:80 is defined twice"},
+		// real_server.
+		{"rs not block", vs("  real_server 10.0.1.1 80\n"), "k.conf:10: real_server: must be a block"},
+		{"rs bad address", vs("  real_server 10.0.1 80 {\n  }\n"), `k.conf:10: real_server: "10.0.1" is not an IP address`},
+		{"rs bad port", vs("  real_server 10.0.1.1 99999 {\n  }\n"), `k.conf:10: real_server: "99999" is not a port 0-65535`},
+		{"rs too many words", vs("  real_server 10.0.1.1 80 x {\n  }\n"), `k.conf:10: real_server: want IP [PORT], got "10.0.1.1 80 x"`},
+		{"rs port 0", vs("  real_server 10.0.1.1 {\n  }\n"), "k.conf:10: virtual_server TCP 10.0.0.1:80: real_server 10.0.1.1:0: address: port 0 is valid only for fwmark or all-port services"},
+		{"rs twice", vs("  real_server 10.0.1.1 80 {\n  }\n  real_server 10.0.1.1 80 {\n  }\n"), "k.conf:12: virtual_server TCP 10.0.0.1:80: real_server 10.0.1.1:80: address: 10.0.1.1:80 is listed twice"},
+		{"rs family", vs("  real_server 2001:db8::1 80 {\n  }\n"), "k.conf:10: virtual_server TCP 10.0.0.1:80: real_server [2001:db8::1]:80: address: 2001:db8::1 is not of the family of 10.0.0.1"},
+		{"weight", rs("    weight -1\n"), `k.conf:11: weight: "-1" is not a number 0-65535`},
+		{"weight word", rs("    weight heavy\n"), `k.conf:11: weight: "heavy" is not a number 0-65535`},
+		{"inhibit arg", rs("    inhibit_on_failure 1\n"), `k.conf:11: inhibit_on_failure: takes no argument, got "1"`},
+		{"unknown in rs", rs("    notify /bin/true\n"), "k.conf:11: notify: unknown directive in real_server"},
+		{"unsupported in rs", rs("    notify_up /bin/true\n"), "k.conf:11: notify_up: not supported in real_server: real server notify scripts"},
+		{"checker default in rs", rs("    retry 3\n"), "k.conf:11: retry: not supported in real_server: set it in each checker"},
+		{"delay_loop in rs", rs("    delay_loop 3\n"), "k.conf:11: delay_loop: not supported in real_server: set it in the virtual_server"},
+		{"checker default in vs", vs("  connect_timeout 3\n"), "k.conf:10: connect_timeout: not supported in virtual_server: set it in each checker"},
+		{"unsupported checker", rs("    SMTP_CHECK {\n    }\n"), "k.conf:11: SMTP_CHECK: not supported in real_server: SMTP checks"},
+		{"checker not block", rs("    TCP_CHECK\n"), "k.conf:11: TCP_CHECK: must be a block: TCP_CHECK { ... }"},
+		// Checkers.
+		{"connect_timeout", rs("    TCP_CHECK {\n      connect_timeout never\n    }\n"), `k.conf:12: connect_timeout: "never" is not a duration 1ms-86400s`},
+		{"connect_port", rs("    TCP_CHECK {\n      connect_port 70000\n    }\n"), `k.conf:12: connect_port: "70000" is not a port 0-65535`},
+		{"connect_ip", rs("    TCP_CHECK {\n      connect_ip localhost\n    }\n"), `k.conf:12: connect_ip: "localhost" is not an IP address`},
+		{"retry", rs("    TCP_CHECK {\n      retry many\n    }\n"), `k.conf:12: retry: "many" is not a number 0-1000`},
+		{"nb_get_retry outside http", rs("    TCP_CHECK {\n      nb_get_retry 3\n    }\n"), "k.conf:12: nb_get_retry: unknown directive in TCP_CHECK"},
+		{"delay_before_retry", rs("    TCP_CHECK {\n      delay_before_retry soon\n    }\n"), `k.conf:12: delay_before_retry: "soon" is not a duration 0s-86400s`},
+		{"url in tcp", rs("    TCP_CHECK {\n      url {\n        path /\n      }\n    }\n"), "k.conf:12: url: unknown directive in TCP_CHECK"},
+		{"http no url", rs("    HTTP_GET {\n    }\n"), "k.conf:11: HTTP_GET: no url block"},
+		{"url no path", rs("    HTTP_GET {\n      url {\n        status_code 200\n      }\n    }\n"), "k.conf:12: url: path missing"},
+		{"url path relative", rs("    HTTP_GET {\n      url {\n        path health\n      }\n    }\n"), `k.conf:13: path: "health" does not start with /`},
+		{"url status", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 99\n      }\n    }\n"), `k.conf:14: status_code: "99" is not a status code or range within 100-599`},
+		{"url status range", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 300-200\n      }\n    }\n"), `k.conf:14: status_code: "300-200" is not a status code or range within 100-599`},
+		{"url digest", rs("    SSL_GET {\n      url {\n        path /\n        digest abc\n      }\n    }\n"), `k.conf:14: digest: "abc" is not an MD5 digest (32 hex digits)`},
+		{"url unknown", rs("    HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n"), "k.conf:14: regex: unknown directive in url"},
+		{"misc no path", rs("    MISC_CHECK {\n      misc_timeout 3\n    }\n"), "k.conf:11: MISC_CHECK: misc_path missing"},
+		{"misc timeout", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_timeout 0\n    }\n"), `k.conf:13: misc_timeout: "0" is not a duration 1ms-86400s`},
+		{"misc dynamic arg", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic yes\n    }\n"), `k.conf:13: misc_dynamic: takes no argument, got "yes"`},
+		{"misc path in tcp", rs("    TCP_CHECK {\n      misc_path /bin/true\n    }\n"), "k.conf:12: misc_path: unknown directive in TCP_CHECK"},
+		{"misc connect_timeout bad", rs("    MISC_CHECK {\n      misc_path /bin/true\n      connect_timeout\n    }\n"), "k.conf:13: connect_timeout: missing value"},
+		{"dns type", rs("    DNS_CHECK {\n      type ANY\n    }\n"), `k.conf:12: type: "ANY" is not a DNS type (A, NS, CNAME, SOA, MX, TXT, AAAA)`},
+		{"dns name missing", rs("    DNS_CHECK {\n      name\n    }\n"), "k.conf:12: name: missing value"},
+		{"name in tcp", rs("    TCP_CHECK {\n      name x\n    }\n"), "k.conf:12: name: unknown directive in TCP_CHECK"},
+		{"unsupported in checker", rs("    TCP_CHECK {\n      bindto 10.0.0.5\n    }\n"), "k.conf:12: bindto: not supported in TCP_CHECK: bindto"},
+		// include.
+		{"include two words", "include a b\n", "k.conf:1: include: want one file name or glob pattern"},
+		{"include bad glob", "include [\n", `k.conf:1: include: "[": syntax error in pattern`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseKeepalived("k.conf", []byte(tt.src), mapFS{})
+			if err == nil {
+				t.Fatalf("no error, want %q; got config:\n%s", tt.want, c.Summary())
+			}
+			if c != nil {
+				t.Errorf("got a config with the error %v", err)
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("error %T %v is not a non-empty Errors", err, err)
+			}
+			if !strings.HasPrefix(es[0].Error(), tt.want) {
+				t.Errorf("first error:\n got %q\nwant %q...\n(all: %v)", es[0].Error(), tt.want, err)
+			}
+		})
+	}
+}
+
+func TestParseKeepalivedManyErrors(t *testing.T) {
+	src := "vrrp_instance VI_1 {\n  priority x\n  advert_int y\n  bogus\n}\n"
+	_, err := parseKeepalived("k.conf", []byte(src), mapFS{})
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %v, want Errors", err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`k.conf:2: priority: "x" is not a number 1-255`,
+		`k.conf:3: advert_int: "y" is not a whole number of seconds 1-255`,
+		`k.conf:4: bogus: unknown directive in vrrp_instance`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Pos.Line != 2 || one.Directive != "priority" {
+		t.Errorf("errors.As(*Error) = %+v, want the first error", one)
+	}
+}
+
+func TestSplitLine(t *testing.T) {
+	tests := []struct {
+		line string
+		want []token
+	}{
+		{"", nil},
+		{"   # only a comment", nil},
+		{"! a bang comment", nil},
+		{"a b\tc", []token{{text: "a"}, {text: "b"}, {text: "c"}}},
+		{"a{b}c", []token{{text: "a"}, {text: "{"}, {text: "b"}, {text: "}"}, {text: "c"}}},
+		{`path "/a b#c!d{}"`, []token{{text: "path"}, {text: "/a b#c!d{}", quoted: true}}},
+		{`x"y z"w`, []token{{text: "xy zw", quoted: true}}},
+		{`""`, []token{{text: "", quoted: true}}},
+		{"a#b", []token{{text: "a"}}},
+		{"a !b", []token{{text: "a"}}},
+		{`"{"`, []token{{text: "{", quoted: true}}},
+	}
+	for _, tt := range tests {
+		got, err := splitLine(tt.line, Pos{})
+		if err != nil {
+			t.Errorf("splitLine(%q): %v", tt.line, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(token{})); diff != "" {
+			t.Errorf("splitLine(%q) (-want +got):\n%s", tt.line, diff)
+		}
+	}
+}
+
+func TestParseTokensBlocks(t *testing.T) {
+	src := "a 1 {\n  b 2 }\nc\n{\n d { e } }\nf \"{\"\n"
+	lx := &lexer{fs: mapFS{}}
+	if err := lx.lexFile("t", []byte(src), 0); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := parseTokens(lx.toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Render the tree back as nested names and args.
+	var render func(ns []*node) string
+	render = func(ns []*node) string {
+		var parts []string
+		for _, n := range ns {
+			s := fmt.Sprintf("%s@%d%v", n.name, n.pos.Line, n.argStrings())
+			if n.block {
+				s += "{" + render(n.children) + "}"
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, " ")
+	}
+	want := `a@1[1]{b@2[2]} c@3[]{d@5[]{e@5[]}} f@6[{]`
+	if got := render(nodes); got != want {
+		t.Errorf("tree:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestKeepalivedInclude(t *testing.T) {
+	fs := mapFS{
+		"/etc/keepalived/keepalived.conf":     "global_defs {\n  router_id lb1\n}\ninclude conf.d/*.conf\ninclude missing/*.conf\n",
+		"/etc/keepalived/conf.d/10-vrrp.conf": minimalVRRP,
+		"/etc/keepalived/conf.d/20-vs.conf":   "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  include /etc/keepalived/rs/*.inc\n}\n",
+		"/etc/keepalived/rs/a.inc":            "real_server 10.0.1.1 80 {\n  weight 3\n}\n",
+		"/etc/keepalived/rs/b.inc":            "real_server 10.0.1.2 80 {\n  bad_directive\n}\n",
+	}
+	_, err := parseKeepalived("/etc/keepalived/keepalived.conf", []byte(fs["/etc/keepalived/keepalived.conf"]), fs)
+	if err == nil || err.Error() != "/etc/keepalived/rs/b.inc:2: bad_directive: unknown directive in real_server" {
+		t.Fatalf("error in an included file: got %v", err)
+	}
+	fs["/etc/keepalived/rs/b.inc"] = "real_server 10.0.1.2 80 {\n}\n"
+	c, err := parseKeepalived("/etc/keepalived/keepalived.conf", []byte(fs["/etc/keepalived/keepalived.conf"]), fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Global.RouterID != "lb1" || len(c.VRRP) != 1 || c.VRRP[0].Pos != (Pos{File: "/etc/keepalived/conf.d/10-vrrp.conf", Line: 1}) {
+		t.Errorf("included vrrp_instance: %+v", c.VRRP)
+	}
+	vs := c.VirtualServers[0]
+	gotRS := []Pos{vs.RealServers[0].Pos, vs.RealServers[1].Pos}
+	wantRS := []Pos{{File: "/etc/keepalived/rs/a.inc", Line: 1}, {File: "/etc/keepalived/rs/b.inc", Line: 1}}
+	if diff := cmp.Diff(wantRS, gotRS); diff != "" || vs.RealServers[0].Weight != 3 {
+		t.Errorf("included real servers (-want +got):\n%s", diff)
+	}
+	wantWarn := []Warning{{Pos: Pos{File: "/etc/keepalived/keepalived.conf", Line: 5}, Directive: "include", Msg: `"missing/*.conf" matches no file`}}
+	if diff := cmp.Diff(wantWarn, c.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeepalivedIncludeLoop(t *testing.T) {
+	fs := mapFS{"/k/a.conf": "include b.conf\n", "/k/b.conf": "include a.conf\n"}
+	_, err := parseKeepalived("/k/a.conf", []byte(fs["/k/a.conf"]), fs)
+	if err == nil || !strings.Contains(err.Error(), "includes nested deeper than 8 (a loop?)") {
+		t.Errorf("include loop: got %v", err)
+	}
+}
+
+func TestSplitCommand(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Command
+		err  string
+	}{
+		{"/bin/nc -zn -u 172.16.0.1 53", Command{"/bin/nc", "-zn", "-u", "172.16.0.1", "53"}, ""},
+		{`/bin/sh -c 'echo "a b"'`, Command{"/bin/sh", "-c", `echo "a b"`}, ""},
+		{`  /x  ''  `, Command{"/x", ""}, ""},
+		{"nc -z", Command{"nc", "-z"}, ""},
+		{"", nil, "empty command"},
+		{"/x 'y", nil, `"/x 'y": unterminated quote`},
+	}
+	for _, tt := range tests {
+		got, err := splitCommand(tt.in)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("splitCommand(%q) error = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("splitCommand(%q): %v", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("splitCommand(%q) (-want +got):\n%s", tt.in, diff)
+		}
+		// String quotes so that splitting again gives the same words.
+		again, err := splitCommand(got.String())
+		if err != nil || !slices.Equal(again, got) {
+			t.Errorf("splitCommand(%q).String() = %q does not split back: %q, %v", tt.in, got.String(), again, err)
+		}
+	}
+}
+
+func TestArticleKeepalivedMatchesArticleYAML(t *testing.T) {
+	ka, err := Load(articleConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := Load("testdata/article.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append([]cmp.Option{
+		cmpopts.IgnoreTypes(Pos{}),
+		cmpopts.IgnoreFields(Config{}, "Source", "Format", "Warnings"),
+	}, cmpOpts...)
+	if diff := cmp.Diff(ka, y, opts...); diff != "" {
+		t.Errorf("article.yaml differs from the article's keepalived.conf (-keepalived +yaml):\n%s", diff)
+	}
+}
+
+func FuzzParseKeepalived(f *testing.F) {
+	for _, s := range []string{
+		minimalVRRP,
+		"global_defs {\n router_id x\n}\n",
+		"virtual_server fwmark 1 {\n real_server 1.2.3.4 {\n HTTP_GET { url { path / } }\n }\n}\n",
+		"a {\n b \"c\n",
+		"include *.conf\n",
+		"}{",
+		strings.Repeat("x {", 30),
+	} {
+		f.Add([]byte(s))
+	}
+	if src, err := readTestdata(articleConf); err == nil {
+		f.Add(src)
+	}
+	fs := mapFS{"/f/inc.conf": minimalVRRP, "/f/self.conf": "include self.conf\n"}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		c, err := parseKeepalived("/f/k.conf", src, fs)
+		if err != nil {
+			if c != nil {
+				t.Fatalf("config and error %v", err)
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("error %T is not a non-empty Errors: %v", err, err)
+			}
+			return
+		}
+		if err := Validate(c); err != nil {
+			t.Fatalf("parsed config does not validate: %v", err)
+		}
+		c2, err := parseKeepalived("/f/k.conf", src, fs)
+		if err != nil {
+			t.Fatalf("second parse failed: %v", err)
+		}
+		if s1, s2 := c.Summary(), c2.Summary(); s1 != s2 {
+			t.Fatalf("summary is not deterministic:\n%s\n%s", s1, s2)
+		}
+	})
+}
+
+func readTestdata(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -1,0 +1,545 @@
+package config
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Format is the syntax a configuration was read from.
+type Format string
+
+// Formats Load understands.
+const (
+	FormatYAML       Format = "yaml"
+	FormatKeepalived Format = "keepalived.conf"
+)
+
+// Config is the whole configuration of one balancer node.
+//
+// NAT, Nginx and Sysctls come from the YAML format only; a keepalived.conf
+// leaves NAT and Nginx nil and Sysctls at DefaultSysctls.
+type Config struct {
+	// Source is the file the configuration was read from ("" when built
+	// in code) and Format its syntax.
+	Source string
+	Format Format
+
+	Global         Global
+	VRRP           []VRRPInstance
+	VirtualServers []VirtualServer
+	NAT            *NATSwitch
+	Nginx          *Nginx
+	// Sysctls are the kernel settings the node applies, in order.
+	Sysctls []Sysctl
+
+	// Warnings are things that were accepted but have no effect, or were
+	// changed, as keepalived itself accepts them with a warning (an
+	// unknown global_defs setting, connect_timeout in a MISC_CHECK, an
+	// auth_pass longer than 8 characters).
+	Warnings []Warning
+}
+
+// Pos is where an item was defined: a file and a 1-based line. The zero Pos
+// means the item was built in code.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "" && p.Line == 0:
+		return ""
+	case p.Line == 0:
+		return p.File
+	default:
+		return p.File + ":" + itoa(p.Line)
+	}
+}
+
+// Warning is a note about an accepted but ineffective or altered setting.
+type Warning struct {
+	Pos       Pos
+	Directive string
+	Msg       string
+}
+
+func (w Warning) String() string {
+	var b strings.Builder
+	if s := w.Pos.String(); s != "" {
+		b.WriteString(s)
+		b.WriteString(": ")
+	}
+	if w.Directive != "" {
+		b.WriteString(w.Directive)
+		b.WriteString(": ")
+	}
+	b.WriteString(w.Msg)
+	return b.String()
+}
+
+// Global holds keepalived's global_defs settings that matter to a node.
+type Global struct {
+	RouterID string
+	// EnableScriptSecurity refuses to run scripts that a non-root user
+	// could modify, as keepalived's enable_script_security.
+	EnableScriptSecurity bool
+	// ScriptUser and ScriptGroup are who notify and MISC_CHECK programs
+	// run as; empty means keepalived's default (keepalived_script if that
+	// user exists, else root), which the agent resolves.
+	ScriptUser  string
+	ScriptGroup string
+}
+
+// State is a VRRP instance's initial state.
+type State string
+
+// Initial states.
+const (
+	StateBackup State = "BACKUP"
+	StateMaster State = "MASTER"
+)
+
+// AuthType is the VRRPv2 authentication type.
+type AuthType string
+
+// Authentication types.
+const (
+	AuthPass AuthType = "PASS"
+	AuthAH   AuthType = "AH"
+)
+
+// Auth is a VRRP instance's authentication block.
+type Auth struct {
+	Type AuthType
+	// Pass is at most 8 characters (the VRRPv2 field's size).
+	Pass string
+}
+
+// VirtualIP is one virtual_ipaddress entry. Prefix keeps the address's host
+// bits (192.168.0.100/24); an entry without a length is a /32 (or /128).
+type VirtualIP struct {
+	Prefix netip.Prefix
+	// Dev is the interface the address is added to; "" means the
+	// instance's interface.
+	Dev string
+	// Label is the address label (ip addr ... label), "" for none.
+	Label string
+}
+
+// TrackInterface is one track_interface entry. With Weight 0 the instance
+// enters FAULT while the interface is down; otherwise the weight is added to
+// the priority while the interface is down (keepalived's semantics).
+type TrackInterface struct {
+	Name   string
+	Weight int
+}
+
+// Command is a program and its arguments, as keepalived splits a script
+// string: on blanks, with '…' and "…" quoting. It is run directly, without
+// a shell.
+type Command []string
+
+// String joins the command, quoting words that need it.
+func (c Command) String() string {
+	var b strings.Builder
+	for i, w := range c {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if w == "" || strings.ContainsAny(w, " \t'\"") {
+			if strings.Contains(w, "'") {
+				b.WriteString(`"` + w + `"`)
+			} else {
+				b.WriteString("'" + w + "'")
+			}
+			continue
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// VRRPInstance is one vrrp_instance.
+type VRRPInstance struct {
+	Pos  Pos
+	Name string
+	// Interface is where adverts are sent and received.
+	Interface       string
+	State           State
+	VirtualRouterID int
+	Priority        int
+	AdvertInt       time.Duration
+	// Auth is nil without an authentication block.
+	Auth         *Auth
+	Nopreempt    bool
+	PreemptDelay time.Duration
+	VirtualIPs   []VirtualIP
+	Track        []TrackInterface
+	// UnicastSrcIP and UnicastPeers switch the instance to unicast
+	// adverts; both empty means multicast to 224.0.0.18.
+	UnicastSrcIP netip.Addr
+	UnicastPeers []netip.Addr
+	// Notify programs; nil means none. Notify is called on every
+	// transition with the arguments "INSTANCE" NAME STATE PRIORITY.
+	Notify       Command
+	NotifyMaster Command
+	NotifyBackup Command
+	NotifyFault  Command
+	NotifyStop   Command
+	// GARPMasterDelay is the delay before the second burst of gratuitous
+	// ARPs after becoming MASTER (0: none); GARPMasterRepeat the number
+	// sent per burst; GARPMasterRefresh the interval of periodic
+	// gratuitous ARPs while MASTER (0: none).
+	GARPMasterDelay   time.Duration
+	GARPMasterRepeat  int
+	GARPMasterRefresh time.Duration
+}
+
+// Protocol is a virtual server's transport protocol.
+type Protocol string
+
+// Protocols.
+const (
+	TCP  Protocol = "TCP"
+	UDP  Protocol = "UDP"
+	SCTP Protocol = "SCTP"
+)
+
+// LBKind is the IPVS forwarding method.
+type LBKind string
+
+// Forwarding methods.
+const (
+	LBKindNAT LBKind = "NAT"
+	LBKindDR  LBKind = "DR"
+	LBKindTUN LBKind = "TUN"
+)
+
+// VirtualServer is one virtual_server: an address and port, or a firewall
+// mark.
+type VirtualServer struct {
+	Pos Pos
+	// Addr is the virtual address and port; it is the zero AddrPort when
+	// FWMark is set.
+	Addr   netip.AddrPort
+	FWMark uint32
+	// Protocol is ignored by IPVS for fwmark services.
+	Protocol Protocol
+	// LBAlgo is the IPVS scheduler name (rr, wrr, lc, wlc, ...).
+	LBAlgo    string
+	LBKind    LBKind
+	DelayLoop time.Duration
+	// PersistenceTimeout 0 means not persistent.
+	PersistenceTimeout time.Duration
+	// PersistenceGranularity is the persistence netmask as a prefix
+	// length; 0 means a single client address (/32 or /128).
+	PersistenceGranularity int
+	RealServers            []RealServer
+}
+
+// Key names the virtual server in messages: "TCP 192.168.0.100:80" or
+// "FWM 7".
+func (vs *VirtualServer) Key() string {
+	if vs.FWMark != 0 {
+		return "FWM " + itoa(int(vs.FWMark))
+	}
+	return string(vs.Protocol) + " " + vs.Addr.String()
+}
+
+// RealServer is one real_server of a virtual server.
+type RealServer struct {
+	Pos Pos
+	// Addr is the real server; its port may be 0 for fwmark services
+	// (the client's destination port is kept).
+	Addr   netip.AddrPort
+	Weight int
+	// InhibitOnFailure sets the weight to 0 on failure instead of
+	// removing the real server.
+	InhibitOnFailure bool
+	Checkers         []Checker
+}
+
+// CheckKind is a health checker kind, named as in keepalived.conf.
+type CheckKind string
+
+// Checker kinds.
+const (
+	TCPCheck  CheckKind = "TCP_CHECK"
+	HTTPGet   CheckKind = "HTTP_GET"
+	SSLGet    CheckKind = "SSL_GET"
+	MiscCheck CheckKind = "MISC_CHECK"
+	DNSCheck  CheckKind = "DNS_CHECK"
+	UDPCheck  CheckKind = "UDP_CHECK"
+)
+
+// Checker is one health checker of a real server. Fields that do not apply
+// to its Kind are zero.
+type Checker struct {
+	Pos  Pos
+	Kind CheckKind
+	// ConnectIP and ConnectPort override the real server's address and
+	// port (zero: the real server's).
+	ConnectIP      netip.Addr
+	ConnectPort    uint16
+	ConnectTimeout time.Duration
+	// Retry is the number of retries after a failure before the real
+	// server is declared down; DelayBeforeRetry the pause between them.
+	Retry            int
+	DelayBeforeRetry time.Duration
+	// HTTP_GET and SSL_GET.
+	URLs        []URL
+	VirtualHost string
+	// MISC_CHECK: the program (exit 0: up), its timeout (defaults to the
+	// virtual server's delay_loop, as in keepalived) and misc_dynamic (exit
+	// codes 2-255 set the weight to code-2).
+	MiscPath    Command
+	MiscTimeout time.Duration
+	MiscDynamic bool
+	// DNS_CHECK: the query name and type ("." and SOA by default).
+	DNSName string
+	DNSType string
+}
+
+// URL is one url block of an HTTP_GET or SSL_GET checker.
+type URL struct {
+	Path string
+	// Digest is the lowercase hex MD5 of the body; "" means not checked.
+	Digest string
+	// StatusCodes are the accepted codes; empty means 200-299.
+	StatusCodes []StatusRange
+}
+
+// StatusRange is an inclusive range of HTTP status codes.
+type StatusRange struct{ Min, Max int }
+
+func (r StatusRange) String() string {
+	if r.Min == r.Max {
+		return itoa(r.Min)
+	}
+	return itoa(r.Min) + "-" + itoa(r.Max)
+}
+
+// NATSwitch is the nftables DNAT toggled by a VRRP instance: while the
+// instance is not MASTER, traffic arriving on Interface for one of the VIPs
+// is DNATed to the node's own address there, so that the BACKUP serves the
+// packets the MASTER's IPVS sends it.
+type NATSwitch struct {
+	Pos Pos
+	// Instance names the VRRP instance whose state drives the rule; it may
+	// be empty when there is exactly one instance.
+	Instance  string
+	Interface string
+	VIPs      []netip.Addr
+	// LocalAddress is the DNAT target; the zero Addr means the first
+	// address of Interface, resolved by the agent.
+	LocalAddress netip.Addr
+}
+
+// Nginx is the proxy layer (YAML only), mapped by the agent onto proxyconf.
+type Nginx struct {
+	Pos Pos
+	// Sites are http{} files, Streams stream{} files.
+	Sites   []NginxSite
+	Streams []NginxStream
+}
+
+// NginxSite is one http{} file: upstream groups and servers.
+type NginxSite struct {
+	Name      string
+	Upstreams []NginxUpstream
+	Servers   []NginxServer
+}
+
+// NginxStream is one stream{} file.
+type NginxStream struct {
+	Name      string
+	Upstreams []NginxUpstream
+	Servers   []NginxStreamServer
+}
+
+// NginxUpstream is an upstream group.
+type NginxUpstream struct {
+	Name string
+	// Method is "" (round robin), least_conn, ip_hash (http only) or
+	// random.
+	Method  string
+	Servers []NginxUpstreamServer
+}
+
+// NginxUpstreamServer is one server line of an upstream group.
+type NginxUpstreamServer struct {
+	Address netip.AddrPort
+	// Weight 0 is not rendered (nginx's default 1).
+	Weight int
+	// MaxFails nil is not rendered.
+	MaxFails    *int
+	FailTimeout time.Duration
+	Backup      bool
+	Down        bool
+}
+
+// NginxListen is one listen directive. The zero Addr listens on every
+// address.
+type NginxListen struct {
+	Addr          netip.Addr
+	Port          uint16
+	DefaultServer bool
+	UDP           bool
+	ReusePort     bool
+}
+
+// NginxServer is an http server block.
+type NginxServer struct {
+	Listen      []NginxListen
+	ServerNames []string
+	Locations   []NginxLocation
+}
+
+// NginxLocation is a location proxying to an upstream group.
+type NginxLocation struct {
+	// Match is "", "=", "^~", "~" or "~*".
+	Match string
+	Path  string
+	// ProxyPass names an http upstream group.
+	ProxyPass string
+	HTTPS     bool
+	// Headers are proxy_set_header lines in order.
+	Headers       []NginxHeader
+	ProxyRedirect string
+}
+
+// NginxHeader is one proxy_set_header line.
+type NginxHeader struct {
+	Name  string
+	Value string
+}
+
+// NginxStreamServer is a stream server block.
+type NginxStreamServer struct {
+	Listen []NginxListen
+	// ProxyPass names a stream upstream group.
+	ProxyPass           string
+	ProxyConnectTimeout time.Duration
+	ProxyTimeout        time.Duration
+	// ProxyResponses nil is not rendered.
+	ProxyResponses *int
+}
+
+// Sysctl is one kernel setting, written as sysctl(8) names it.
+type Sysctl struct {
+	Key   string
+	Value string
+}
+
+// DefaultSysctls returns the article's three settings: non-local bind for
+// nginx listening on the VIP, IPVS drop_entry defence and a large conntrack
+// table.
+func DefaultSysctls() []Sysctl {
+	return []Sysctl{
+		{Key: "net.ipv4.ip_nonlocal_bind", Value: "1"},
+		{Key: "net.ipv4.vs.drop_entry", Value: "1"},
+		{Key: "net.nf_conntrack_max", Value: "4194304"},
+	}
+}
+
+// Defaults, as keepalived's.
+const (
+	DefaultPriority         = 100
+	DefaultAdvertInt        = time.Second
+	DefaultGARPMasterDelay  = 5 * time.Second
+	DefaultGARPMasterRepeat = 5
+	DefaultDelayLoop        = 60 * time.Second
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultRetry            = 1 // MISC_CHECK: DefaultMiscRetry, DNS_CHECK: DefaultDNSRetry
+	DefaultMiscRetry        = 0
+	DefaultDNSRetry         = 3
+	DefaultDelayBeforeRetry = time.Second
+	DefaultWeight           = 1
+	DefaultLBAlgo           = "wlc"
+	DefaultLBKind           = LBKindNAT
+	DefaultPersistence      = 360 * time.Second // persistence_timeout without a value
+	DefaultDNSType          = "SOA"
+	DefaultDNSName          = "."
+	maxAuthPass             = 8
+	maxPreemptDelay         = 1000 * time.Second
+	maxWeight               = 65535
+	maxGARPRepeat           = 1000
+	maxDuration             = 24 * time.Hour
+)
+
+// NewVRRPInstance returns an instance with keepalived's defaults.
+func NewVRRPInstance(name string) VRRPInstance {
+	return VRRPInstance{
+		Name:             name,
+		State:            StateBackup,
+		Priority:         DefaultPriority,
+		AdvertInt:        DefaultAdvertInt,
+		GARPMasterDelay:  DefaultGARPMasterDelay,
+		GARPMasterRepeat: DefaultGARPMasterRepeat,
+	}
+}
+
+// NewVirtualServer returns a virtual server with keepalived's defaults.
+// Protocol is left empty: the keepalived.conf reader applies keepalived's
+// default (UDP, with a warning) and the YAML reader requires it.
+func NewVirtualServer() VirtualServer {
+	return VirtualServer{
+		LBAlgo:    DefaultLBAlgo,
+		LBKind:    DefaultLBKind,
+		DelayLoop: DefaultDelayLoop,
+	}
+}
+
+// NewRealServer returns a real server with keepalived's defaults.
+func NewRealServer(addr netip.AddrPort) RealServer {
+	return RealServer{Addr: addr, Weight: DefaultWeight}
+}
+
+// NewChecker returns a checker of kind with keepalived's defaults.
+// MiscTimeout is left 0; Validate-ready configs from the readers set it to
+// the virtual server's delay_loop.
+func NewChecker(kind CheckKind) Checker {
+	c := Checker{Kind: kind, Retry: DefaultRetry, DelayBeforeRetry: DefaultDelayBeforeRetry}
+	switch kind {
+	case MiscCheck:
+		c.Retry = DefaultMiscRetry
+	case DNSCheck:
+		c.Retry = DefaultDNSRetry
+		c.DNSType = DefaultDNSType
+		c.DNSName = DefaultDNSName
+	}
+	if kind != MiscCheck {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	return c
+}
+
+// applyStateDefaults does what keepalived does with an instance's initial
+// state: one starting as MASTER without a priority gets 255 (the address
+// owner's); nopreempt is cleared at priority 255 or with state MASTER, and
+// preempt_delay with state MASTER. It returns a warning for each change
+// to what the file said.
+func applyStateDefaults(in *VRRPInstance, prioritySet bool) []string {
+	if in.State == StateMaster && !prioritySet {
+		in.Priority = 255
+	}
+	var out []string
+	if in.Nopreempt && in.Priority == 255 {
+		in.Nopreempt = false
+		out = append(out, "nopreempt has no effect with priority 255: cleared, as keepalived does")
+	}
+	if in.State != StateMaster {
+		return out
+	}
+	if in.Nopreempt {
+		in.Nopreempt = false
+		out = append(out, "nopreempt has no effect with state MASTER: cleared, as keepalived does")
+	}
+	if in.PreemptDelay != 0 {
+		in.PreemptDelay = 0
+		out = append(out, "preempt_delay has no effect with state MASTER: cleared, as keepalived does")
+	}
+	return out
+}
