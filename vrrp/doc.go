@@ -1,0 +1,52 @@
+// Package vrrp is a VRRPv2 (RFC 3768) speaker that interoperates with
+// keepalived: it moves floating virtual IPv4 addresses (VIPs) between the
+// nodes of a cluster.
+//
+// The package has a pure core and a thin Linux shell.
+//
+// The core is the advertisement codec (Advert, with golden-byte tests and
+// room for VRRPv3) and the state machine (Machine). A Machine reads no
+// clock and touches no socket: feed it an Event (start, stop, a received
+// packet, a link change, or the timer whose deadline Deadline reports)
+// with the current time, and carry out the returned Actions in order (send
+// an advertisement, add or remove the VIPs, send gratuitous ARPs, report a
+// Transition). Receive validation (TTL 255, version, length, checksum,
+// VRID, authentication compared in constant time, interval, unicast peers,
+// address list) happens there, so tests exercise what production runs.
+//
+// A Router runs one or more instances (VRIDs) that share an advertisement
+// interface. New builds one over any Conn and Host, which is how the tests
+// drive it over an in-memory segment under testing/synctest (package
+// vrrptest has that segment and a fake Host, for embedding programs' tests
+// too). Open builds one on Linux:
+//
+//   - advertisements over a raw IP socket (protocol 112, golang.org/x/net/ipv4)
+//     bound to the interface, joined to 224.0.0.18 there, TTL 255, TOS 0xc0,
+//     multicast loop off, with TTL, destination and interface control
+//     messages; or to each unicast peer;
+//   - VIPs added and removed with rtnetlink, possibly on another interface
+//     than the advertisements (keepalived's "virtual_ipaddress { ... dev eth0 }"),
+//     idempotently: a VIP present at start is removed on BACKUP;
+//   - gratuitous ARP over AF_PACKET on the VIP interface: the advertisement
+//     first, then a burst, a second burst after GARPDelay and an optional
+//     refresh;
+//   - tracked interfaces (the advertisement interface always) followed with
+//     rtnetlink link notifications: one down means FAULT.
+//
+// Transitions come out in order, each with the old and new state and a
+// typed Cause ("master down timer expired", "higher priority 150 from
+// 172.16.0.2", "priority 0 from 172.16.0.2", "interface eth0 down",
+// "shutdown"). Counters are a plain Stats struct per instance.
+//
+// # Privileges
+//
+// Open needs CAP_NET_RAW (raw and packet sockets) and CAP_NET_ADMIN
+// (addresses). New with your own Conn and Host needs nothing.
+//
+// # Network namespaces
+//
+// Options.NetNS selects the namespace Open works in. Sockets are opened on
+// a locked OS thread that enters the namespace and comes back; rtnetlink
+// handles and link notifications are bound to it. The calling goroutine's
+// namespace never changes. Off Linux, Open returns ErrUnsupported.
+package vrrp

@@ -1,0 +1,197 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/mdlayher/packet"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// linuxHost changes addresses with rtnetlink, sends gratuitous ARP over
+// AF_PACKET and follows link states, all in one network namespace.
+type linuxHost struct {
+	ns    netns.NsHandle // not owned; None() for the current namespace
+	nl    *netlink.Handle
+	links map[string]netlink.Link
+	garp  map[string]*garpConn
+
+	mu     sync.Mutex
+	closed bool
+}
+
+type garpConn struct {
+	c   *packet.Conn
+	mac net.HardwareAddr
+	buf []byte
+}
+
+func (h *linuxHost) link(name string) (netlink.Link, error) {
+	if l, ok := h.links[name]; ok {
+		return l, nil
+	}
+	return h.nl.LinkByName(name)
+}
+
+func (h *linuxHost) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, error) {
+	l, err := h.link(ifname)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	addrs, err := h.nl.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	var secondary netip.Addr
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP.To4())
+		if !ok {
+			continue
+		}
+		skip := false
+		for _, p := range exclude {
+			skip = skip || p.Addr() == ip
+		}
+		if skip {
+			continue
+		}
+		if a.Flags&unix.IFA_F_SECONDARY == 0 {
+			return ip, nil
+		}
+		if !secondary.IsValid() {
+			secondary = ip
+		}
+	}
+	if secondary.IsValid() {
+		return secondary, nil
+	}
+	return netip.Addr{}, fmt.Errorf("no IPv4 address on %s", ifname)
+}
+
+func vipAddr(p netip.Prefix) *netlink.Addr {
+	return &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}}
+}
+
+func (h *linuxHost) AddVIPs(ifname string, vips []netip.Prefix) error {
+	l, err := h.link(ifname)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range vips {
+		// Replace creates the address or keeps the present one.
+		if err := h.nl.AddrReplace(l, vipAddr(p)); err != nil {
+			errs = append(errs, fmt.Errorf("adding %v to %s: %w", p, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *linuxHost) RemoveVIPs(ifname string, vips []netip.Prefix) error {
+	l, err := h.link(ifname)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range vips {
+		err := h.nl.AddrDel(l, vipAddr(p))
+		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("removing %v from %s: %w", p, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *linuxHost) SendGARP(ifname string, vips []netip.Prefix, count int) (int, error) {
+	g, ok := h.garp[ifname]
+	if !ok {
+		return 0, fmt.Errorf("no ARP socket on %s", ifname)
+	}
+	dst := &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	sent := 0
+	for range count {
+		for _, p := range vips {
+			g.buf = AppendGARP(g.buf[:0], g.mac, p.Addr())
+			if _, err := g.c.WriteTo(g.buf, dst); err != nil {
+				return sent, err
+			}
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// linkUp reports whether a link is administratively up and running
+// (carrier present).
+func linkUp(a *netlink.LinkAttrs) bool {
+	return a.Flags&net.FlagUp != 0 && a.RawFlags&unix.IFF_RUNNING != 0
+}
+
+func (h *linuxHost) WatchLinks(ctx context.Context, names []string) ([]bool, <-chan LinkEvent, error) {
+	ch := make(chan netlink.LinkUpdate, 32)
+	done := make(chan struct{})
+	opts := netlink.LinkSubscribeOptions{}
+	if h.ns > 0 {
+		ns := h.ns
+		opts.Namespace = &ns
+	}
+	if err := netlink.LinkSubscribeWithOptions(ch, done, opts); err != nil {
+		return nil, nil, err
+	}
+	state := map[string]bool{}
+	initial := make([]bool, len(names))
+	for i, n := range names {
+		l, err := h.nl.LinkByName(n)
+		if err == nil {
+			initial[i] = linkUp(l.Attrs())
+		}
+		state[n] = initial[i]
+	}
+	out := make(chan LinkEvent, 8)
+	go func() {
+		<-ctx.Done()
+		close(done)
+	}()
+	go func() {
+		// Drain ch until the subscription closes it, so that its reader
+		// never blocks.
+		for u := range ch {
+			n := u.Attrs().Name
+			prev, ok := state[n]
+			if !ok {
+				continue
+			}
+			up := u.Header.Type != unix.RTM_DELLINK && linkUp(u.Attrs())
+			if up == prev {
+				continue
+			}
+			state[n] = up
+			select {
+			case out <- LinkEvent{Interface: n, Up: up}:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return initial, out, nil
+}
+
+func (h *linuxHost) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	var errs []error
+	for _, g := range h.garp {
+		errs = append(errs, g.c.Close())
+	}
+	h.nl.Close()
+	return errors.Join(errs...)
+}

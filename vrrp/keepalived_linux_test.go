@@ -1,0 +1,212 @@
+package vrrp
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/internal/netnstest"
+)
+
+// keepalivedConf is the article's vrrp_instance for keepalived.
+func keepalivedConf(prio int, pass string) string {
+	auth := ""
+	if pass != "" {
+		auth = fmt.Sprintf("\tauthentication {\n\t\tauth_type PASS\n\t\tauth_pass %s\n\t}\n", pass)
+	}
+	return fmt.Sprintf(`global_defs {
+	router_id lvskit_test
+}
+vrrp_instance VI_1 {
+	state BACKUP
+	interface eth1
+	virtual_router_id 1
+	priority %d
+	advert_int 1
+%s	virtual_ipaddress {
+		192.168.0.100/24 dev eth0
+	}
+}
+`, prio, auth)
+}
+
+type keepalived struct {
+	p   *netnstest.Proc
+	dir string
+}
+
+// startKeepalived runs Debian's keepalived, VRRP only, in the foreground
+// inside ns. Its VRRP child is killed at cleanup if still there.
+func startKeepalived(t *testing.T, ns *netnstest.NS, conf string) *keepalived {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k := &keepalived{dir: dir}
+	// Registered before Start, so it runs after the main process is stopped.
+	t.Cleanup(func() { k.killChild() })
+	k.p = ns.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", file,
+		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
+	return k
+}
+
+func (k *keepalived) killChild() {
+	b, err := os.ReadFile(filepath.Join(k.dir, "vrrp.pid"))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return
+	}
+	// Only the VRRP child of the keepalived we started: check its name.
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "keepalived" {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// waitLog polls keepalived's output for substr after the first occurrence
+// of after (if not empty).
+func (k *keepalived) waitLog(t *testing.T, after, substr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out := k.p.Output()
+		if i := strings.Index(out, after); i >= 0 && strings.Contains(out[i+len(after):], substr) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("keepalived did not log %q after %q within %v; output:\n%s", substr, after, timeout, k.p.Output())
+}
+
+func articleConfigPass(prio uint8, pass string) Config {
+	c := articleConfig(prio)
+	c.AuthPass = pass
+	return c
+}
+
+func TestIntegrationKeepalivedHigherThenKilled(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived")
+	for _, pass := range []string{"", "secret"} {
+		t.Run("auth="+pass, func(t *testing.T) {
+			_, hs := articleHosts(t, 2)
+			k := startKeepalived(t, hs[0], keepalivedConf(150, pass))
+			k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+			s := startSpeaker(t, hs[1], articleConfigPass(100, pass))
+			s.waitState(t, StateBackup, 10*time.Second)
+			s.holdState(t, StateBackup, 5*time.Second)
+			if st := s.r.Stats().Instances[0]; st.AdvertsReceived < 3 || st.DroppedTotal() != 0 {
+				t.Errorf("keepalived's adverts: %d accepted, drops %v", st.AdvertsReceived, st.Dropped)
+			}
+			waitAddr(t, hs[0], "eth0", articleVIP, true)
+			if hasAddr(t, hs[1], "eth0", articleVIP) {
+				t.Errorf("lvskit BACKUP holds the VIP")
+			}
+			// kill -9: keepalived's VRRP child still resigns with priority 0.
+			if err := k.p.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			s.waitState(t, StateMaster, 20*time.Second)
+			waitAddr(t, hs[1], "eth0", articleVIP, true)
+			t.Logf("took over: %v", s.last().Cause)
+		})
+	}
+}
+
+func TestIntegrationLvskitHigherKeepalivedBacksOff(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived")
+	for _, pass := range []string{"", "secret"} {
+		t.Run("auth="+pass, func(t *testing.T) {
+			_, hs := articleHosts(t, 2)
+			k := startKeepalived(t, hs[0], keepalivedConf(100, pass))
+			k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+			waitAddr(t, hs[0], "eth0", articleVIP, true)
+			s := startSpeaker(t, hs[1], articleConfigPass(150, pass))
+			s.waitState(t, StateMaster, 20*time.Second)
+			k.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
+			k.waitLog(t, "Entering MASTER STATE", "received advert from 172.16.0.2 with higher priority 150", 5*time.Second)
+			waitAddr(t, hs[0], "eth0", articleVIP, false)
+			waitAddr(t, hs[1], "eth0", articleVIP, true)
+			if got := s.last().Cause; got.Kind != CausePreempt || got.Priority != 100 {
+				t.Errorf("cause %v, want preempting keepalived's priority 100", got)
+			}
+			// Graceful stop: keepalived takes back over after our priority 0.
+			s.stop(t)
+			k.waitLog(t, "Entering BACKUP STATE", "Entering MASTER STATE", 20*time.Second)
+			waitAddr(t, hs[0], "eth0", articleVIP, true)
+		})
+	}
+}
+
+func TestIntegrationPayloadIdenticalToKeepalived(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "tcpdump", "tshark")
+	for _, pass := range []string{"", "secret"} {
+		t.Run("auth="+pass, func(t *testing.T) {
+			_, hs := articleHosts(t, 2)
+			// hs[1] observes; hs[0] runs keepalived, then lvskit, alone and
+			// with the same configuration.
+			first := func(c *capture) vrrpPacket {
+				t.Helper()
+				for _, p := range vrrpPackets(c.stop(t)) {
+					if p.src == svcAddr(0) && p.prio == 120 {
+						return p
+					}
+				}
+				t.Fatalf("no advert from %v captured", svcAddr(0))
+				return vrrpPacket{}
+			}
+			kc := startCapture(t, hs[1], "eth1")
+			k := startKeepalived(t, hs[0], keepalivedConf(120, pass))
+			k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+			time.Sleep(1500 * time.Millisecond)
+			k.p.Signal(syscall.SIGTERM)
+			if err := k.p.Wait(15 * time.Second); err != nil {
+				t.Logf("keepalived exit: %v", err)
+			}
+			ka := first(kc)
+
+			lc := startCapture(t, hs[1], "eth1")
+			s := startSpeaker(t, hs[0], articleConfigPass(120, pass))
+			s.waitState(t, StateMaster, 20*time.Second)
+			time.Sleep(1500 * time.Millisecond)
+			s.stop(t)
+			ours := first(lc)
+
+			if diff := cmp.Diff(ka.payload, ours.payload); diff != "" {
+				t.Errorf("VRRP payload (-keepalived +lvskit):\n%s", diff)
+			}
+			type ipFields struct {
+				TTL, TOS uint8
+				Src, Dst string
+			}
+			kf := ipFields{ka.ttl, ka.tos, ka.src.String(), ka.dst.String()}
+			of := ipFields{ours.ttl, ours.tos, ours.src.String(), ours.dst.String()}
+			if diff := cmp.Diff(kf, of); diff != "" {
+				t.Errorf("IP header (-keepalived +lvskit):\n%s", diff)
+			}
+			// Our own encoder agrees too.
+			m, err := NewMachine(articleConfigPass(120, pass), svcAddr(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, MaxLen)
+			n, err := m.Advert(120).MarshalTo(b, Pseudo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(ka.payload, b[:n]); diff != "" {
+				t.Errorf("MarshalTo (-keepalived +lvskit):\n%s", diff)
+			}
+			t.Logf("keepalived and lvskit payload: % x", ours.payload)
+		})
+	}
+}

@@ -1,0 +1,554 @@
+package vrrp
+
+import (
+	"crypto/subtle"
+	"net/netip"
+	"time"
+)
+
+// State is the state of a VRRP instance.
+type State uint8
+
+// States of an instance. StateStopped follows a shutdown.
+const (
+	StateInit State = iota
+	StateBackup
+	StateMaster
+	StateFault
+	StateStopped
+)
+
+var stateNames = [...]string{"INIT", "BACKUP", "MASTER", "FAULT", "STOP"}
+
+// String returns the state as keepalived names it to notify programs.
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "STATE(" + itoa(int(s)) + ")"
+}
+
+// CauseKind classifies why a transition happened.
+type CauseKind uint8
+
+// Causes of transitions.
+const (
+	CauseStart          CauseKind = iota // instance started, not the owner
+	CauseOwner                           // priority 255: MASTER at once
+	CauseMasterDown                      // no advertisement for Master_Down_Interval
+	CausePriorityZero                    // the master resigned (priority 0 advert)
+	CausePreempt                         // took over from a lower-priority master
+	CauseHigherPriority                  // heard a higher priority
+	CauseHigherAddress                   // heard an equal priority from a higher address
+	CauseInterfaceDown                   // a tracked interface went down
+	CauseInterfaceUp                     // all tracked interfaces are up again
+	CauseShutdown                        // Stop
+)
+
+// Cause says why a transition happened.
+type Cause struct {
+	Kind      CauseKind
+	Priority  uint8      // the advertised priority, for advert causes
+	From      netip.Addr // the sender, for advert causes
+	Interface string     // for interface causes
+}
+
+// String renders the cause for logs, e.g. "higher priority 150 from 172.16.0.2".
+func (c Cause) String() string {
+	switch c.Kind {
+	case CauseStart:
+		return "startup"
+	case CauseOwner:
+		return "address owner (priority 255)"
+	case CauseMasterDown:
+		return "master down timer expired"
+	case CausePriorityZero:
+		return "priority 0 from " + c.From.String()
+	case CausePreempt:
+		return "preempting lower priority " + itoa(int(c.Priority)) + " from " + c.From.String()
+	case CauseHigherPriority:
+		return "higher priority " + itoa(int(c.Priority)) + " from " + c.From.String()
+	case CauseHigherAddress:
+		return "equal priority " + itoa(int(c.Priority)) + " from higher address " + c.From.String()
+	case CauseInterfaceDown:
+		return "interface " + c.Interface + " down"
+	case CauseInterfaceUp:
+		return "interface " + c.Interface + " up"
+	case CauseShutdown:
+		return "shutdown"
+	}
+	return "cause(" + itoa(int(c.Kind)) + ")"
+}
+
+// Transition is a change of state of one instance.
+type Transition struct {
+	Instance string
+	VRID     uint8
+	Priority uint8 // the instance's configured priority
+	From, To State
+	Cause    Cause
+	At       time.Time
+}
+
+// EventKind says what happened.
+type EventKind uint8
+
+// Events fed to a Machine.
+const (
+	EventStart  EventKind = iota // start the instance
+	EventStop                    // shut it down (priority 0 advert if MASTER)
+	EventTimer                   // the deadline returned by Deadline has passed
+	EventPacket                  // a VRRP packet arrived
+	EventLink                    // a tracked interface changed state
+)
+
+// PacketInfo is what the IP layer tells about a received packet.
+type PacketInfo struct {
+	Src, Dst netip.Addr
+	TTL      int
+	IfIndex  int
+	// At is when the packet arrived (the kernel's receive timestamp
+	// where the Conn has one); zero means "when read".
+	At time.Time
+}
+
+// Event is one input to Machine.Step.
+type Event struct {
+	Kind EventKind
+	Now  time.Time
+	// EventPacket: the VRRP message (IP payload) and its metadata.
+	Data []byte
+	Info PacketInfo
+	// EventLink: the interface and its new state.
+	Interface string
+	Up        bool
+}
+
+// ActionKind says what the caller must do.
+type ActionKind uint8
+
+// Actions returned by Machine.Step, to be carried out in order.
+const (
+	ActionSendAdvert ActionKind = iota // send Machine.Advert(Priority)
+	ActionAddVIPs                      // add the VIPs to the VIP interface
+	ActionRemoveVIPs                   // remove them (idempotent)
+	ActionSendGARP                     // send Count gratuitous ARPs for each VIP
+	ActionTransition                   // report Transition
+	ActionDrop                         // an advertisement was dropped: Drop says why
+)
+
+// Action is one output of Machine.Step.
+type Action struct {
+	Kind       ActionKind
+	Priority   uint8
+	Count      int
+	Transition Transition
+	Drop       ValidationError
+}
+
+// Stats are the counters of one instance.
+type Stats struct {
+	Instance             string
+	VRID                 uint8
+	State                State
+	AdvertsSent          uint64 // adverts emitted, priority 0 included
+	PriorityZeroSent     uint64
+	AdvertsReceived      uint64 // valid adverts
+	PriorityZeroReceived uint64
+	Dropped              [NumReasons]uint64 // invalid adverts by reason
+	Transitions          uint64
+	BecameMaster         uint64
+	GARPSent             uint64 // gratuitous ARP frames sent (Router)
+	SendErrors           uint64 // failed sends and address changes (Router)
+}
+
+// DroppedTotal is the sum of Dropped.
+func (s *Stats) DroppedTotal() uint64 {
+	var n uint64
+	for _, d := range s.Dropped {
+		n += d
+	}
+	return n
+}
+
+// Machine is the pure VRRP state machine of one instance: it reads no
+// clock, starts no goroutine and touches no socket. Feed it events with
+// Step and carry out the returned actions in order; deliver EventTimer once
+// Deadline has passed.
+type Machine struct {
+	cfg     Config
+	local   netip.Addr
+	auth    AuthType
+	pass    [8]byte
+	vips    []netip.Addr
+	tracked []string
+	linkUp  []bool
+	ad      Advert
+	rx      Advert
+
+	state        State
+	masterDownAt time.Time
+	downCause    Cause
+	advertAt     time.Time
+	garpAt       time.Time
+	refreshAt    time.Time
+	preemptAt    time.Time
+
+	actions []Action
+	stats   Stats
+}
+
+// NewMachine returns a machine in StateInit for cfg. local is the primary
+// IPv4 address of cfg.Interface (or cfg.UnicastSrc): it breaks priority
+// ties. It returns a *FieldError for an invalid configuration.
+func NewMachine(cfg Config, local netip.Addr) (*Machine, error) {
+	cfg, err := cfg.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if !local.Is4() {
+		return nil, &FieldError{Field: "local address", Value: local.String(), Msg: "not IPv4"}
+	}
+	m := &Machine{cfg: cfg, local: local, tracked: cfg.tracked()}
+	m.linkUp = make([]bool, len(m.tracked))
+	for i := range m.linkUp {
+		m.linkUp[i] = true
+	}
+	if cfg.AuthPass != "" {
+		m.auth = AuthSimple
+		copy(m.pass[:], cfg.AuthPass)
+	}
+	for _, p := range cfg.VIPs {
+		m.vips = append(m.vips, p.Addr())
+	}
+	m.ad = Advert{Version: Version2, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
+		Addrs: m.vips, AuthData: m.pass}
+	m.rx.Addrs = make([]netip.Addr, 0, 8)
+	m.actions = make([]Action, 0, 8)
+	m.stats.Instance, m.stats.VRID = cfg.Name, cfg.VRID
+	return m, nil
+}
+
+// Config returns the normalized configuration.
+func (m *Machine) Config() Config { return m.cfg }
+
+// State returns the current state.
+func (m *Machine) State() State { return m.state }
+
+// Stats returns the counters.
+func (m *Machine) Stats() Stats { return m.stats }
+
+// Tracked lists the interfaces whose state the machine follows.
+func (m *Machine) Tracked() []string { return m.tracked }
+
+// Advert returns the advertisement to send with the given priority. The
+// result is reused by the next call.
+func (m *Machine) Advert(priority uint8) *Advert {
+	m.ad.Priority = priority
+	return &m.ad
+}
+
+// Deadline returns when EventTimer is due, or the zero time when no timer
+// runs.
+func (m *Machine) Deadline() time.Time {
+	switch m.state {
+	case StateBackup:
+		return m.masterDownAt
+	case StateMaster:
+		d := m.advertAt
+		for _, t := range [...]time.Time{m.garpAt, m.refreshAt} {
+			if !t.IsZero() && t.Before(d) {
+				d = t
+			}
+		}
+		return d
+	}
+	return time.Time{}
+}
+
+func (m *Machine) masterDownInterval() time.Duration {
+	return MasterDownInterval(m.cfg.AdvertInterval, m.cfg.Priority)
+}
+
+// Step feeds one event and returns the actions to carry out, in order. The
+// returned slice is valid until the next call.
+func (m *Machine) Step(ev Event) []Action {
+	m.actions = m.actions[:0]
+	now := ev.Now
+	switch ev.Kind {
+	case EventStart:
+		if m.state != StateInit {
+			break
+		}
+		if m.cfg.PreemptDelay > 0 {
+			m.preemptAt = now.Add(m.cfg.PreemptDelay)
+		}
+		m.enter(now, Cause{Kind: CauseStart})
+	case EventStop:
+		if m.state == StateStopped {
+			break
+		}
+		if m.state == StateMaster {
+			m.send(0)
+		}
+		m.emit(Action{Kind: ActionRemoveVIPs})
+		m.transition(now, StateStopped, Cause{Kind: CauseShutdown})
+	case EventTimer:
+		m.timer(now)
+	case EventPacket:
+		m.packet(now, ev.Data, ev.Info)
+	case EventLink:
+		m.link(now, ev.Interface, ev.Up)
+	}
+	m.stats.State = m.state
+	return m.actions
+}
+
+// enter leaves Init or Fault: FAULT while a tracked interface is down,
+// MASTER for the owner, BACKUP otherwise.
+func (m *Machine) enter(now time.Time, c Cause) {
+	if i := m.firstDown(); i >= 0 {
+		m.emit(Action{Kind: ActionRemoveVIPs})
+		m.transition(now, StateFault, Cause{Kind: CauseInterfaceDown, Interface: m.tracked[i]})
+		return
+	}
+	if m.cfg.Priority == OwnerPriority {
+		if c.Kind == CauseStart {
+			c = Cause{Kind: CauseOwner}
+		}
+		m.becomeMaster(now, c)
+		return
+	}
+	m.becomeBackup(now, c)
+}
+
+func (m *Machine) firstDown() int {
+	for i, up := range m.linkUp {
+		if !up {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Machine) becomeMaster(now time.Time, c Cause) {
+	m.send(m.cfg.Priority)
+	m.emit(Action{Kind: ActionAddVIPs})
+	m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPRepeat})
+	m.advertAt = now.Add(m.cfg.AdvertInterval)
+	m.garpAt, m.refreshAt = time.Time{}, time.Time{}
+	if m.cfg.GARPDelay > 0 {
+		m.garpAt = now.Add(m.cfg.GARPDelay)
+	}
+	if m.cfg.GARPRefresh > 0 {
+		m.refreshAt = now.Add(m.cfg.GARPRefresh)
+	}
+	m.masterDownAt, m.preemptAt = time.Time{}, time.Time{}
+	m.stats.BecameMaster++
+	m.transition(now, StateMaster, c)
+}
+
+func (m *Machine) becomeBackup(now time.Time, c Cause) {
+	m.emit(Action{Kind: ActionRemoveVIPs})
+	m.masterDownAt = now.Add(m.masterDownInterval())
+	m.downCause = Cause{Kind: CauseMasterDown}
+	m.advertAt, m.garpAt, m.refreshAt = time.Time{}, time.Time{}, time.Time{}
+	m.transition(now, StateBackup, c)
+}
+
+func (m *Machine) transition(now time.Time, to State, c Cause) {
+	from := m.state
+	m.state = to
+	if to != StateBackup {
+		m.masterDownAt = time.Time{}
+	}
+	if to != StateMaster {
+		m.advertAt, m.garpAt, m.refreshAt = time.Time{}, time.Time{}, time.Time{}
+	}
+	m.stats.Transitions++
+	m.stats.State = to
+	m.emit(Action{Kind: ActionTransition, Transition: Transition{
+		Instance: m.cfg.Name, VRID: m.cfg.VRID, Priority: m.cfg.Priority,
+		From: from, To: to, Cause: c, At: now,
+	}})
+}
+
+func (m *Machine) send(priority uint8) {
+	m.stats.AdvertsSent++
+	if priority == 0 {
+		m.stats.PriorityZeroSent++
+	}
+	m.emit(Action{Kind: ActionSendAdvert, Priority: priority})
+}
+
+func (m *Machine) emit(a Action) { m.actions = append(m.actions, a) }
+
+func (m *Machine) timer(now time.Time) {
+	switch m.state {
+	case StateBackup:
+		if !m.masterDownAt.IsZero() && !now.Before(m.masterDownAt) {
+			m.becomeMaster(now, m.downCause)
+		}
+	case StateMaster:
+		if !m.advertAt.IsZero() && !now.Before(m.advertAt) {
+			m.send(m.cfg.Priority)
+			m.advertAt = now.Add(m.cfg.AdvertInterval)
+		}
+		if !m.garpAt.IsZero() && !now.Before(m.garpAt) {
+			m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPRepeat})
+			m.garpAt = time.Time{}
+		}
+		if !m.refreshAt.IsZero() && !now.Before(m.refreshAt) {
+			m.emit(Action{Kind: ActionSendGARP, Count: 1})
+			m.refreshAt = now.Add(m.cfg.GARPRefresh)
+		}
+	}
+}
+
+func (m *Machine) drop(e ValidationError) {
+	m.stats.Dropped[e.Reason]++
+	m.emit(Action{Kind: ActionDrop, Drop: e})
+}
+
+// validate applies the receive checks of RFC 3768 section 7.1 in order and
+// leaves the decoded advertisement in m.rx.
+func (m *Machine) validate(b []byte, info PacketInfo) (ValidationError, bool) {
+	unicast := len(m.cfg.UnicastPeers) > 0
+	if !unicast && info.TTL != 255 {
+		return ValidationError{Reason: ReasonTTL, Got: uint64(info.TTL), Want: 255}, false
+	}
+	if len(b) > 0 && b[0]>>4 != Version2 {
+		return ValidationError{Reason: ReasonVersion, Got: uint64(b[0] >> 4), Want: Version2}, false
+	}
+	if err := m.rx.Unmarshal(b, Pseudo{}); err != nil {
+		return *err.(*ValidationError), false
+	}
+	ad := &m.rx
+	if ad.VRID != m.cfg.VRID {
+		return ValidationError{Reason: ReasonVRID, Got: uint64(ad.VRID), Want: uint64(m.cfg.VRID)}, false
+	}
+	if ad.AuthType != m.auth {
+		return ValidationError{Reason: ReasonAuthType, Got: uint64(ad.AuthType), Want: uint64(m.auth)}, false
+	}
+	if m.auth == AuthSimple && subtle.ConstantTimeCompare(ad.AuthData[:], m.pass[:]) != 1 {
+		return ValidationError{Reason: ReasonAuthPass}, false
+	}
+	if ad.Interval != m.cfg.AdvertInterval {
+		return ValidationError{Reason: ReasonInterval, Got: uint64(ad.Interval / time.Second), Want: uint64(m.cfg.AdvertInterval / time.Second)}, false
+	}
+	if unicast {
+		ok := false
+		for _, p := range m.cfg.UnicastPeers {
+			ok = ok || p == info.Src
+		}
+		if !ok {
+			return ValidationError{Reason: ReasonPeer}, false
+		}
+	}
+	if info.Src == m.local {
+		return ValidationError{Reason: ReasonSelf}, false
+	}
+	if ad.Priority != OwnerPriority && !sameAddrs(ad.Addrs, m.vips) {
+		return ValidationError{Reason: ReasonAddrList, Got: uint64(len(ad.Addrs)), Want: uint64(len(m.vips))}, false
+	}
+	return ValidationError{}, true
+}
+
+// sameAddrs reports whether a and b hold the same set of addresses.
+func sameAddrs(a, b []netip.Addr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			found = found || x == y
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
+	if e, ok := m.validate(b, info); !ok {
+		m.drop(e)
+		return
+	}
+	ad := &m.rx
+	m.stats.AdvertsReceived++
+	if ad.Priority == 0 {
+		m.stats.PriorityZeroReceived++
+	}
+	prio := m.cfg.Priority
+	switch m.state {
+	case StateBackup:
+		switch {
+		case ad.Priority == 0:
+			m.masterDownAt = now.Add(SkewTime(prio))
+			m.downCause = Cause{Kind: CausePriorityZero, From: info.Src}
+		case m.cfg.NoPreempt || ad.Priority >= prio || m.preemptDelayed(now):
+			if ad.Priority >= prio {
+				m.preemptAt = time.Time{}
+			}
+			m.masterDownAt = now.Add(m.masterDownInterval())
+			m.downCause = Cause{Kind: CauseMasterDown}
+		default:
+			// Lower priority and preempt on: ignore it, so that the
+			// Master_Down timer takes over.
+			m.downCause = Cause{Kind: CausePreempt, Priority: ad.Priority, From: info.Src}
+		}
+	case StateMaster:
+		switch {
+		case ad.Priority == 0:
+			m.send(prio)
+			m.advertAt = now.Add(m.cfg.AdvertInterval)
+		case ad.Priority > prio:
+			m.becomeBackup(now, Cause{Kind: CauseHigherPriority, Priority: ad.Priority, From: info.Src})
+		case ad.Priority == prio && addrGreater(info.Src, m.local):
+			m.becomeBackup(now, Cause{Kind: CauseHigherAddress, Priority: ad.Priority, From: info.Src})
+		default:
+			// A lower-priority router thinks it is master: answer at once.
+			m.send(prio)
+			m.advertAt = now.Add(m.cfg.AdvertInterval)
+		}
+	}
+}
+
+// preemptDelayed reports whether preemption is still held back by
+// PreemptDelay, starting the delay on the first lower-priority master.
+func (m *Machine) preemptDelayed(now time.Time) bool {
+	if m.cfg.PreemptDelay <= 0 {
+		return false
+	}
+	if m.preemptAt.IsZero() {
+		m.preemptAt = now.Add(m.cfg.PreemptDelay)
+	}
+	return now.Before(m.preemptAt)
+}
+
+func addrGreater(a, b netip.Addr) bool { return a.Compare(b) > 0 }
+
+func (m *Machine) link(now time.Time, name string, up bool) {
+	idx := -1
+	for i, n := range m.tracked {
+		if n == name {
+			idx = i
+		}
+	}
+	if idx < 0 || m.linkUp[idx] == up {
+		return
+	}
+	m.linkUp[idx] = up
+	switch {
+	case !up && (m.state == StateBackup || m.state == StateMaster):
+		if m.state == StateMaster {
+			m.send(0)
+		}
+		m.emit(Action{Kind: ActionRemoveVIPs})
+		m.transition(now, StateFault, Cause{Kind: CauseInterfaceDown, Interface: name})
+	case up && m.state == StateFault && m.firstDown() < 0:
+		m.enter(now, Cause{Kind: CauseInterfaceUp, Interface: name})
+	}
+}

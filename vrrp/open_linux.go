@@ -1,0 +1,156 @@
+package vrrp
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/mdlayher/packet"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Open validates cfgs, opens what the instances need in the network
+// namespace opts.NetNS (default: the caller's) and returns a Router ready
+// to Run: a raw IP socket on the shared advertisement interface, AF_PACKET
+// sockets on the VIP interfaces and an rtnetlink handle. It needs
+// CAP_NET_RAW and CAP_NET_ADMIN. It returns a *FieldError for an invalid
+// configuration or an interface that does not exist.
+func Open(cfgs []Config, opts *Options) (*Router, error) {
+	if len(cfgs) == 0 {
+		return nil, &FieldError{Field: "instances", Msg: "none configured"}
+	}
+	norm := make([]Config, len(cfgs))
+	for i, c := range cfgs {
+		n, err := c.Normalize()
+		if err != nil {
+			return nil, err
+		}
+		norm[i] = n
+	}
+	ns := netns.None()
+	if opts != nil && opts.NetNS > 0 {
+		ns = opts.NetNS
+	}
+	var nl *netlink.Handle
+	var err error
+	if ns > 0 {
+		nl, err = netlink.NewHandleAt(ns)
+	} else {
+		nl, err = netlink.NewHandle()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vrrp: rtnetlink: %w", err)
+	}
+	h := &linuxHost{ns: ns, nl: nl, links: map[string]netlink.Link{}, garp: map[string]*garpConn{}}
+	fail := func(err error) (*Router, error) {
+		h.Close()
+		return nil, err
+	}
+	lookup := func(field, name string) (netlink.Link, error) {
+		if l, ok := h.links[name]; ok {
+			return l, nil
+		}
+		l, err := nl.LinkByName(name)
+		if err != nil {
+			return nil, &FieldError{Field: field, Value: name, Msg: "no such interface"}
+		}
+		h.links[name] = l
+		return l, nil
+	}
+	for _, c := range norm {
+		if _, err := lookup("Interface", c.Interface); err != nil {
+			return fail(err)
+		}
+		if _, err := lookup("VIPInterface", c.VIPInterface); err != nil {
+			return fail(err)
+		}
+		for _, t := range c.TrackInterfaces {
+			if _, err := lookup("TrackInterfaces", t); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	var conn *rawConn
+	err = inNS(ns, func() error {
+		l := h.links[norm[0].Interface]
+		ifi := &net.Interface{Index: l.Attrs().Index, Name: l.Attrs().Name, MTU: l.Attrs().MTU,
+			HardwareAddr: l.Attrs().HardwareAddr, Flags: l.Attrs().Flags}
+		c, err := listenRaw(ifi)
+		if err != nil {
+			return err
+		}
+		conn = c
+		for _, cfg := range norm {
+			if _, ok := h.garp[cfg.VIPInterface]; ok {
+				continue
+			}
+			a := h.links[cfg.VIPInterface].Attrs()
+			if len(a.HardwareAddr) != 6 {
+				return &FieldError{Field: "VIPInterface", Value: a.Name, Msg: "has no Ethernet address"}
+			}
+			vifi := &net.Interface{Index: a.Index, Name: a.Name, MTU: a.MTU, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
+			pc, err := packet.Listen(vifi, packet.Raw, 0, nil)
+			if err != nil {
+				return fmt.Errorf("vrrp: ARP socket on %s: %w", a.Name, err)
+			}
+			h.garp[cfg.VIPInterface] = &garpConn{c: pc, mac: a.HardwareAddr, buf: make([]byte, 0, 64)}
+		}
+		return nil
+	})
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return fail(err)
+	}
+	r, err := New(cfgs, conn, h, opts)
+	if err != nil {
+		conn.Close()
+		return fail(err)
+	}
+	r.closers = append(r.closers, h.Close)
+	r.sleep = nanosleep
+	return r, nil
+}
+
+// nanosleep blocks the calling thread for d with the kernel's high
+// resolution timers, unlike runtime timers that poll at millisecond
+// granularity.
+func nanosleep(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
+}
+
+// inNS runs fn on a locked OS thread inside ns (or where it is, for
+// None), so that the sockets fn opens belong to ns. The caller's thread
+// never changes namespace.
+func inNS(ns netns.NsHandle, fn func() error) error {
+	if ns <= 0 {
+		return fn()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- fmt.Errorf("vrrp: current network namespace: %w", err)
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			errc <- fmt.Errorf("vrrp: entering network namespace: %w", err)
+			return
+		}
+		err = fn()
+		if netns.Set(orig) == nil {
+			// Back home: the thread may serve other goroutines again.
+			runtime.UnlockOSThread()
+		}
+		errc <- err
+	}()
+	return <-errc
+}

@@ -1,0 +1,402 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netns"
+)
+
+// Conn carries VRRP messages (IP payloads) on one interface. Open provides
+// one over a raw IP socket; tests provide an in-memory one.
+type Conn interface {
+	// ReadFrom reads one VRRP message into b. It returns an error once the
+	// Conn is closed.
+	ReadFrom(b []byte) (int, PacketInfo, error)
+	// WriteTo sends b to dst with IP TTL 255. A valid src selects the
+	// source address (unicast mode); otherwise the system chooses the
+	// interface's primary address.
+	WriteTo(b []byte, src, dst netip.Addr) error
+	Close() error
+}
+
+// LinkEvent reports the state of an interface.
+type LinkEvent struct {
+	Interface string
+	Up        bool
+}
+
+// Host is what an instance changes and watches on its system besides the
+// advertisements: addresses, gratuitous ARP and link states.
+type Host interface {
+	// PrimaryAddr returns the first IPv4 address of ifname that is not one
+	// of exclude.
+	PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, error)
+	// AddVIPs adds the addresses to ifname; present ones are kept.
+	AddVIPs(ifname string, vips []netip.Prefix) error
+	// RemoveVIPs removes the addresses from ifname; absent ones are fine.
+	RemoveVIPs(ifname string, vips []netip.Prefix) error
+	// SendGARP sends count gratuitous ARP requests for each VIP out of
+	// ifname and returns how many frames went out.
+	SendGARP(ifname string, vips []netip.Prefix, count int) (int, error)
+	// WatchLinks returns the current state of each named interface, in
+	// order, and a channel of later changes, until ctx is done.
+	WatchLinks(ctx context.Context, names []string) ([]bool, <-chan LinkEvent, error)
+}
+
+// Options tune a Router. A nil *Options means defaults.
+type Options struct {
+	// OnTransition is called from the Router's loop for each transition,
+	// in order. It must not block.
+	OnTransition func(Transition)
+	// Logger receives transitions (Info), dropped adverts (Debug) and
+	// failures (Warn). Default: no logging.
+	Logger *slog.Logger
+	// NetNS is the network namespace Open works in; 0 or netns.None()
+	// means the calling thread's namespace. Open does not take ownership
+	// of the handle. New ignores it.
+	NetNS netns.NsHandle
+}
+
+// RouterStats are the counters of a Router.
+type RouterStats struct {
+	Instances []Stats
+	// Unmatched counts packets no instance's VRID matched (only when the
+	// Router runs several instances).
+	Unmatched uint64
+}
+
+type instance struct {
+	m   *Machine
+	cfg Config
+	src netip.Addr // unicast source, or invalid
+	tx  Stats      // GARPSent and SendErrors
+	buf []byte
+}
+
+// Router runs VRRP instances that share one advertisement interface.
+type Router struct {
+	conn  Conn
+	host  Host
+	opts  Options
+	log   *slog.Logger
+	insts []*instance
+
+	mu        sync.Mutex
+	stats     []Stats
+	unmatched uint64
+	ran       bool
+	closeOnce sync.Once
+	// sleep, when set, finishes each timer wait precisely: the runtime
+	// timer is armed timerSlack early and sleep covers the rest. Runtime
+	// timers can be a millisecond late; Open sets a nanosleep.
+	sleep    func(time.Duration)
+	closeErr error
+	closers  []func() error
+}
+
+// New returns a Router for the instances in cfgs over an existing Conn and
+// Host. All instances must use the same Interface and distinct VRIDs. It
+// returns a *FieldError for an invalid configuration.
+func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
+	if len(cfgs) == 0 {
+		return nil, &FieldError{Field: "instances", Msg: "none configured"}
+	}
+	r := &Router{conn: conn, host: host}
+	if opts != nil {
+		r.opts = *opts
+	}
+	r.log = r.opts.Logger
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	seen := map[uint8]bool{}
+	for i, c := range cfgs {
+		c, err := c.Normalize()
+		if err != nil {
+			return nil, fmt.Errorf("instance %d: %w", i, err)
+		}
+		if c.Interface != cfgs[0].Interface {
+			return nil, &FieldError{Field: "Interface", Value: c.Interface, Msg: "differs from " + cfgs[0].Interface + " (use one Router per interface)"}
+		}
+		if seen[c.VRID] {
+			return nil, &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice"}
+		}
+		seen[c.VRID] = true
+		local := c.UnicastSrc
+		if !local.IsValid() {
+			local, err = host.PrimaryAddr(c.Interface, c.VIPs)
+			if err != nil {
+				return nil, fmt.Errorf("vrrp: primary address of %s: %w", c.Interface, err)
+			}
+		}
+		m, err := NewMachine(c, local)
+		if err != nil {
+			return nil, err
+		}
+		r.insts = append(r.insts, &instance{m: m, cfg: m.Config(), src: c.UnicastSrc, buf: make([]byte, MaxLen)})
+		r.stats = append(r.stats, m.Stats())
+	}
+	return r, nil
+}
+
+// Stats returns a snapshot of the counters. It is safe to call from any
+// goroutine.
+func (r *Router) Stats() RouterStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return RouterStats{Instances: append([]Stats(nil), r.stats...), Unmatched: r.unmatched}
+}
+
+type received struct {
+	data []byte
+	info PacketInfo
+	at   time.Time
+}
+
+// timerSlack is how early the runtime timer is armed when Router.sleep is
+// set.
+const timerSlack = 2 * time.Millisecond
+
+// Run starts the instances and runs them until ctx is done; then it stops
+// them (priority 0 advert from a MASTER, VIPs removed) and returns nil. It
+// returns early with an error if the Conn fails. Run can be called once; it
+// closes the Conn when it returns.
+func (r *Router) Run(ctx context.Context) error {
+	r.mu.Lock()
+	if r.ran {
+		r.mu.Unlock()
+		return errors.New("vrrp: Router.Run called twice")
+	}
+	r.ran = true
+	r.mu.Unlock()
+
+	linkCtx, cancelLinks := context.WithCancel(ctx)
+	defer cancelLinks()
+	var names []string
+	for _, in := range r.insts {
+		for _, n := range in.m.Tracked() {
+			names = appendUnique(names, n)
+		}
+	}
+	initial, links, err := r.host.WatchLinks(linkCtx, names)
+	if err != nil {
+		r.conn.Close()
+		return fmt.Errorf("vrrp: watching interfaces: %w", err)
+	}
+	now := time.Now()
+	for i, n := range names {
+		if i < len(initial) && !initial[i] {
+			for _, in := range r.insts {
+				in.m.Step(Event{Kind: EventLink, Now: now, Interface: n, Up: false})
+			}
+		}
+	}
+
+	pkts := make(chan received, 16)
+	readErr := make(chan error, 1)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		buf := make([]byte, 1500)
+		for {
+			n, info, err := r.conn.ReadFrom(buf)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			at := info.At
+			if at.IsZero() {
+				at = time.Now()
+			}
+			d := make([]byte, n)
+			copy(d, buf[:n])
+			select {
+			case pkts <- received{d, info, at}:
+			case <-linkCtx.Done():
+				return
+			}
+		}
+	}()
+
+	for _, in := range r.insts {
+		r.step(in, Event{Kind: EventStart, Now: time.Now()})
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var runErr error
+loop:
+	for {
+		var next time.Time
+		for _, in := range r.insts {
+			if d := in.m.Deadline(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+				next = d
+			}
+		}
+		if next.IsZero() {
+			timer.Stop()
+		} else if r.sleep != nil {
+			timer.Reset(time.Until(next) - timerSlack)
+		} else {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-readErr:
+			runErr = fmt.Errorf("vrrp: reading adverts: %w", err)
+			break loop
+		case p := <-pkts:
+			r.receive(p)
+		case ev, ok := <-links:
+			if !ok {
+				links = nil
+				continue
+			}
+			now := time.Now()
+			for _, in := range r.insts {
+				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
+			}
+		case <-timer.C:
+			if r.sleep != nil {
+				if d := time.Until(next); d > 0 {
+					r.sleep(d)
+				}
+			}
+			now := time.Now()
+			for _, in := range r.insts {
+				if d := in.m.Deadline(); !d.IsZero() && !now.Before(d) {
+					r.step(in, Event{Kind: EventTimer, Now: now})
+				}
+			}
+		}
+	}
+	for _, in := range r.insts {
+		r.step(in, Event{Kind: EventStop, Now: time.Now()})
+	}
+	cancelLinks()
+	r.conn.Close()
+	<-readDone
+	return runErr
+}
+
+func (r *Router) receive(p received) {
+	now := p.at
+	if len(r.insts) == 1 {
+		r.step(r.insts[0], Event{Kind: EventPacket, Now: now, Data: p.data, Info: p.info})
+		return
+	}
+	if len(p.data) >= 2 {
+		for _, in := range r.insts {
+			if in.cfg.VRID == p.data[1] {
+				r.step(in, Event{Kind: EventPacket, Now: now, Data: p.data, Info: p.info})
+				return
+			}
+		}
+	}
+	r.mu.Lock()
+	r.unmatched++
+	r.mu.Unlock()
+	r.log.Debug("vrrp: advert for no configured VRID", "src", p.info.Src, "len", len(p.data))
+}
+
+func (r *Router) step(in *instance, ev Event) {
+	for _, a := range in.m.Step(ev) {
+		r.do(in, a)
+	}
+	st := in.m.Stats()
+	st.GARPSent, st.SendErrors = in.tx.GARPSent, in.tx.SendErrors
+	r.mu.Lock()
+	for i := range r.insts {
+		if r.insts[i] == in {
+			r.stats[i] = st
+		}
+	}
+	r.mu.Unlock()
+}
+
+func (r *Router) do(in *instance, a Action) {
+	c := &in.cfg
+	switch a.Kind {
+	case ActionSendAdvert:
+		n, err := in.m.Advert(a.Priority).MarshalTo(in.buf, Pseudo{})
+		if err != nil {
+			r.fail(in, "marshal advert", err)
+			return
+		}
+		if len(c.UnicastPeers) == 0 {
+			if err := r.conn.WriteTo(in.buf[:n], netip.Addr{}, MulticastGroup); err != nil {
+				r.fail(in, "send advert", err)
+			}
+			return
+		}
+		for _, p := range c.UnicastPeers {
+			if err := r.conn.WriteTo(in.buf[:n], in.src, p); err != nil {
+				r.fail(in, "send advert to "+p.String(), err)
+			}
+		}
+	case ActionAddVIPs:
+		if err := r.host.AddVIPs(c.VIPInterface, c.VIPs); err != nil {
+			r.fail(in, "add VIPs", err)
+		}
+	case ActionRemoveVIPs:
+		if err := r.host.RemoveVIPs(c.VIPInterface, c.VIPs); err != nil {
+			r.fail(in, "remove VIPs", err)
+		}
+	case ActionSendGARP:
+		n, err := r.host.SendGARP(c.VIPInterface, c.VIPs, a.Count)
+		in.tx.GARPSent += uint64(n)
+		if err != nil {
+			r.fail(in, "send gratuitous ARP", err)
+		}
+	case ActionTransition:
+		t := a.Transition
+		r.log.Info("vrrp: transition", "instance", t.Instance, "vrid", t.VRID,
+			"from", t.From.String(), "to", t.To.String(), "reason", t.Cause.String())
+		if r.opts.OnTransition != nil {
+			r.opts.OnTransition(t)
+		}
+	case ActionDrop:
+		r.log.Debug("vrrp: advert dropped", "instance", c.Name, "err", &a.Drop)
+	}
+}
+
+func (r *Router) fail(in *instance, op string, err error) {
+	in.tx.SendErrors++
+	r.log.Warn("vrrp: "+op+" failed", "instance", in.cfg.Name, "err", err)
+}
+
+// Close releases what Open acquired (the Conn if Run never ran, the
+// netlink and ARP sockets). Call it after Run has returned; it is safe to
+// call more than once.
+func (r *Router) Close() error {
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		ran := r.ran
+		r.ran = true
+		r.mu.Unlock()
+		var errs []error
+		if !ran {
+			errs = append(errs, r.conn.Close())
+		}
+		for _, c := range r.closers {
+			errs = append(errs, c())
+		}
+		r.closeErr = errors.Join(errs...)
+	})
+	return r.closeErr
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}

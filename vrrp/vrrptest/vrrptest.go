@@ -1,0 +1,227 @@
+// Package vrrptest provides in-memory fakes of vrrp.Conn and vrrp.Host, so
+// that Routers can be run without privileges, sockets or real time: a Bus
+// is a broadcast segment that Routers' Ports share, and a Host records VIP
+// changes and gratuitous ARPs and lets a test flip links. Both work under
+// testing/synctest, where a whole election takes no real time.
+package vrrptest
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// Bus is an in-memory segment: what a Port writes reaches every other Port
+// of the same partition group (multicast) or the Port with the destination
+// address (unicast), with IP TTL 255.
+type Bus struct {
+	mu    sync.Mutex
+	ports []*Port
+	sent  []Sent
+}
+
+// Sent is a packet written to the Bus.
+type Sent struct {
+	At        time.Time
+	From, Dst netip.Addr
+	Priority  uint8 // byte 2 of the VRRP message
+	Data      []byte
+}
+
+// Port is one node's attachment to a Bus; it implements vrrp.Conn.
+type Port struct {
+	b     *Bus
+	addr  netip.Addr
+	group int
+	in    chan packet
+	done  chan struct{}
+	once  sync.Once
+}
+
+type packet struct {
+	data []byte
+	info vrrp.PacketInfo
+}
+
+// NewBus returns an empty Bus.
+func NewBus() *Bus { return &Bus{} }
+
+// Port attaches a node with primary address addr, in partition group 0.
+func (b *Bus) Port(addr netip.Addr) *Port {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := &Port{b: b, addr: addr, in: make(chan packet, 64), done: make(chan struct{})}
+	b.ports = append(b.ports, p)
+	return p
+}
+
+// SetGroup moves p to partition group g: ports exchange packets only
+// within a group. Moving a port to a group of its own cuts its cable.
+func (b *Bus) SetGroup(p *Port, g int) {
+	b.mu.Lock()
+	p.group = g
+	b.mu.Unlock()
+}
+
+// Sent returns the packets written from the address from, in order.
+func (b *Bus) Sent(from netip.Addr) []Sent {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Sent
+	for _, s := range b.sent {
+		if s.From == from {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Addr returns the port's address.
+func (p *Port) Addr() netip.Addr { return p.addr }
+
+// ReadFrom implements vrrp.Conn.
+func (p *Port) ReadFrom(buf []byte) (int, vrrp.PacketInfo, error) {
+	select {
+	case r := <-p.in:
+		return copy(buf, r.data), r.info, nil
+	case <-p.done:
+		return 0, vrrp.PacketInfo{}, net.ErrClosed
+	}
+}
+
+// WriteTo implements vrrp.Conn. Packets to a closed or full port are
+// dropped.
+func (p *Port) WriteTo(data []byte, src, dst netip.Addr) error {
+	select {
+	case <-p.done:
+		return net.ErrClosed
+	default:
+	}
+	if !src.IsValid() {
+		src = p.addr
+	}
+	b := p.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := Sent{At: time.Now(), From: src, Dst: dst, Data: slices.Clone(data)}
+	if len(data) > 2 {
+		s.Priority = data[2]
+	}
+	b.sent = append(b.sent, s)
+	for _, q := range b.ports {
+		if q == p || q.group != p.group || (dst != vrrp.MulticastGroup && dst != q.addr) {
+			continue
+		}
+		select {
+		case <-q.done:
+		case q.in <- packet{data: slices.Clone(data), info: vrrp.PacketInfo{Src: src, Dst: dst, TTL: 255}}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Close implements vrrp.Conn.
+func (p *Port) Close() error {
+	p.once.Do(func() { close(p.done) })
+	return nil
+}
+
+// Host implements vrrp.Host in memory.
+type Host struct {
+	addr  netip.Addr
+	links chan vrrp.LinkEvent
+
+	mu    sync.Mutex
+	down  map[string]bool
+	vips  map[string][]netip.Prefix
+	garps []time.Time
+}
+
+// NewHost returns a Host whose interfaces all have the primary address
+// addr and are up.
+func NewHost(addr netip.Addr) *Host {
+	return &Host{addr: addr, links: make(chan vrrp.LinkEvent), vips: map[string][]netip.Prefix{}, down: map[string]bool{}}
+}
+
+// SetLink reports a link change to the Router watching the host; it
+// blocks until the Router takes it. Before the Router runs, use SetDown.
+func (h *Host) SetLink(name string, up bool) {
+	h.mu.Lock()
+	h.down[name] = !up
+	h.mu.Unlock()
+	h.links <- vrrp.LinkEvent{Interface: name, Up: up}
+}
+
+// SetDown marks an interface down before the Router starts watching.
+func (h *Host) SetDown(name string) {
+	h.mu.Lock()
+	h.down[name] = true
+	h.mu.Unlock()
+}
+
+// PrimaryAddr implements vrrp.Host.
+func (h *Host) PrimaryAddr(string, []netip.Prefix) (netip.Addr, error) { return h.addr, nil }
+
+// AddVIPs implements vrrp.Host.
+func (h *Host) AddVIPs(ifname string, vips []netip.Prefix) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, v := range vips {
+		if !slices.Contains(h.vips[ifname], v) {
+			h.vips[ifname] = append(h.vips[ifname], v)
+		}
+	}
+	return nil
+}
+
+// RemoveVIPs implements vrrp.Host.
+func (h *Host) RemoveVIPs(ifname string, vips []netip.Prefix) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.vips[ifname] = slices.DeleteFunc(h.vips[ifname], func(p netip.Prefix) bool { return slices.Contains(vips, p) })
+	return nil
+}
+
+// SendGARP implements vrrp.Host by recording the time of each frame.
+func (h *Host) SendGARP(ifname string, vips []netip.Prefix, count int) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for range count * len(vips) {
+		h.garps = append(h.garps, time.Now())
+	}
+	return count * len(vips), nil
+}
+
+// WatchLinks implements vrrp.Host.
+func (h *Host) WatchLinks(ctx context.Context, names []string) ([]bool, <-chan vrrp.LinkEvent, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	up := make([]bool, len(names))
+	for i, n := range names {
+		up[i] = !h.down[n]
+	}
+	return up, h.links, nil
+}
+
+// VIPs returns the addresses present on ifname.
+func (h *Host) VIPs(ifname string) []netip.Prefix {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.vips[ifname])
+}
+
+// HasVIP reports whether ifname carries any VIP.
+func (h *Host) HasVIP(ifname string) bool { return len(h.VIPs(ifname)) > 0 }
+
+// GARPs returns when each gratuitous ARP frame was sent.
+func (h *Host) GARPs() []time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.garps)
+}
