@@ -1,0 +1,33 @@
+package healthcheck
+
+import (
+	"context"
+	"net"
+	"net/netip"
+)
+
+// dialer returns a net.Dialer for network ("tcp" or "udp") honouring the
+// binding. recvErr asks for every ICMP error on a connected UDP socket
+// (IP_RECVERR), not only port unreachable, so that an unreachable host is
+// reported instead of looking like silence. TCP keepalives are off: a check
+// connection lives for one exchange.
+func (b Bind) dialer(network string, recvErr bool) *net.Dialer {
+	d := &net.Dialer{Control: control(b.Interface, recvErr, b.Source.IsValid()), KeepAlive: -1}
+	if b.Source.IsValid() {
+		ip := net.IP(b.Source.AsSlice())
+		if network == "udp" {
+			d.LocalAddr = &net.UDPAddr{IP: ip}
+		} else {
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+		}
+	}
+	return d
+}
+
+// dial connects to addr. Without a source address nothing is bound before
+// connect, so the kernel picks the local port per destination; with one,
+// the port is still picked at connect (IP_BIND_ADDRESS_NO_PORT on Linux),
+// which keeps thousands of checks a second from exhausting local ports.
+func (b Bind) dial(ctx context.Context, network string, addr netip.AddrPort, recvErr bool) (net.Conn, error) {
+	return b.dialer(network, recvErr).DialContext(ctx, network, addr.String())
+}

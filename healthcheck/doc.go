@@ -1,0 +1,66 @@
+// Package healthcheck checks real servers and tells when they go up or down.
+//
+// # Checkers
+//
+// A Checker runs one check and returns a Result (up or down, and why):
+//
+//   - TCP: the port accepts a connection (keepalived's TCP_CHECK);
+//     optionally send bytes and expect a reply prefix.
+//   - UDP: what `nc -zu` does: a datagram on a connected socket, and an
+//     ICMP port unreachable means down; optionally a payload and an
+//     expected reply. On Linux every ICMP error (host unreachable too) is
+//     reported, not only port unreachable.
+//   - HTTP: a GET of an http:// or https:// URL (HTTP_GET, SSL_GET):
+//     accepted status codes (default 200-299), a body regexp or digest,
+//     a Host header, SNI, skipping certificate verification. The timeout
+//     covers the whole exchange, body included.
+//   - DNS: a query over UDP (default SOA of "."), up when a well-formed
+//     response with an accepted response code comes back (DNS_CHECK).
+//   - Exec: a program run without a shell (MISC_CHECK): exit 0 up, other
+//     codes down, or keepalived's misc_dynamic weights; its process group
+//     is killed on timeout.
+//
+// Every checker has a timeout, honours its context and never blocks past
+// either. Network checkers can bind a source address or an interface.
+//
+// # Monitor
+//
+// A Monitor schedules many targets, each with its interval (delay_loop),
+// timeout, retries and delay between retries, rise and fall thresholds and
+// initial state. First rounds are spread at random over the interval so
+// that thousands of targets do not fire together; the attempts in flight
+// are bounded (Config.Concurrency, default 2048, never more than one per
+// target) and each runs in its own goroutine with its own deadline, so no
+// check can block another, and an attempt whose checker ignores its
+// deadline gives its slot back after a grace second. Transitions come out
+// of Monitor.Events in order; Config.Observe sees every attempt (metrics).
+// A watchdog reports a target none of whose attempts completed for a while
+// (EventStalled), for example because its checker ignores its timeout.
+// The decisions (rise/fall, retries, next due time, stalls) are pure code
+// fed with results and the current time.
+//
+//	m, err := healthcheck.New(nil, healthcheck.Target{
+//		Name:     "web1",
+//		Checker:  &healthcheck.TCP{Addr: netip.MustParseAddrPort("172.16.0.1:80")},
+//		Interval: 6 * time.Second,
+//		Timeout:  2 * time.Second,
+//	})
+//	go m.Run(ctx)
+//	for ev := range m.Events() {
+//		log.Print(ev) // "web1 down: connect: connection refused"
+//	}
+//
+// # Privileges and network namespaces
+//
+// No check needs privileges, except binding to an interface on old kernels
+// (CAP_NET_RAW). Sockets are opened in the network namespace of the thread
+// that runs the check: to check from another namespace, run the program
+// there (`ip netns exec`), or call Check on an OS thread locked into that
+// namespace (TCP, UDP and DNS checks open their socket on the calling
+// goroutine; HTTP dials from the transport's goroutines, and Exec runs the
+// program in the caller's namespace).
+//
+// Outside Linux, everything works except binding to an interface (an
+// error wrapping ErrUnsupported), reporting of ICMP errors other than port
+// unreachable, and killing an exec check's whole process group.
+package healthcheck

@@ -1,0 +1,107 @@
+package healthcheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Exec runs a program, like keepalived's MISC_CHECK: Argv is executed
+// directly, without a shell; exit status 0 means up, anything else down. On
+// timeout the program's whole process group is killed (it runs in a group of
+// its own), so children it started cannot outlive the check.
+//
+// With Dynamic set, exit codes follow keepalived's misc_dynamic: 0 up with
+// the weight unchanged, 1 down, 2-255 up with weight (status - 2).
+type Exec struct {
+	// Argv is the program and its arguments; Argv[0] is looked up in PATH
+	// when it has no slash.
+	Argv []string
+	// Timeout bounds the run; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Dynamic enables misc_dynamic exit codes.
+	Dynamic bool
+	// Env, if non-nil, is the program's whole environment.
+	Env []string
+	// Dir is the working directory; empty means the current one.
+	Dir string
+}
+
+// execWaitDelay bounds how long Check waits for output pipes after the
+// process group was killed.
+const execWaitDelay = time.Second
+
+// Check implements Checker.
+func (e *Exec) Check(ctx context.Context) Result {
+	if len(e.Argv) == 0 || e.Argv[0] == "" {
+		err := errors.New("healthcheck: exec argv is empty: want a program and its arguments")
+		return Result{Reason: err.Error(), Err: err}
+	}
+	ctx, cancel, timeout := withTimeout(ctx, e.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.Argv[0], e.Argv[1:]...)
+	cmd.Env = e.Env
+	cmd.Dir = e.Dir
+	out := &headBuffer{max: 4096}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	setProcessGroup(cmd)
+	cmd.WaitDelay = execWaitDelay
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		r := down(ctx, "program", ctx.Err(), timeout)
+		r.Reason += ", process group killed"
+		return r
+	}
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() < 0 {
+			return Result{Reason: "program: " + err.Error(), Err: err}
+		}
+		code = ee.ExitCode()
+	}
+	reason := fmt.Sprintf("exit status %d", code)
+	if line := out.firstLine(); line != "" {
+		reason += ": " + line
+	}
+	switch {
+	case code == 0:
+		return up(reason)
+	case !e.Dynamic || code == 1:
+		return Result{Reason: reason, Err: err}
+	default:
+		return Result{Up: true, Reason: reason, Weight: code - 2, HasWeight: true}
+	}
+}
+
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf bytes.Buffer
+}
+
+func (b *headBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (b *headBuffer) firstLine() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	line, _, _ := strings.Cut(strings.TrimSpace(b.buf.String()), "\n")
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return strings.TrimSpace(line)
+}

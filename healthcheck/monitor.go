@@ -1,0 +1,403 @@
+package healthcheck
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// DefaultConcurrency is the number of attempts a Monitor runs at once when
+// Config.Concurrency is zero. An attempt in flight costs a goroutine (a few
+// KB); when every target times out at once (a network partition), a
+// Monitor completes at most Concurrency/Timeout attempts a second.
+const DefaultConcurrency = 2048
+
+// Timing of the monitor's own housekeeping.
+const (
+	// watchEvery is how often the watchdog looks at every target.
+	watchEvery = time.Second
+	// hangGrace is how long past its timeout an attempt may run before the
+	// monitor frees its concurrency slot.
+	hangGrace = time.Second
+	// stopWait bounds how long Run waits for canceled attempts to return.
+	stopWait = 5 * time.Second
+)
+
+// ErrUnknownTarget is returned by Remove for a name the Monitor does not have.
+var ErrUnknownTarget = errors.New("healthcheck: unknown target")
+
+// Config configures a Monitor; a nil *Config means all defaults.
+type Config struct {
+	// Concurrency bounds the attempts in flight; zero means
+	// DefaultConcurrency. Attempts that are due wait for a free slot.
+	Concurrency int
+	// NoSpread starts every target's first round at once. By default the
+	// first round of each target is delayed by a random offset within its
+	// interval, so that thousands of targets spread out.
+	NoSpread bool
+	// Observe, if set, is called by the monitor's goroutine after every
+	// attempt (for metrics). It must not block.
+	Observe func(Observation)
+}
+
+// Observation describes one completed attempt.
+type Observation struct {
+	Target string
+	// Attempt is 1 for the first attempt of a round, 2 for its first retry...
+	Attempt int
+	// Scheduled is when the attempt was due, Started when it began.
+	Scheduled, Started time.Time
+	Latency            time.Duration
+	Result             Result
+}
+
+// Monitor runs the checks of many targets on their schedules and reports
+// their transitions as events. Create it with New, add targets with Add
+// (before or while Run runs), read Events, and Run it.
+type Monitor struct {
+	cfg    Config
+	events chan Event
+
+	mu      sync.Mutex
+	initial []Target // added before Run
+	names   map[string]bool
+	running bool
+	ran     bool
+	cmds    chan command
+	done    chan struct{} // closed when Run's loop has stopped
+}
+
+type command struct {
+	add    *Target
+	remove string
+	reply  chan error
+}
+
+// New returns a Monitor with the given targets.
+func New(cfg *Config, targets ...Target) (*Monitor, error) {
+	m := &Monitor{events: make(chan Event, 64), names: map[string]bool{}, cmds: make(chan command), done: make(chan struct{})}
+	if cfg != nil {
+		m.cfg = *cfg
+	}
+	if m.cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("healthcheck: concurrency %d is negative", m.cfg.Concurrency)
+	}
+	if m.cfg.Concurrency == 0 {
+		m.cfg.Concurrency = DefaultConcurrency
+	}
+	for _, t := range targets {
+		if err := m.Add(t); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Events returns the channel of events, in the order they were decided. It
+// is closed when Run returns; events not yet received then are dropped.
+// Each target's initial state comes first as an event with Initial set.
+func (m *Monitor) Events() <-chan Event { return m.events }
+
+// Add adds a target. It returns an error if the target is invalid or its
+// name is already used.
+func (m *Monitor) Add(t Target) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ran && !m.running {
+		return errStopped
+	}
+	if !m.running {
+		if m.names[t.Name] {
+			return fmt.Errorf("healthcheck: target %q already exists", t.Name)
+		}
+		m.names[t.Name] = true
+		m.initial = append(m.initial, t)
+		return nil
+	}
+	return m.send(command{add: &t})
+}
+
+// Remove stops checking the named target; an attempt in flight is canceled.
+// It returns ErrUnknownTarget (wrapped) if there is no such target.
+func (m *Monitor) Remove(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ran && !m.running {
+		return errStopped
+	}
+	if !m.running {
+		if !m.names[name] {
+			return fmt.Errorf("%w %q", ErrUnknownTarget, name)
+		}
+		delete(m.names, name)
+		for i, t := range m.initial {
+			if t.Name == name {
+				m.initial = append(m.initial[:i], m.initial[i+1:]...)
+				break
+			}
+		}
+		return nil
+	}
+	return m.send(command{remove: name})
+}
+
+var errStopped = errors.New("healthcheck: monitor stopped")
+
+// send hands c to the running loop, or fails once the loop has stopped.
+func (m *Monitor) send(c command) error {
+	c.reply = make(chan error, 1)
+	select {
+	case m.cmds <- c:
+		return <-c.reply
+	case <-m.done:
+		return errStopped
+	}
+}
+
+// Run checks the targets until ctx is done, then cancels the attempts in
+// flight, waits briefly for them and returns nil. A Monitor runs once.
+func (m *Monitor) Run(ctx context.Context) error {
+	m.mu.Lock()
+	if m.ran {
+		m.mu.Unlock()
+		return errors.New("healthcheck: Monitor.Run called twice")
+	}
+	m.ran, m.running = true, true
+	initial := m.initial
+	m.initial, m.names = nil, nil
+	m.mu.Unlock()
+
+	l := &loop{
+		m:       m,
+		trs:     map[string]*tracker{},
+		results: make(chan attempt, m.cfg.Concurrency),
+		stopped: make(chan struct{}),
+	}
+	l.ctx, l.cancel = context.WithCancel(ctx)
+	defer l.cancel()
+	now := time.Now()
+	for _, t := range initial {
+		l.add(t, now)
+	}
+	l.run()
+
+	close(m.done) // a blocked Add or Remove returns errStopped
+	m.mu.Lock()
+	m.running = false
+	m.mu.Unlock()
+	close(l.stopped)
+	close(m.events)
+	return nil
+}
+
+// attempt is a finished attempt on its way back to the loop.
+type attempt struct {
+	tr        *tracker
+	scheduled time.Time
+	started   time.Time
+	n         int
+	latency   time.Duration
+	res       Result
+}
+
+// loop is the state of a running Monitor, owned by Run's goroutine.
+type loop struct {
+	m        *Monitor
+	ctx      context.Context
+	cancel   context.CancelFunc
+	trs      map[string]*tracker
+	queue    dueHeap
+	inflight int
+	pending  []Event
+	results  chan attempt
+	stopped  chan struct{}
+}
+
+func (l *loop) add(t Target, now time.Time) {
+	var offset time.Duration
+	if !l.m.cfg.NoSpread {
+		iv := t.withDefaults().Interval
+		offset = time.Duration(rand.Int64N(int64(iv)))
+	}
+	tr, ev := newTracker(t, now, offset)
+	l.trs[t.Name] = tr
+	heap.Push(&l.queue, tr)
+	l.pending = append(l.pending, ev)
+}
+
+func (l *loop) handle(c command, now time.Time) error {
+	if c.add != nil {
+		if _, dup := l.trs[c.add.Name]; dup {
+			return fmt.Errorf("healthcheck: target %q already exists", c.add.Name)
+		}
+		l.add(*c.add, now)
+		return nil
+	}
+	tr, ok := l.trs[c.remove]
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownTarget, c.remove)
+	}
+	delete(l.trs, c.remove)
+	tr.removed = true
+	if tr.cancel != nil {
+		tr.cancel()
+	}
+	if tr.heapIndex >= 0 {
+		heap.Remove(&l.queue, tr.heapIndex)
+	}
+	return nil
+}
+
+func (l *loop) run() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	limit := l.m.cfg.Concurrency
+	nextWatch := time.Now().Add(watchEvery)
+	for {
+		now := time.Now()
+		for l.inflight < limit && len(l.queue) > 0 && !l.queue[0].due.After(now) {
+			l.start(heap.Pop(&l.queue).(*tracker), now)
+		}
+		if !now.Before(nextWatch) {
+			l.watch(now)
+			nextWatch = now.Add(watchEvery)
+		}
+		wake := nextWatch
+		if l.inflight < limit && len(l.queue) > 0 && l.queue[0].due.Before(wake) {
+			wake = l.queue[0].due
+		}
+		timer.Reset(wake.Sub(now))
+
+		var out chan<- Event
+		var first Event
+		if len(l.pending) > 0 {
+			out, first = l.m.events, l.pending[0]
+		}
+		select {
+		case <-l.ctx.Done():
+			l.drain()
+			return
+		case a := <-l.results:
+			l.finish(a)
+		case c := <-l.m.cmds:
+			c.reply <- l.handle(c, time.Now())
+		case out <- first:
+			l.pending[0] = Event{}
+			l.pending = l.pending[1:]
+		case <-timer.C:
+		}
+	}
+}
+
+func (l *loop) start(tr *tracker, now time.Time) {
+	scheduled := tr.due
+	n := tr.start(now)
+	l.inflight++
+	checker, timeout := tr.t.Checker, tr.t.Timeout
+	ctx, cancel := context.WithTimeout(l.ctx, timeout)
+	tr.cancel = cancel
+	go func() {
+		begin := time.Now()
+		res := checker.Check(ctx)
+		lat := time.Since(begin)
+		if res.Up && ctx.Err() != nil {
+			res = Result{Reason: fmt.Sprintf("timed out after %v", timeout), Err: ctx.Err()}
+		}
+		cancel()
+		select {
+		case l.results <- attempt{tr: tr, scheduled: scheduled, started: begin, n: n, latency: lat, res: res}:
+		case <-l.stopped:
+		}
+	}()
+}
+
+func (l *loop) finish(a attempt) {
+	tr := a.tr
+	if !tr.released {
+		l.inflight--
+	}
+	tr.cancel = nil
+	if l.stopping() {
+		return // the attempt was cut short by the stop, not judged
+	}
+	if obs := l.m.cfg.Observe; obs != nil {
+		obs(Observation{Target: tr.t.Name, Attempt: a.n, Scheduled: a.scheduled, Started: a.started, Latency: a.latency, Result: a.res})
+	}
+	if tr.removed {
+		return
+	}
+	l.pending = tr.finish(time.Now(), a.res, a.latency, l.pending)
+	heap.Push(&l.queue, tr)
+}
+
+// stopping reports whether Run's context is done or past its deadline (a
+// deadline is seen by the checks a moment before its timer cancels ctx).
+func (l *loop) stopping() bool {
+	if l.ctx.Err() != nil {
+		return true
+	}
+	dl, ok := l.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// watch frees the slots of attempts whose checkers ignore their timeout and
+// reports targets that made no progress.
+func (l *loop) watch(now time.Time) {
+	for _, tr := range l.trs {
+		if !tr.released && tr.overdue(now, hangGrace) {
+			tr.released = true
+			l.inflight--
+		}
+		l.pending = tr.watch(now, l.pending)
+	}
+}
+
+// drain waits for the canceled attempts in flight to come back.
+func (l *loop) drain() {
+	if l.inflight == 0 {
+		return
+	}
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	for l.inflight > 0 {
+		select {
+		case a := <-l.results:
+			if !a.tr.released {
+				l.inflight--
+			}
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// dueHeap orders trackers by due time.
+type dueHeap []*tracker
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex = i
+	h[j].heapIndex = j
+}
+func (h *dueHeap) Push(x any) {
+	tr := x.(*tracker)
+	tr.heapIndex = len(*h)
+	*h = append(*h, tr)
+}
+func (h *dueHeap) Pop() any {
+	old := *h
+	tr := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	tr.heapIndex = -1
+	return tr
+}

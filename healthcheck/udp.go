@@ -1,0 +1,105 @@
+package healthcheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// UDP checks a UDP port the way `nc -zu` does: it sends a datagram on a
+// connected socket, and an ICMP port unreachable (or, on Linux, any ICMP
+// error such as host unreachable) means down. Without Expect, a reply or
+// Wait of silence means up ("open or filtered", as nc reports). With Expect,
+// only a reply starting with Expect within the timeout means up.
+//
+// An absent host on the local link is reported (host unreachable) only
+// once the kernel gives up resolving its address, about 3 s with Linux
+// defaults: a Wait shorter than that cannot tell it from a silent server.
+type UDP struct {
+	// Addr is the target IP:PORT.
+	Addr netip.AddrPort
+	// Timeout bounds the whole check; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Payload is the datagram to send; nil sends a single "X", as nc does.
+	Payload []byte
+	// Expect, if set, is the prefix a reply must start with.
+	Expect []byte
+	// Wait is how long silence must last to count as up when Expect is
+	// nil; zero means nine tenths of the timeout, so that the check still
+	// decides before its deadline.
+	Wait time.Duration
+	Bind
+}
+
+var ncPayload = []byte("X")
+
+// Check implements Checker.
+func (u *UDP) Check(ctx context.Context) Result {
+	if err := checkAddr("udp address", u.Addr); err != nil {
+		return Result{Reason: err.Error(), Err: err}
+	}
+	ctx, cancel, timeout := withTimeout(ctx, u.Timeout)
+	defer cancel()
+	conn, err := u.Bind.dial(ctx, "udp", u.Addr, true)
+	if err != nil {
+		return down(ctx, "connect", err, timeout)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	payload := u.Payload
+	if payload == nil {
+		payload = ncPayload
+	}
+	if _, err := conn.Write(payload); err != nil {
+		return udpDown(ctx, "send", err, timeout)
+	}
+	deadline, _ := ctx.Deadline()
+	silenceIsUp := len(u.Expect) == 0
+	if silenceIsUp {
+		wait := u.Wait
+		if wait <= 0 {
+			wait = time.Until(deadline) * 9 / 10
+		}
+		if d := time.Now().Add(wait); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	conn.SetReadDeadline(deadline)
+	buf := make([]byte, max(len(u.Expect), 512))
+	var mismatch string
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			if silenceIsUp && ctx.Err() == nil && isTimeout(err) {
+				return up("no reply and no ICMP error (open or filtered)")
+			}
+			if mismatch != "" && isTimeout(err) {
+				return Result{Reason: mismatch, Err: err}
+			}
+			return udpDown(ctx, "read reply", err, timeout)
+		}
+		if silenceIsUp {
+			return up("reply received")
+		}
+		if n >= len(u.Expect) && bytes.Equal(buf[:len(u.Expect)], u.Expect) {
+			return up("reply matched")
+		}
+		// A stray or wrong datagram: keep waiting for the right one until
+		// the deadline, remembering why.
+		mismatch = fmt.Sprintf("reply %q does not start with %q", buf[:min(n, 64)], u.Expect)
+	}
+}
+
+func udpDown(ctx context.Context, op string, err error, timeout time.Duration) Result {
+	r := down(ctx, op, err, timeout)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		r.Reason = "port unreachable (ICMP)"
+	}
+	return r
+}
