@@ -1,0 +1,51 @@
+// Package ipvs manages the kernel's IP Virtual Server (LVS) table over
+// generic netlink: virtual services (TCP, UDP, SCTP and firewall marks, IPv4
+// and IPv6) with their schedulers, persistence and flags; destinations with
+// their forwarding method, weight, thresholds and tunnel settings; stats;
+// connection timeouts; flush and zero; and the connection sync daemons.
+//
+// # Reading and writing
+//
+// Dial opens a Client; New wraps an already open netlink connection. Each
+// method is one request; Apply sends many operations pipelined (many
+// requests per system call, one acknowledgement per batch), which is what
+// makes restoring thousands of rules fast:
+//
+//	c, err := ipvs.Dial(nil)
+//	if err != nil { ... } // errors.Is(err, ipvs.ErrNotAvailable) without IPVS
+//	defer c.Close()
+//	svc := ipvs.Service{Protocol: ipvs.TCP, Address: netip.MustParseAddr("192.168.0.100"), Port: 80, Scheduler: "wlc"}
+//	err = c.CreateService(svc)
+//
+// # Declarative use
+//
+// A Table is a list of services with their destinations. Plan(current,
+// desired) computes the fewest operations between two tables (a weight change
+// is an update, so established connections survive); Client.Reconcile reads
+// the kernel's table, plans and applies. Applying the same desired table
+// twice performs no writes the second time.
+//
+// # ipvsadm compatibility
+//
+// WriteList and WriteRules print a table exactly as ipvsadm -Ln and
+// ipvsadm -Sn do (same sorting, same columns); ParseRules reads the lines of
+// ipvsadm -S into operations, so that Apply(ParseRules(...)) does what
+// ipvsadm -R does with the same input.
+//
+// # Errors
+//
+// Failed requests return an *OpError naming the operation and the object; it
+// unwraps to the kernel's errno and matches the sentinels ErrNotAvailable,
+// ErrExists, ErrServiceNotFound, ErrDestinationNotFound and
+// ErrSchedulerNotAvailable with errors.Is.
+//
+// # Privileges and network namespaces
+//
+// Every IPVS request, reads included, needs CAP_NET_ADMIN. The IPVS table
+// belongs to a network namespace: Config.NetNS selects the namespace of the
+// socket (entering it needs CAP_SYS_ADMIN) without moving the calling thread.
+// The kernel needs CONFIG_IP_VS (module ip_vs) and one module per scheduler
+// (ip_vs_rr, ip_vs_wlc, ...).
+//
+// Dial is implemented on Linux only; elsewhere it returns an error.
+package ipvs
