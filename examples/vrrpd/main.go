@@ -33,7 +33,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -43,6 +42,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lvskit/lvskit/internal/metrics"
+	"github.com/lvskit/lvskit/internal/notify"
 	"github.com/lvskit/lvskit/vrrp"
 )
 
@@ -231,8 +232,13 @@ func run(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	n := newNotifier(o.notify, 30*time.Second, log)
-	r, err := vrrp.Open([]vrrp.Config{o.cfg}, &vrrp.Options{Logger: log, OnTransition: n.enqueue})
+	n := notify.New(30*time.Second, log)
+	onTransition := func(t vrrp.Transition) {
+		if o.notify != "" {
+			n.Enqueue(append([]string{o.notify}, notify.KeepalivedArgs(t.Instance, t.To.String(), int(t.Priority))...))
+		}
+	}
+	r, err := vrrp.Open([]vrrp.Config{o.cfg}, &vrrp.Options{Logger: log, OnTransition: onTransition})
 	if err != nil {
 		var fe *vrrp.FieldError
 		if errors.As(err, &fe) {
@@ -245,18 +251,13 @@ func run(args []string, stderr io.Writer) int {
 	defer r.Close()
 
 	if o.metrics != "" {
-		ln, err := net.Listen("tcp", o.metrics)
-		if err != nil {
+		if _, err := metrics.Serve(ctx, o.metrics, metrics.NewVRRP(r.Stats)); err != nil {
 			fmt.Fprintf(stderr, "vrrpd: -metrics %q: %v\n", o.metrics, err)
 			return 2
 		}
-		srv := &http.Server{Handler: metricsHandler(r), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
 	}
-	go n.run()
 	runErr := r.Run(ctx)
-	n.close(60 * time.Second)
+	n.Close(60 * time.Second)
 	if runErr != nil {
 		fmt.Fprintln(stderr, "vrrpd:", runErr)
 		return 1

@@ -3,11 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -101,82 +97,3 @@ func TestBadFlagsExit2NamingTheFlag(t *testing.T) {
 		})
 	}
 }
-
-func TestNotifierRunsInOrderWithKeepalivedArgs(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "calls")
-	prog := filepath.Join(dir, "notify")
-	// A slow notify program must not reorder the calls.
-	script := "#!/bin/sh\nsleep 0.05\necho \"$@\" >> " + out + "\n"
-	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	n := newNotifier(prog, 10*time.Second, discardLogger())
-	go n.run()
-	for _, to := range []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateFault, vrrp.StateBackup, vrrp.StateStopped} {
-		n.enqueue(vrrp.Transition{Instance: "VI_1", Priority: 102, To: to})
-	}
-	n.close(30 * time.Second)
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "INSTANCE VI_1 BACKUP 102\nINSTANCE VI_1 MASTER 102\nINSTANCE VI_1 FAULT 102\nINSTANCE VI_1 BACKUP 102\nINSTANCE VI_1 STOP 102\n"
-	if diff := cmp.Diff(want, string(b)); diff != "" {
-		t.Errorf("calls (-want +got):\n%s", diff)
-	}
-}
-
-func TestNotifierTimeout(t *testing.T) {
-	dir := t.TempDir()
-	prog := filepath.Join(dir, "notify")
-	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	n := newNotifier(prog, 200*time.Millisecond, discardLogger())
-	go n.run()
-	start := time.Now()
-	n.enqueue(vrrp.Transition{Instance: "VI_1", To: vrrp.StateMaster})
-	n.close(20 * time.Second)
-	if d := time.Since(start); d > 15*time.Second {
-		t.Errorf("a hung notify program held the queue %v", d)
-	}
-	select {
-	case <-n.done:
-	default:
-		t.Errorf("notifier still running after close")
-	}
-}
-
-type fakeStats vrrp.RouterStats
-
-func (f fakeStats) Stats() vrrp.RouterStats { return vrrp.RouterStats(f) }
-
-func TestMetrics(t *testing.T) {
-	st := vrrp.Stats{Instance: "VI_1", VRID: 7, State: vrrp.StateMaster, AdvertsSent: 12, PriorityZeroSent: 1,
-		AdvertsReceived: 3, Transitions: 2, BecameMaster: 1, GARPSent: 10}
-	st.Dropped[vrrp.ReasonChecksum] = 4
-	h := metricsHandler(fakeStats{Instances: []vrrp.Stats{st}, Unmatched: 5})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body := rec.Body.String()
-	for _, line := range []string{
-		`lvskit_vrrp_state{instance="VI_1",state="MASTER",vrid="7"} 1`,
-		`lvskit_vrrp_state{instance="VI_1",state="BACKUP",vrid="7"} 0`,
-		`lvskit_vrrp_adverts_sent_total{instance="VI_1",vrid="7"} 12`,
-		`lvskit_vrrp_priority_zero_sent_total{instance="VI_1",vrid="7"} 1`,
-		`lvskit_vrrp_adverts_received_total{instance="VI_1",vrid="7"} 3`,
-		`lvskit_vrrp_adverts_dropped_total{instance="VI_1",reason="checksum",vrid="7"} 4`,
-		`lvskit_vrrp_adverts_dropped_total{instance="VI_1",reason="ttl",vrid="7"} 0`,
-		`lvskit_vrrp_transitions_total{instance="VI_1",vrid="7"} 2`,
-		`lvskit_vrrp_became_master_total{instance="VI_1",vrid="7"} 1`,
-		`lvskit_vrrp_garp_sent_total{instance="VI_1",vrid="7"} 10`,
-		`lvskit_vrrp_unmatched_total 5`,
-	} {
-		if !strings.Contains(body, line+"\n") {
-			t.Errorf("metrics lack %q; got:\n%s", line, body)
-		}
-	}
-}
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

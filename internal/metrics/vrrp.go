@@ -1,30 +1,35 @@
-package main
+// Package metrics turns the counters of lvskit's packages into Prometheus
+// metrics for the example programs. The library packages expose plain stats
+// structs; only programs depend on Prometheus.
+package metrics
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/lvskit/lvskit/vrrp"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// collector turns the Router's counters into Prometheus metrics at scrape
-// time.
-type collector struct {
-	r interface{ Stats() vrrp.RouterStats }
+// VRRPSource reads VRRP router counters: a (*vrrp.Router).Stats, or an
+// agent's merge of several routers.
+type VRRPSource func() vrrp.RouterStats
+
+// vrrpCollector reads the counters at scrape time.
+type vrrpCollector struct {
+	src VRRPSource
 
 	state, sent, zeroSent, received, zeroReceived, dropped,
 	transitions, becameMaster, garp, sendErrors, unmatched *prometheus.Desc
 }
 
-func newCollector(r interface{ Stats() vrrp.RouterStats }) *collector {
+// NewVRRP returns a collector of lvskit_vrrp_* metrics.
+func NewVRRP(src VRRPSource) prometheus.Collector {
 	l := []string{"instance", "vrid"}
 	d := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc("lvskit_vrrp_"+name, help, append(append([]string(nil), l...), extra...), nil)
 	}
-	return &collector{
-		r:            r,
+	return &vrrpCollector{
+		src:          src,
 		state:        d("state", "1 for the current state of the instance.", "state"),
 		sent:         d("adverts_sent_total", "Advertisements sent, priority 0 included."),
 		zeroSent:     d("priority_zero_sent_total", "Priority 0 advertisements sent."),
@@ -39,15 +44,15 @@ func newCollector(r interface{ Stats() vrrp.RouterStats }) *collector {
 	}
 }
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+func (c *vrrpCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.state, c.sent, c.zeroSent, c.received, c.zeroReceived, c.dropped,
 		c.transitions, c.becameMaster, c.garp, c.sendErrors, c.unmatched} {
 		ch <- d
 	}
 }
 
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	rs := c.r.Stats()
+func (c *vrrpCollector) Collect(ch chan<- prometheus.Metric) {
+	rs := c.src()
 	for _, s := range rs.Instances {
 		lv := []string{s.Instance, strconv.Itoa(int(s.VRID))}
 		counter := func(d *prometheus.Desc, v uint64, extra ...string) {
@@ -73,12 +78,4 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.sendErrors, s.SendErrors)
 	}
 	ch <- prometheus.MustNewConstMetric(c.unmatched, prometheus.CounterValue, float64(rs.Unmatched))
-}
-
-func metricsHandler(r interface{ Stats() vrrp.RouterStats }) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(r))
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return mux
 }
