@@ -340,6 +340,10 @@ type NATSwitch struct {
 // Nginx is the proxy layer (YAML only), mapped by the agent onto proxyconf.
 type Nginx struct {
 	Pos Pos
+	// Prefix is the folder of the node's nginx: its configuration (under
+	// conf/), pid file, logs and temporary files. Empty means the agent's
+	// default, /run/lvskit/nginx-ROUTER_ID.
+	Prefix string
 	// Sites are http{} files, Streams stream{} files.
 	Sites   []NginxSite
 	Streams []NginxStream

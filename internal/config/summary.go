@@ -141,6 +141,9 @@ func (c *Config) Summary() string {
 
 	if c.Nginx != nil {
 		w(0, "nginx: %d http, %d stream", len(c.Nginx.Sites), len(c.Nginx.Streams))
+		if c.Nginx.Prefix != "" {
+			w(1, "prefix %s", c.Nginx.Prefix)
+		}
 		for _, s := range c.Nginx.Sites {
 			w(1, "http %s", s.Name)
 			for _, u := range s.Upstreams {

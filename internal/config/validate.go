@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -339,6 +340,9 @@ func validateNAT(l *errList, n *NATSwitch, insts []VRRPInstance) {
 
 func validateNginx(l *errList, n *Nginx) {
 	bad := func(field, format string, a ...any) { l.add(n.Pos, "nginx: "+field, fmt.Sprintf(format, a...)) }
+	if n.Prefix != "" && !filepath.IsAbs(n.Prefix) {
+		bad("prefix", "%q is not an absolute path", n.Prefix)
+	}
 	files := map[string]bool{}
 	checkName := func(kind, name string) {
 		if !validFileName(name) {

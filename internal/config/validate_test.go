@@ -125,6 +125,7 @@ func TestValidateErrors(t *testing.T) {
 		{"nginx upstream port 0", func(c *Config) {
 			c.Nginx.Sites[0].Upstreams[0].Servers[0].Address = netip.MustParseAddrPort("10.0.0.1:0")
 		}, "nginx: http upstream w: servers: 10.0.0.1:0 is not an address:port"},
+		{"nginx relative prefix", func(c *Config) { c.Nginx.Prefix = "run/nginx" }, `nginx: prefix: "run/nginx" is not an absolute path`},
 		{"nginx no listen", func(c *Config) { c.Nginx.Sites[0].Servers[0].Listen = nil }, "nginx: http web: listen: none given"},
 		{"nginx stream default_server", func(c *Config) {
 			c.Nginx.Streams = []NginxStream{{Name: "s", Upstreams: []NginxUpstream{{Name: "u", Servers: []NginxUpstreamServer{{Address: netip.MustParseAddrPort("10.0.0.1:53")}}}},

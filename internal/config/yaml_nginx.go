@@ -11,6 +11,7 @@ import (
 
 func (y *yReader) nginx(n *yNginx) *Nginx {
 	ng := &Nginx{}
+	y.str(&n.Prefix, "nginx.prefix", &ng.Prefix)
 	for i := range n.HTTP {
 		s := &n.HTTP[i]
 		path := fmt.Sprintf("nginx.http[%d]", i)

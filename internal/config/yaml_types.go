@@ -101,6 +101,7 @@ type yNAT struct {
 }
 
 type yNginx struct {
+	Prefix yaml.Node `yaml:"prefix"`
 	HTTP   []ySite   `yaml:"http"`
 	Stream []yStream `yaml:"stream"`
 }
