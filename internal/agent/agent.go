@@ -1,0 +1,543 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/lvskit/lvskit/healthcheck"
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/internal/notify"
+	"github.com/lvskit/lvskit/ipvs"
+	"github.com/lvskit/lvskit/nat"
+	"github.com/lvskit/lvskit/proxyconf"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// Options tune an Agent. A nil *Options means defaults.
+type Options struct {
+	// Logger receives the agent's structured logs; default: discarded.
+	Logger *slog.Logger
+	// ProcSys is where sysctls are written; default /proc/sys.
+	ProcSys string
+	// KeepIPVS leaves the virtual servers in the kernel when the agent
+	// stops. By default they are removed, as keepalived does.
+	KeepIPVS bool
+	// NotifyTimeout bounds each notify program; default 10 s.
+	NotifyTimeout time.Duration
+	// OnTransition, if set, is called for every VRRP transition after the
+	// agent has acted on it. It must not block.
+	OnTransition func(vrrp.Transition)
+	// OnHealth, if set, is called for every health event after the agent
+	// has acted on it. It must not block.
+	OnHealth func(healthcheck.Event)
+	// OnCheck, if set, is called after every health-check attempt (for
+	// latency metrics). It must not block.
+	OnCheck func(healthcheck.Observation)
+}
+
+// Agent is one balancer node. Create it with New and start it with Run.
+type Agent struct {
+	opts Options
+	log  *slog.Logger
+
+	reload chan reloadReq
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	vrrp     map[string][]vrrp.Config
+	plan     *plan
+	health   map[string]targetState
+	states   map[string]vrrp.State
+	routers  []*vrrp.Router
+	ipvs     *ipvs.Client
+	repairs  uint64
+	lastSync time.Time
+	// transitions counts health transitions by target.
+	transitions map[string]uint64
+}
+
+type reloadReq struct {
+	cfg  *config.Config
+	done chan error
+}
+
+// New checks that cfg maps onto the packages and returns an agent for it.
+// Nothing is touched until Run.
+func New(cfg *config.Config, opts *Options) (*Agent, error) {
+	a := &Agent{reload: make(chan reloadReq), states: map[string]vrrp.State{}, health: map[string]targetState{}, transitions: map[string]uint64{}}
+	if opts != nil {
+		a.opts = *opts
+	}
+	if a.opts.ProcSys == "" {
+		a.opts.ProcSys = "/proc/sys"
+	}
+	a.log = a.opts.Logger
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if a.vrrp, err = vrrpConfigs(cfg); err != nil {
+		return nil, err
+	}
+	if a.plan, err = ipvsPlan(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Nginx != nil {
+		if err := proxyConfig(cfg.Nginx, proxyconf.DebianStreamModule).Validate(); err != nil {
+			return nil, fmt.Errorf("nginx: %w", err)
+		}
+	}
+	a.cfg = cfg
+	return a, nil
+}
+
+// nginxPrefix is the folder of the node's nginx.
+func nginxPrefix(cfg *config.Config) string {
+	if cfg.Nginx.Prefix != "" {
+		return cfg.Nginx.Prefix
+	}
+	id := cfg.Global.RouterID
+	if id == "" {
+		id = "node"
+	}
+	return filepath.Join("/run/lvskit", "nginx-"+id)
+}
+
+// natInstance is the VRRP instance whose state drives the NAT switch.
+func natInstance(cfg *config.Config) string {
+	if cfg.NAT == nil {
+		return ""
+	}
+	if cfg.NAT.Instance != "" {
+		return cfg.NAT.Instance
+	}
+	if len(cfg.VRRP) == 1 {
+		return cfg.VRRP[0].Name
+	}
+	return ""
+}
+
+// Run brings the node up and keeps it so until ctx is done, then stops it
+// gracefully: a priority-0 advert, the VIPs and the NAT rule removed, the
+// virtual servers removed unless Options.KeepIPVS, nginx stopped. Errors
+// while starting are returned at once, with what was started undone.
+func (a *Agent) Run(ctx context.Context) (err error) {
+	a.mu.Lock()
+	cfg := a.cfg
+	a.mu.Unlock()
+	log := a.log
+
+	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
+		return err
+	}
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+
+	// IPVS first: the node serves as soon as it is MASTER.
+	if len(cfg.VirtualServers) > 0 {
+		c, err := ipvs.Dial(nil)
+		if err != nil {
+			return fmt.Errorf("ipvs: %w", err)
+		}
+		a.mu.Lock()
+		a.ipvs = c
+		a.mu.Unlock()
+		stops = append(stops, func() {
+			if !a.opts.KeepIPVS {
+				a.removeServices(a.currentPlan().services)
+			}
+			c.Close()
+		})
+		if err := a.sync("start"); err != nil {
+			return err
+		}
+	}
+
+	// NAT switch: present until the instance is MASTER.
+	var sw *nat.Switch
+	if cfg.NAT != nil {
+		sw, err = nat.Open(&nat.Config{Interface: cfg.NAT.Interface, VIPs: cfg.NAT.VIPs, LocalIPv4: cfg.NAT.LocalAddress})
+		if err != nil {
+			return err
+		}
+		if err := sw.Backup(); err != nil {
+			sw.Close()
+			return fmt.Errorf("nat: %w", err)
+		}
+		stops = append(stops, func() {
+			if err := sw.Master(); err != nil {
+				log.Error("nat: removing the rule at stop", "err", err)
+			}
+			sw.Close()
+		})
+	}
+
+	// nginx.
+	var ngx *nginxRunner
+	if cfg.Nginx != nil {
+		ngx = newNginxRunner(nginxPrefix(cfg))
+		if _, err := a.applyNginx(ctx, ngx, cfg); err != nil {
+			return err
+		}
+		stops = append(stops, func() {
+			if err := ngx.stop(10 * time.Second); err != nil {
+				log.Error("nginx: stopping", "err", err)
+			}
+		})
+	}
+
+	// Health checks.
+	mon, err := healthcheck.New(&healthcheck.Config{Observe: a.opts.OnCheck}, a.currentPlan().targets...)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	monCtx, stopMon := context.WithCancel(context.Background())
+	monDone := make(chan error, 1)
+	go func() { monDone <- mon.Run(monCtx) }()
+	stops = append(stops, func() { stopMon(); <-monDone })
+
+	// Notify programs, in transition order.
+	notifier := notify.New(a.opts.NotifyTimeout, log)
+	stops = append(stops, func() { notifier.Close(30 * time.Second) })
+
+	// VRRP: one router per advertisement interface. Transitions reach the
+	// loop through a channel that never blocks the router.
+	transitions := make(chan vrrp.Transition, 1024)
+	onTransition := func(t vrrp.Transition) {
+		notifier.EnqueueAll(notifyCommands(cfg, t))
+		select {
+		case transitions <- t:
+		default:
+			log.Error("vrrp: transition queue full; dropped", "instance", t.Instance, "to", t.To.String())
+		}
+	}
+	vrrpCtx, stopVRRP := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	ifaces := sortedKeys(a.vrrp)
+	for _, ifname := range ifaces {
+		r, err := vrrp.Open(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, Logger: log})
+		if err != nil {
+			stopVRRP()
+			wg.Wait()
+			return err
+		}
+		a.mu.Lock()
+		a.routers = append(a.routers, r)
+		a.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Run(vrrpCtx); err != nil {
+				log.Error("vrrp: router stopped", "interface", ifname, "err", err)
+			}
+		}()
+	}
+	// Stopping VRRP comes first (registered last): priority-0 adverts and
+	// VIPs removed before the rest goes.
+	stops = append(stops, func() {
+		stopVRRP()
+		wg.Wait()
+		for {
+			select {
+			case t := <-transitions:
+				a.onTransition(t, sw, cfg)
+			default:
+				return
+			}
+		}
+	})
+	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))
+
+	drift := time.NewTicker(driftInterval(cfg))
+	defer drift.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping")
+			return nil
+		case t := <-transitions:
+			a.onTransition(t, sw, cfg)
+		case ev := <-mon.Events():
+			a.onHealth(ev)
+		case <-drift.C:
+			if err := a.sync("delay loop"); err != nil {
+				log.Error("ipvs: repairing", "err", err)
+			}
+		case req := <-a.reload:
+			err := a.doReload(ctx, req.cfg, mon, ngx)
+			if err == nil {
+				cfg = req.cfg
+				drift.Reset(driftInterval(cfg))
+			}
+			req.done <- err
+		}
+	}
+}
+
+// Reload replaces the configuration of a running agent without touching
+// what did not change: IPVS entries are reconciled (only changed ones are
+// written), health targets whose settings changed are restarted, nginx is
+// reloaded if its files changed. VRRP instances and the NAT switch keep
+// running unchanged; a change to them is refused, as it needs a restart.
+func (a *Agent) Reload(ctx context.Context, cfg *config.Config) error {
+	done := make(chan error, 1)
+	select {
+	case a.reload <- reloadReq{cfg, done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-done
+}
+
+func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthcheck.Monitor, ngx *nginxRunner) error {
+	vc, err := vrrpConfigs(cfg)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	old, oldPlan, oldVRRP := a.cfg, a.plan, a.vrrp
+	a.mu.Unlock()
+	if !reflect.DeepEqual(vc, oldVRRP) {
+		return errors.New("reload: the VRRP instances changed; restart the node to apply that")
+	}
+	if !reflect.DeepEqual(cfg.NAT, old.NAT) {
+		return errors.New("reload: the NAT switch changed; restart the node to apply that")
+	}
+	if (cfg.Nginx == nil) != (old.Nginx == nil) || (cfg.Nginx != nil && nginxPrefix(cfg) != nginxPrefix(old)) {
+		return errors.New("reload: nginx was added, removed or moved; restart the node to apply that")
+	}
+	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
+		return err
+	}
+	p, err := ipvsPlan(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Nginx != nil {
+		if _, err := a.applyNginx(ctx, ngx, cfg); err != nil {
+			return err
+		}
+	}
+	// Health targets: keep the unchanged ones (and their state).
+	oldT := map[string]string{}
+	for _, t := range oldPlan.targets {
+		oldT[t.Name] = fingerprint(t)
+	}
+	newT := map[string]bool{}
+	for _, t := range p.targets {
+		newT[t.Name] = true
+		if fp, ok := oldT[t.Name]; ok && fp == fingerprint(t) {
+			continue
+		}
+		if _, ok := oldT[t.Name]; ok {
+			_ = mon.Remove(t.Name)
+		}
+		a.mu.Lock()
+		delete(a.health, t.Name)
+		a.mu.Unlock()
+		if err := mon.Add(t); err != nil {
+			return fmt.Errorf("healthcheck: %w", err)
+		}
+	}
+	for name := range oldT {
+		if !newT[name] {
+			_ = mon.Remove(name)
+			a.mu.Lock()
+			delete(a.health, name)
+			a.mu.Unlock()
+		}
+	}
+	// Virtual servers gone from the file are removed.
+	a.mu.Lock()
+	a.cfg, a.plan = cfg, p
+	a.mu.Unlock()
+	keep := map[ipvs.ServiceKey]bool{}
+	for _, v := range p.services {
+		keep[v.Service.Key()] = true
+	}
+	var gone []ipvs.VirtualServer
+	for _, v := range oldPlan.services {
+		if !keep[v.Service.Key()] {
+			gone = append(gone, v)
+		}
+	}
+	a.removeServices(gone)
+	if err := a.sync("reload"); err != nil {
+		return err
+	}
+	a.log.Info("configuration reloaded", "source", cfg.Source)
+	return nil
+}
+
+// fingerprint describes a target's settings, its checker included.
+func fingerprint(t healthcheck.Target) string {
+	return fmt.Sprintf("%+v %#v", t, t.Checker)
+}
+
+func (a *Agent) applyNginx(ctx context.Context, ngx *nginxRunner, cfg *config.Config) (bool, error) {
+	mod := ""
+	if len(cfg.Nginx.Streams) > 0 {
+		m, err := ngx.streamModule(ctx)
+		if err != nil {
+			return false, fmt.Errorf("nginx: %w", err)
+		}
+		mod = m
+	}
+	changed, err := ngx.apply(ctx, proxyConfig(cfg.Nginx, mod))
+	if err != nil {
+		return false, fmt.Errorf("nginx: %w", err)
+	}
+	if changed {
+		a.log.Info("nginx configuration applied", "prefix", ngx.prefix)
+	}
+	return changed, nil
+}
+
+func (a *Agent) currentPlan() *plan {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.plan
+}
+
+// onTransition acts on one VRRP transition: the NAT switch follows the
+// instance that drives it.
+func (a *Agent) onTransition(t vrrp.Transition, sw *nat.Switch, cfg *config.Config) {
+	a.mu.Lock()
+	a.states[t.Instance] = t.To
+	a.mu.Unlock()
+	if sw != nil && t.Instance == natInstance(cfg) {
+		var err error
+		switch t.To {
+		case vrrp.StateMaster, vrrp.StateStopped:
+			err = sw.Master()
+		case vrrp.StateBackup, vrrp.StateFault:
+			err = sw.Backup()
+		}
+		if err != nil {
+			a.log.Error("nat switch", "state", t.To.String(), "err", err)
+		}
+	}
+	if a.opts.OnTransition != nil {
+		a.opts.OnTransition(t)
+	}
+}
+
+// onHealth records a health event and makes IPVS follow it.
+func (a *Agent) onHealth(ev healthcheck.Event) {
+	a.mu.Lock()
+	switch ev.Kind {
+	case healthcheck.EventUp, healthcheck.EventDown, healthcheck.EventWeight:
+		a.health[ev.Target] = targetState{up: ev.Up, weight: ev.Weight, hasWeight: ev.HasWeight}
+		if ev.Kind != healthcheck.EventWeight && !ev.Initial {
+			a.transitions[ev.Target]++
+		}
+	default: // stalled or resumed: the watchdog's word, logged below
+		a.mu.Unlock()
+		a.log.Warn("health", "target", ev.Target, "event", ev.String())
+		if a.opts.OnHealth != nil {
+			a.opts.OnHealth(ev)
+		}
+		return
+	}
+	a.mu.Unlock()
+	a.log.Info("health", "target", ev.Target, "event", ev.String())
+	if err := a.sync("health"); err != nil {
+		a.log.Error("ipvs: applying health", "target", ev.Target, "err", err)
+	}
+	if a.opts.OnHealth != nil {
+		a.opts.OnHealth(ev)
+	}
+}
+
+// sync makes the kernel's IPVS table match the configuration and the
+// health state, touching only what differs.
+func (a *Agent) sync(why string) error {
+	a.mu.Lock()
+	c := a.ipvs
+	want := a.plan.desired(a.health)
+	a.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	ops, err := c.Reconcile(want, nil)
+	a.mu.Lock()
+	a.lastSync = time.Now()
+	if why == "delay loop" && len(ops) > 0 {
+		a.repairs += uint64(len(ops))
+	}
+	a.mu.Unlock()
+	for _, op := range ops {
+		if why == "delay loop" {
+			a.log.Warn("ipvs: repaired a change made behind the node's back", "op", op.String())
+		} else {
+			a.log.Info("ipvs", "why", why, "op", op.String())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("ipvs (%s): %w", why, err)
+	}
+	return nil
+}
+
+func (a *Agent) removeServices(vs []ipvs.VirtualServer) {
+	a.mu.Lock()
+	c := a.ipvs
+	a.mu.Unlock()
+	for _, v := range vs {
+		if err := c.DeleteService(v.Service); err != nil && !errors.Is(err, ipvs.ErrServiceNotFound) {
+			a.log.Error("ipvs: removing service", "service", v.Service.String(), "err", err)
+		}
+	}
+}
+
+// driftInterval is how often IPVS is checked against the configuration:
+// the shortest delay_loop, or 60 s.
+func driftInterval(cfg *config.Config) time.Duration {
+	d := config.DefaultDelayLoop
+	for _, vs := range cfg.VirtualServers {
+		if vs.DelayLoop > 0 && vs.DelayLoop < d {
+			d = vs.DelayLoop
+		}
+	}
+	return d
+}
+
+// notifyCommands are the programs keepalived runs for a transition:
+// notify_STATE without arguments, then notify with INSTANCE NAME STATE
+// PRIORITY.
+func notifyCommands(cfg *config.Config, t vrrp.Transition) [][]string {
+	var out [][]string
+	for _, in := range cfg.VRRP {
+		if in.Name != t.Instance {
+			continue
+		}
+		var specific config.Command
+		switch t.To {
+		case vrrp.StateMaster:
+			specific = in.NotifyMaster
+		case vrrp.StateBackup:
+			specific = in.NotifyBackup
+		case vrrp.StateFault:
+			specific = in.NotifyFault
+		case vrrp.StateStopped:
+			specific = in.NotifyStop
+		}
+		if len(specific) > 0 {
+			out = append(out, specific)
+		}
+		if len(in.Notify) > 0 {
+			out = append(out, append(append([]string(nil), in.Notify...), notify.KeepalivedArgs(t.Instance, t.To.String(), int(t.Priority))...))
+		}
+	}
+	return out
+}

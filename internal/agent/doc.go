@@ -1,0 +1,18 @@
+// Package agent wires lvskit's packages into a balancer node, as
+// examples/lbnode runs it: the glue an embedding user copies.
+//
+//   - VRRP instances (package vrrp) float the VIPs. Their transitions drive
+//     the NAT switch (package nat: rule removed on MASTER, present on BACKUP
+//     and FAULT) and run notify programs as keepalived does.
+//   - IPVS virtual servers (package ipvs) are applied declaratively at start
+//     and re-applied every delay loop, so that an entry deleted or changed
+//     behind the node's back is restored.
+//   - Health checks (package healthcheck) set real servers' weights: to 0
+//     on failure (inhibit_on_failure) or out of the table, and back.
+//   - nginx's configuration (package proxyconf) is rendered from the same
+//     file, tested, installed and reloaded when it changes.
+//   - The article's sysctls are applied and read back.
+//
+// Mapping the configuration onto the packages (mapping.go) is pure; Run
+// holds the few goroutines and the kernel handles.
+package agent

@@ -1,0 +1,319 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/lvskit/lvskit/healthcheck"
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/ipvs"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// vrrpConfigs maps the VRRP instances, grouped by advertisement interface
+// (one vrrp.Router per interface).
+func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
+	out := map[string][]vrrp.Config{}
+	for _, in := range cfg.VRRP {
+		if in.Auth != nil && in.Auth.Type != config.AuthPass {
+			return nil, fmt.Errorf("%s: vrrp_instance %s: auth_type %s is not supported (only PASS)", in.Pos, in.Name, in.Auth.Type)
+		}
+		vc := vrrp.Config{
+			Name:           in.Name,
+			Interface:      in.Interface,
+			VRID:           uint8(in.VirtualRouterID),
+			Priority:       uint8(in.Priority),
+			AdvertInterval: in.AdvertInt,
+			NoPreempt:      in.Nopreempt,
+			PreemptDelay:   in.PreemptDelay,
+			UnicastSrc:     in.UnicastSrcIP,
+			UnicastPeers:   in.UnicastPeers,
+			GARPRepeat:     in.GARPMasterRepeat,
+			GARPDelay:      in.GARPMasterDelay,
+			GARPRefresh:    in.GARPMasterRefresh,
+		}
+		if in.GARPMasterDelay == 0 {
+			vc.GARPDelay = -1 // no second burst
+		}
+		if in.Auth != nil {
+			vc.AuthPass = in.Auth.Pass
+		}
+		for _, v := range in.VirtualIPs {
+			if !v.Prefix.Addr().Is4() {
+				return nil, fmt.Errorf("%s: vrrp_instance %s: virtual_ipaddress %s: only IPv4 with VRRPv2", in.Pos, in.Name, v.Prefix)
+			}
+			dev := v.Dev
+			if dev == "" {
+				dev = in.Interface
+			}
+			switch {
+			case vc.VIPInterface == "":
+				vc.VIPInterface = dev
+			case vc.VIPInterface != dev:
+				return nil, fmt.Errorf("%s: vrrp_instance %s: virtual_ipaddress on %s and %s: one interface per instance", in.Pos, in.Name, vc.VIPInterface, dev)
+			}
+			vc.VIPs = append(vc.VIPs, v.Prefix)
+		}
+		for _, tr := range in.Track {
+			if tr.Weight != 0 {
+				return nil, fmt.Errorf("%s: vrrp_instance %s: track_interface %s weight %d: weighted tracking is not supported", in.Pos, in.Name, tr.Name, tr.Weight)
+			}
+			// The advertisement interface is tracked anyway, as keepalived does.
+			if tr.Name != in.Interface {
+				vc.TrackInterfaces = append(vc.TrackInterfaces, tr.Name)
+			}
+		}
+		norm, err := vc.Normalize()
+		if err != nil {
+			return nil, fmt.Errorf("%s: vrrp_instance %s: %w", in.Pos, in.Name, err)
+		}
+		out[in.Interface] = append(out[in.Interface], norm)
+	}
+	return out, nil
+}
+
+// health is what the agent knows of one real server's checks.
+type health struct {
+	target  string
+	service ipvs.Service
+	dest    ipvs.Destination // with the configured weight
+	inhibit bool
+}
+
+// destKey names a real server of a virtual server, as health targets do.
+func destKey(vs *config.VirtualServer, rs *config.RealServer) string {
+	return vs.Key() + " -> " + rs.Addr.String()
+}
+
+// ipvsService maps a virtual server onto an IPVS service.
+func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
+	s := ipvs.Service{Scheduler: vs.LBAlgo, FWMark: vs.FWMark}
+	if vs.FWMark == 0 {
+		s.Address = vs.Addr.Addr()
+		s.Port = vs.Addr.Port()
+		switch vs.Protocol {
+		case config.TCP:
+			s.Protocol = ipvs.TCP
+		case config.UDP:
+			s.Protocol = ipvs.UDP
+		case config.SCTP:
+			s.Protocol = ipvs.SCTP
+		default:
+			return s, fmt.Errorf("%s: virtual_server %s: protocol %q", vs.Pos, vs.Key(), vs.Protocol)
+		}
+	} else {
+		s.Family = ipvs.IPv4
+		for _, rs := range vs.RealServers {
+			if rs.Addr.Addr().Is6() {
+				s.Family = ipvs.IPv6
+			}
+		}
+	}
+	if vs.PersistenceTimeout > 0 {
+		s.Flags |= ipvs.FlagPersistent
+		s.Timeout = uint32(vs.PersistenceTimeout / time.Second)
+		s.Netmask = vs.PersistenceGranularity
+	}
+	return s, nil
+}
+
+func forward(k config.LBKind) (ipvs.ForwardMethod, error) {
+	switch k {
+	case config.LBKindDR:
+		return ipvs.Route, nil
+	case config.LBKindNAT:
+		return ipvs.Masquerade, nil
+	case config.LBKindTUN:
+		return ipvs.Tunnel, nil
+	}
+	return 0, fmt.Errorf("lb_kind %q", k)
+}
+
+// plan is the pure mapping of the IPVS and health parts of a configuration.
+type plan struct {
+	services []ipvs.VirtualServer // configured weights
+	healths  []health
+	targets  []healthcheck.Target
+}
+
+// ipvsPlan maps the virtual servers and their checkers.
+func ipvsPlan(cfg *config.Config) (*plan, error) {
+	p := &plan{}
+	for i := range cfg.VirtualServers {
+		vs := &cfg.VirtualServers[i]
+		svc, err := ipvsService(vs)
+		if err != nil {
+			return nil, err
+		}
+		fwd, err := forward(vs.LBKind)
+		if err != nil {
+			return nil, fmt.Errorf("%s: virtual_server %s: %w", vs.Pos, vs.Key(), err)
+		}
+		v := ipvs.VirtualServer{Service: svc}
+		for j := range vs.RealServers {
+			rs := &vs.RealServers[j]
+			d := ipvs.Destination{Address: rs.Addr.Addr(), Port: rs.Addr.Port(), Forward: fwd, Weight: uint32(rs.Weight)}
+			v.Destinations = append(v.Destinations, d)
+			if len(rs.Checkers) == 0 {
+				continue // always up, as in keepalived
+			}
+			t, err := target(vs, rs)
+			if err != nil {
+				return nil, err
+			}
+			p.targets = append(p.targets, t)
+			p.healths = append(p.healths, health{target: t.Name, service: svc, dest: d, inhibit: rs.InhibitOnFailure})
+		}
+		p.services = append(p.services, v)
+	}
+	return p, nil
+}
+
+// target builds the health-check target of a real server: all its checkers
+// must pass, as in keepalived.
+func target(vs *config.VirtualServer, rs *config.RealServer) (healthcheck.Target, error) {
+	t := healthcheck.Target{Name: destKey(vs, rs), Interval: vs.DelayLoop}
+	var checks []healthcheck.Checker
+	for _, c := range rs.Checkers {
+		ck, timeout, err := checker(vs, rs, &c)
+		if err != nil {
+			return t, fmt.Errorf("%s: %s in real_server %s: %w", c.Pos, c.Kind, rs.Addr, err)
+		}
+		checks = append(checks, ck)
+		t.Timeout += timeout
+		t.Retries = max(t.Retries, c.Retry)
+		t.RetryDelay = max(t.RetryDelay, c.DelayBeforeRetry)
+	}
+	if len(checks) == 1 {
+		t.Checker = checks[0]
+	} else {
+		t.Checker = allOf(checks)
+	}
+	if err := t.Validate(); err != nil {
+		return t, fmt.Errorf("%s: real_server %s: %w", rs.Pos, rs.Addr, err)
+	}
+	return t, nil
+}
+
+// allOf is up when every checker is, checked in order.
+func allOf(cs []healthcheck.Checker) healthcheck.Checker {
+	return healthcheck.CheckerFunc(func(ctx context.Context) healthcheck.Result {
+		var last healthcheck.Result
+		for _, c := range cs {
+			last = c.Check(ctx)
+			if !last.Up {
+				return last
+			}
+		}
+		return last
+	})
+}
+
+func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker) (healthcheck.Checker, time.Duration, error) {
+	addr := rs.Addr
+	if c.ConnectIP.IsValid() {
+		addr = netip.AddrPortFrom(c.ConnectIP, addr.Port())
+	}
+	if c.ConnectPort != 0 {
+		addr = netip.AddrPortFrom(addr.Addr(), c.ConnectPort)
+	}
+	if addr.Port() == 0 && c.Kind != config.MiscCheck {
+		return nil, 0, fmt.Errorf("no port to check (set connect_port)")
+	}
+	to := c.ConnectTimeout
+	switch c.Kind {
+	case config.TCPCheck:
+		return &healthcheck.TCP{Addr: addr, Timeout: to}, to, nil
+	case config.UDPCheck:
+		return &healthcheck.UDP{Addr: addr, Timeout: to}, to, nil
+	case config.DNSCheck:
+		typ, err := healthcheck.ParseType(c.DNSType)
+		if err != nil {
+			return nil, 0, err
+		}
+		return &healthcheck.DNS{Addr: addr, Timeout: to, Name: c.DNSName, Type: typ}, to, nil
+	case config.MiscCheck:
+		if len(c.MiscPath) == 0 {
+			return nil, 0, fmt.Errorf("misc_path is empty")
+		}
+		to = c.MiscTimeout
+		if to == 0 {
+			to = vs.DelayLoop
+		}
+		return &healthcheck.Exec{Argv: c.MiscPath, Timeout: to, Dynamic: c.MiscDynamic}, to, nil
+	case config.HTTPGet, config.SSLGet:
+		scheme := "http"
+		if c.Kind == config.SSLGet {
+			scheme = "https"
+		}
+		var cs []healthcheck.Checker
+		for _, u := range c.URLs {
+			h := &healthcheck.HTTP{
+				URL:                scheme + "://" + addr.String() + u.Path,
+				Timeout:            to,
+				Digest:             u.Digest,
+				Host:               c.VirtualHost,
+				InsecureSkipVerify: true, // keepalived's SSL_GET does not verify either
+			}
+			for _, r := range u.StatusCodes {
+				h.Status = append(h.Status, healthcheck.StatusRange{Min: r.Min, Max: r.Max})
+			}
+			if err := h.Validate(); err != nil {
+				return nil, 0, err
+			}
+			cs = append(cs, h)
+		}
+		if len(cs) == 0 {
+			return nil, 0, fmt.Errorf("no url")
+		}
+		if len(cs) == 1 {
+			return cs[0], to, nil
+		}
+		return allOf(cs), to * time.Duration(len(cs)), nil
+	}
+	return nil, 0, fmt.Errorf("checker kind %q is not supported", c.Kind)
+}
+
+// desired returns the IPVS table the node wants given the health state: a
+// destination whose target is down has weight 0 (inhibit_on_failure) or is
+// left out. up maps target names to their state and weight.
+func (p *plan) desired(up map[string]targetState) *ipvs.Table {
+	type key struct {
+		s ipvs.ServiceKey
+		d ipvs.DestinationKey
+	}
+	byDest := map[key]health{}
+	for _, h := range p.healths {
+		byDest[key{h.service.Key(), h.dest.Key(h.service)}] = h
+	}
+	t := &ipvs.Table{}
+	for _, v := range p.services {
+		nv := ipvs.VirtualServer{Service: v.Service}
+		for _, d := range v.Destinations {
+			if h, ok := byDest[key{v.Service.Key(), d.Key(v.Service)}]; ok {
+				st, known := up[h.target]
+				switch {
+				case !known || (st.up && !st.hasWeight):
+				case st.up:
+					d.Weight = uint32(st.weight)
+				case h.inhibit:
+					d.Weight = 0
+				default:
+					continue
+				}
+			}
+			nv.Destinations = append(nv.Destinations, d)
+		}
+		t.Services = append(t.Services, nv)
+	}
+	return t
+}
+
+// targetState is a health target's last known state.
+type targetState struct {
+	up        bool
+	weight    int
+	hasWeight bool
+}

@@ -1,0 +1,146 @@
+package agent
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/healthcheck"
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/ipvs"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+func article(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("../config/testdata/article-keepalived.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func rules(t *testing.T, tb *ipvs.Table) string {
+	t.Helper()
+	var b strings.Builder
+	if err := ipvs.WriteRules(&b, tb); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestDesiredFollowsHealth pins the health glue: a down real server gets
+// weight 0 with inhibit_on_failure and leaves the table without it; an up
+// one gets its configured weight back, or the weight a misc_dynamic check
+// asked for.
+func TestDesiredFollowsHealth(t *testing.T) {
+	cfg := article(t)
+	cfg.VirtualServers[0].RealServers[1].InhibitOnFailure = true
+	p, err := ipvsPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web1 := "TCP 192.168.0.100:80 -> 172.16.0.1:80"
+	web2 := "TCP 192.168.0.100:80 -> 172.16.0.2:80"
+	dns2 := "UDP 192.168.0.100:53 -> 172.16.0.2:53"
+	if got := []string{p.targets[0].Name, p.targets[1].Name, p.targets[3].Name}; !cmp.Equal(got, []string{web1, web2, dns2}) {
+		t.Fatalf("targets %q", got)
+	}
+	all := `-A -t 192.168.0.100:80 -s wlc
+-a -t 192.168.0.100:80 -r 172.16.0.1:80 -g -w 1
+-a -t 192.168.0.100:80 -r 172.16.0.2:80 -g -w 1
+-A -u 192.168.0.100:53 -s wlc
+-a -u 192.168.0.100:53 -r 172.16.0.1:53 -g -w 1
+-a -u 192.168.0.100:53 -r 172.16.0.2:53 -g -w 1
+`
+	for _, tc := range []struct {
+		name  string
+		state map[string]targetState
+		want  string
+	}{
+		{"nothing known yet: all in", nil, all},
+		{"all up", map[string]targetState{web1: {up: true}, web2: {up: true}}, all},
+		{"down without inhibit: removed", map[string]targetState{web1: {up: false}},
+			strings.Replace(all, "-a -t 192.168.0.100:80 -r 172.16.0.1:80 -g -w 1\n", "", 1)},
+		{"down with inhibit_on_failure: weight 0", map[string]targetState{web2: {up: false}},
+			strings.Replace(all, "-r 172.16.0.2:80 -g -w 1", "-r 172.16.0.2:80 -g -w 0", 1)},
+		{"back up: configured weight", map[string]targetState{web1: {up: true}}, all},
+		{"misc_dynamic weight", map[string]targetState{dns2: {up: true, weight: 7, hasWeight: true}},
+			strings.Replace(all, "-r 172.16.0.2:53 -g -w 1", "-r 172.16.0.2:53 -g -w 7", 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, rules(t, p.desired(tc.state))); diff != "" {
+				t.Errorf("desired rules (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A weight change plans as one update, never a delete and add.
+	ops, err := ipvs.Plan(p.desired(nil), p.desired(map[string]targetState{web2: {up: false}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 || !strings.Contains(ops[0].String(), "-e -t 192.168.0.100:80 -r 172.16.0.2:80 -g -w 0") {
+		t.Errorf("ops = %v, want one weight update", ops)
+	}
+}
+
+func TestTargetsFromCheckers(t *testing.T) {
+	cfg := article(t)
+	p, err := ipvsPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, ok := p.targets[0].Checker.(*healthcheck.TCP)
+	if !ok || tcp.Addr != netip.MustParseAddrPort("172.16.0.1:80") || tcp.Timeout != 2*time.Second {
+		t.Errorf("TCP_CHECK target: %#v", p.targets[0].Checker)
+	}
+	if p.targets[0].Interval != 6*time.Second {
+		t.Errorf("interval %v, want delay_loop 6s", p.targets[0].Interval)
+	}
+	misc, ok := p.targets[2].Checker.(*healthcheck.Exec)
+	if !ok || strings.Join(misc.Argv, " ") != "/bin/nc -zn -u 172.16.0.1 53" || misc.Timeout != 6*time.Second {
+		t.Errorf("MISC_CHECK target: %#v", p.targets[2].Checker)
+	}
+	if p.targets[2].Retries != 0 {
+		t.Errorf("MISC_CHECK retries %d, want keepalived's 0", p.targets[2].Retries)
+	}
+}
+
+func TestVRRPMapping(t *testing.T) {
+	cfg := article(t)
+	vc, err := vrrpConfigs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := vc["eth1"]
+	if len(c) != 1 {
+		t.Fatalf("routers %v", vc)
+	}
+	got := c[0]
+	if got.Name != "192.168.0.100" || got.VRID != 1 || got.Priority != 102 || !got.NoPreempt || got.AuthPass != "secret" ||
+		got.VIPInterface != "eth0" || got.VIPs[0] != netip.MustParsePrefix("192.168.0.100/24") ||
+		!cmp.Equal(got.TrackInterfaces, []string{"eth0"}) {
+		t.Errorf("vrrp config %+v", got)
+	}
+	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10})
+	if _, err := vrrpConfigs(cfg); err == nil || !strings.Contains(err.Error(), "track_interface eth2 weight 10") {
+		t.Errorf("weighted tracking: %v", err)
+	}
+}
+
+func TestNotifyCommands(t *testing.T) {
+	cfg := article(t)
+	cfg.VRRP[0].NotifyMaster = config.Command{"/bin/on-master", "x y"}
+	got := notifyCommands(cfg, vrrpTransition("192.168.0.100", "MASTER", 102))
+	want := [][]string{{"/bin/on-master", "x y"}, {"/usr/local/bin/nat-switch", "INSTANCE", "192.168.0.100", "MASTER", "102"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notify commands (-want +got):\n%s", diff)
+	}
+}
+
+func vrrpTransition(instance, to string, prio uint8) vrrp.Transition {
+	st := map[string]vrrp.State{"BACKUP": vrrp.StateBackup, "MASTER": vrrp.StateMaster, "FAULT": vrrp.StateFault, "STOP": vrrp.StateStopped}[to]
+	return vrrp.Transition{Instance: instance, Priority: prio, To: st}
+}
