@@ -36,8 +36,9 @@ vm:
 	$(GO) test -count=1 -run '^TestVM' ./...
 
 ## demo: the article's two-node cluster on one machine (root)
-demo:
-	@echo "make demo: the article's cluster (lbnode on lb1 and lb2) is not built yet; it arrives with the lbnode issue." >&2; exit 2
+demo: deps vm-kernel
+	@$(GO) build -o bin/ ./examples/lbnode ./examples/demo
+	@./bin/demo -lbnode $(CURDIR)/bin/lbnode
 
 clean:
 	$(GO) clean -testcache

@@ -32,15 +32,29 @@ type Cluster struct {
 	DNS       []*DNSServer
 }
 
-// Build creates the topology and starts the web and DNS servers. With an
-// empty prefix the namespaces get unique random names (for tests);
-// otherwise they are PREFIX+"lb1" and so on. On error everything built so
+// Build creates the topology with namespaces of unique random names (for
+// tests) and starts the web and DNS servers. On error everything built so
 // far is removed.
-func Build(prefix string) (c *Cluster, err error) {
-	tp, err := topology.New(prefix)
+func Build() (*Cluster, error) {
+	tp, err := topology.New("")
 	if err != nil {
 		return nil, err
 	}
+	return build(tp)
+}
+
+// BuildNamed is Build with the namespaces called exactly "switch",
+// "client", "lb1", "lb2", "web1".."web3" and "dns1", "dns2", as in the
+// article (for the demo: `ip netns exec lb1 ipvsadm -Ln` works).
+func BuildNamed() (*Cluster, error) {
+	tp, err := topology.NewExact("")
+	if err != nil {
+		return nil, err
+	}
+	return build(tp)
+}
+
+func build(tp *topology.Topology) (c *Cluster, err error) {
 	c = &Cluster{Topology: tp}
 	defer func() {
 		if err != nil {

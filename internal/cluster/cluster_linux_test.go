@@ -31,7 +31,7 @@ func rootLinks(t *testing.T) []string {
 func TestIntegrationTopologyServesDirectly(t *testing.T) {
 	netnstest.RequirePrivileged(t)
 	before := rootLinks(t)
-	c, err := Build("")
+	c, err := Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ type Topology struct {
 	// ends of every veth pair.
 	Switch *NS
 
-	prefix string // names of new namespaces, "" for random ones
+	prefix string // names of new namespaces: PREFIX+LABEL when exact
+	exact  bool
 
 	mu    sync.Mutex
 	hosts []*NS
@@ -34,18 +35,31 @@ type portKey struct {
 // otherwise they are called PREFIX+LABEL exactly ("demo-lb1"), and the switch
 // PREFIX+"switch".
 func New(prefix string) (*Topology, error) {
-	sw, err := newNS(prefix, "switch")
+	return newTopology(prefix, prefix != "")
+}
+
+// NewExact is New with namespaces called PREFIX+LABEL exactly, prefix
+// possibly empty: with "", the hosts are called by their labels ("lb1"), as
+// `ip netns exec lb1 ...` expects. It fails if such a namespace exists.
+func NewExact(prefix string) (*Topology, error) {
+	return newTopology(prefix, true)
+}
+
+func newTopology(prefix string, exact bool) (*Topology, error) {
+	tp := &Topology{prefix: prefix, exact: exact, ports: make(map[portKey]string)}
+	sw, err := tp.newNS("switch")
 	if err != nil {
 		return nil, err
 	}
-	return &Topology{Switch: sw, prefix: prefix, ports: make(map[portKey]string)}, nil
+	tp.Switch = sw
+	return tp, nil
 }
 
-func newNS(prefix, label string) (*NS, error) {
-	if prefix == "" {
+func (tp *Topology) newNS(label string) (*NS, error) {
+	if !tp.exact {
 		return NewNS(label, false)
 	}
-	return NewNS(prefix+label, true)
+	return NewNS(tp.prefix+label, true)
 }
 
 // Bridge creates a bridge called name inside the switch namespace and sets
@@ -67,7 +81,7 @@ func (tp *Topology) Bridge(name string) error {
 
 // Host creates the namespace of a new host, removed by [Topology.Close].
 func (tp *Topology) Host(label string) (*NS, error) {
-	h, err := newNS(tp.prefix, label)
+	h, err := tp.newNS(label)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ import (
 )
 
 // InGuest reports whether this process runs inside an lvskit test VM.
-func InGuest() bool { return os.Getenv("LVSKIT_IN_VM") == "1" }
+func InGuest() bool { return vm.InGuest() }
 
 // why is the reason the VM tier cannot run here, set by Main.
 var why string
@@ -37,7 +36,7 @@ func Main(m *testing.M, modules ...string) {
 	if InGuest() || !selectsVMTests(os.Args[1:]) {
 		os.Exit(m.Run())
 	}
-	if hostHasIPVS(modules) {
+	if vm.HostHasIPVS(modules) {
 		os.Exit(m.Run())
 	}
 	if os.Geteuid() != 0 {
@@ -124,25 +123,6 @@ func guestArgs(args []string) []string {
 		out = append(out, a)
 	}
 	return out
-}
-
-// hostHasIPVS loads the modules natively where the host can, and reports
-// whether IPVS is then available.
-func hostHasIPVS(modules []string) bool {
-	if _, err := os.Stat("/proc/net/ip_vs"); err == nil {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		return false
-	}
-	if _, err := exec.LookPath("modprobe"); err != nil {
-		return false
-	}
-	if err := exec.Command("modprobe", append([]string{"-a"}, modules...)...).Run(); err != nil {
-		return false
-	}
-	_, err := os.Stat("/proc/net/ip_vs")
-	return err == nil
 }
 
 // timeout bounds one VM run: LVSKIT_VM_TIMEOUT, or 20 minutes.

@@ -1,0 +1,22 @@
+//go:build !linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+)
+
+type demo struct {
+	out     io.Writer
+	lbnode  string
+	preempt bool
+	inVM    bool
+}
+
+func (d *demo) run(context.Context) int {
+	fmt.Fprintf(d.out, "demo: needs Linux, not %s\n", runtime.GOOS)
+	return 1
+}

@@ -1,0 +1,100 @@
+// Command demo runs the article's two-node cluster on one machine and shows
+// it working: the VRRP election, HTTP and DNS through the VIP spread over
+// the servers and both balancers, the master's IPVS table, a failover when
+// lb1's lbnode is killed, and lb1's return.
+//
+//	demo [-lbnode PATH] [-preempt]
+//
+// It needs root. Every host is a network namespace (client, lb1, lb2,
+// web1..3, dns1..2, and switch for the bridges); nothing is attached to the
+// root namespace. When the kernel has no IPVS, the demo runs itself inside
+// a VM booting Debian's kernel (package internal/vm). Everything is cleaned
+// up at the end, also on Ctrl-C. The exit code is non-zero if a step failed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/vm"
+)
+
+// modules the demo needs from the kernel.
+var modules = []string{"ip_vs", "ip_vs_wlc", "nf_conntrack", "nf_nat", "nft_chain_nat", "nft_nat"}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lbnode := fs.String("lbnode", "", "the lbnode program (default: lbnode next to this program)")
+	preempt := fs.Bool("preempt", false, "let a returning lb1 take MASTER back (the article sets nopreempt)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole demo")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: demo [-lbnode PATH] [-preempt] [-timeout D]")
+		return 2
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(stderr, "demo: needs root (network namespaces, IPVS, nftables)")
+		return 1
+	}
+	if *lbnode == "" {
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(stderr, "demo:", err)
+			return 1
+		}
+		*lbnode = filepath.Join(filepath.Dir(self), "lbnode")
+	}
+	abs, err := filepath.Abs(*lbnode)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	if _, err := os.Stat(abs); err != nil {
+		fmt.Fprintf(stderr, "demo: -lbnode %s: %v (build it with: go build -o bin/ ./examples/lbnode)\n", abs, err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	if !vm.InGuest() && !vm.HostHasIPVS(modules) {
+		fmt.Fprintln(stdout, "The kernel has no IPVS: running the demo in a VM that boots Debian's kernel (about 10-30 s to boot).")
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(stderr, "demo:", err)
+			return 1
+		}
+		guestArgs := []string{"-lbnode", abs, "-timeout", timeout.String()}
+		if *preempt {
+			guestArgs = append(guestArgs, "-preempt")
+		}
+		res, err := vm.Run(ctx, vm.Config{
+			Program: self, Args: guestArgs, Dir: filepath.Dir(abs), Modules: modules,
+			MemoryMB: 1536, Timeout: *timeout, Output: stdout,
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "demo: the VM:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "(VM boot %v, total %v)\n", res.Boot.Round(100*time.Millisecond), res.Total.Round(100*time.Millisecond))
+		return res.ExitCode
+	}
+	d := &demo{out: stdout, lbnode: abs, preempt: *preempt, inVM: vm.InGuest()}
+	return d.run(ctx)
+}
