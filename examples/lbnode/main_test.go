@@ -7,13 +7,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvskit/lvskit/internal/natswitch"
 	"github.com/lvskit/lvskit/internal/vmtest"
 )
 
-// TestMain lets the test binary stand in for lbnode (LVSKIT_LBNODE_MAIN=1),
+// TestMain lets the test binary stand in for lbnode (LVSKIT_LBNODE_MAIN=1)
+// and for natswitch (LVSKIT_NATSWITCH_MAIN=1),
 // so that the VM tier needs no separate build, and runs the TestVM tests in
 // the test VM when the host kernel has no IPVS.
 func TestMain(m *testing.M) {
+	// natswitch first: lbnode's notify programs inherit its environment.
+	if os.Getenv("LVSKIT_NATSWITCH_MAIN") == "1" {
+		os.Exit(natswitch.Run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if os.Getenv("LVSKIT_LBNODE_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

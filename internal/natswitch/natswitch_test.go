@@ -1,4 +1,4 @@
-package main
+package natswitch
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func TestParseRejects(t *testing.T) {
 			}
 			// run reports it with exit status 2, before touching anything.
 			var stderr bytes.Buffer
-			if code := run(tt.args, io.Discard, &stderr); code != 2 {
+			if code := Run(tt.args, io.Discard, &stderr); code != 2 {
 				t.Errorf("run exit %d, want 2", code)
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
