@@ -69,3 +69,15 @@ func TestBadConfigNamesFileLineAndDirective(t *testing.T) {
 		t.Errorf("error lacks %q:\n%s", want, errb.String())
 	}
 }
+
+func TestExampleConfigChecks(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-f", "lbnode.yaml", "-check"}, &out, &errb); code != 0 {
+		t.Fatalf("lbnode -f lbnode.yaml -check: exit %d:\n%s", code, errb.String())
+	}
+	for _, want := range []string{"prefix /var/lib/lvskit/nginx", "-a -t 192.168.0.100:80 -r 172.16.0.2:80 -g -w 1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-check output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
