@@ -17,7 +17,6 @@ import (
 
 	"github.com/lvskit/lvskit/internal/cluster"
 	"github.com/lvskit/lvskit/internal/topology"
-	"github.com/vishvananda/netlink"
 )
 
 // demo is one run of the cluster demo.
@@ -128,24 +127,6 @@ func (d *demo) balancer(name string) *cluster.Balancer {
 	panic("no balancer " + name)
 }
 
-func hasVIP(b *cluster.Balancer) bool {
-	nl, err := b.NS.Netlink()
-	if err != nil {
-		return false
-	}
-	l, err := nl.LinkByName("eth0")
-	if err != nil {
-		return false
-	}
-	addrs, _ := nl.AddrList(l, netlink.FAMILY_V4)
-	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == cluster.VIP {
-			return true
-		}
-	}
-	return false
-}
-
 // waitFor polls cond every 20 ms until it holds, ctx ends or timeout.
 func waitFor(ctx context.Context, what string, timeout time.Duration, cond func() bool) (time.Duration, error) {
 	start := time.Now()
@@ -166,7 +147,7 @@ func (d *demo) election(ctx context.Context) error {
 	if err := d.startNode("lb1", 102); err != nil {
 		return err
 	}
-	took, err := waitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return hasVIP(d.balancer("lb1")) })
+	took, err := waitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return d.balancer("lb1").HasVIP() })
 	if err != nil {
 		return fmt.Errorf("%w\nlbnode on lb1:\n%s", err, d.nodes["lb1"].Output())
 	}
@@ -179,7 +160,7 @@ func (d *demo) election(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("%w\nlbnode on lb2:\n%s", err, d.nodes["lb2"].Output())
 	}
-	if hasVIP(d.balancer("lb2")) {
+	if d.balancer("lb2").HasVIP() {
 		return errors.New("lb2 holds the VIP as well")
 	}
 	d.say("  lb2: BACKUP, its NAT switch accepts what lb1's IPVS forwards to it")
@@ -305,7 +286,7 @@ func (d *demo) failover(ctx context.Context) (string, error) {
 		close(stop)
 		return "", err
 	}
-	took, err := waitFor(ctx, "lb2 holding the VIP", 20*time.Second, func() bool { return hasVIP(d.balancer("lb2")) })
+	took, err := waitFor(ctx, "lb2 holding the VIP", 20*time.Second, func() bool { return d.balancer("lb2").HasVIP() })
 	if err != nil {
 		close(stop)
 		for range results {
@@ -351,17 +332,17 @@ func (d *demo) comeBack(ctx context.Context) (string, error) {
 	}
 	var note string
 	if d.preempt {
-		took, err := waitFor(ctx, "lb1 preempting", 30*time.Second, func() bool { return hasVIP(d.balancer("lb1")) && !hasVIP(d.balancer("lb2")) })
+		took, err := waitFor(ctx, "lb1 preempting", 30*time.Second, func() bool { return d.balancer("lb1").HasVIP() && !d.balancer("lb2").HasVIP() })
 		if err != nil {
 			return "", err
 		}
 		note = fmt.Sprintf("lb1 took MASTER back after %v (preempt)", took.Round(time.Millisecond))
 	} else {
-		if _, err := waitFor(ctx, "lb1 dropping its stale VIP", 30*time.Second, func() bool { return !hasVIP(d.balancer("lb1")) }); err != nil {
+		if _, err := waitFor(ctx, "lb1 dropping its stale VIP", 30*time.Second, func() bool { return !d.balancer("lb1").HasVIP() }); err != nil {
 			return "", err
 		}
 		time.Sleep(4 * time.Second)
-		if hasVIP(d.balancer("lb1")) || !hasVIP(d.balancer("lb2")) {
+		if d.balancer("lb1").HasVIP() || !d.balancer("lb2").HasVIP() {
 			return "", errors.New("with nopreempt lb2 should stay MASTER")
 		}
 		note = "lb1 BACKUP, lb2 stays MASTER (nopreempt, as in the article)"

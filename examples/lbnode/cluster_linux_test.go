@@ -15,7 +15,6 @@ import (
 	"github.com/lvskit/lvskit/internal/netnstest"
 	"github.com/lvskit/lvskit/internal/topology"
 	"github.com/lvskit/lvskit/internal/vmtest"
-	"github.com/vishvananda/netlink"
 )
 
 // node is one balancer running lbnode (this test binary in lbnode mode).
@@ -38,29 +37,6 @@ func startNode(t *testing.T, n *node) {
 			t.Logf("lbnode on %s:\n%s", n.b.Name, p.Output())
 		}
 	})
-}
-
-// hasVIP reports whether the balancer holds the VIP on eth0.
-func hasVIP(t *testing.T, b *cluster.Balancer) bool {
-	t.Helper()
-	nl, err := b.NS.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := nl.LinkByName("eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs, err := nl.AddrList(l, netlink.FAMILY_V4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == cluster.VIP {
-			return true
-		}
-	}
-	return false
 }
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) time.Duration {
@@ -129,14 +105,14 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	// stays MASTER, as with keepalived: lb1 starts first, lb2 joins as
 	// BACKUP.
 	startNode(t, lb1)
-	took := waitFor(t, "lb1 holds the VIP", 30*time.Second, func() bool { return hasVIP(t, lb1.b) })
+	took := waitFor(t, "lb1 holds the VIP", 30*time.Second, func() bool { return lb1.b.HasVIP() })
 	t.Logf("lb1 became MASTER after %v", took)
 	startNode(t, lb2)
 	waitFor(t, "lb2 up as BACKUP", 30*time.Second, func() bool {
 		return strings.Contains(lb2.proc.Output(), "to=BACKUP")
 	})
 	time.Sleep(2 * time.Second)
-	if hasVIP(t, lb2.b) {
+	if lb2.b.HasVIP() {
 		t.Fatal("lb2 holds the VIP too")
 	}
 
@@ -206,7 +182,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	waitFor(t, "weight 3 after SIGHUP", 15*time.Second, func() bool {
 		return regexp.MustCompile(`-> 172\.16\.0\.2:80\s+Route\s+3 `).MatchString(ipvsadm(t, lb1.b, "-Ln"))
 	})
-	if after := strings.Count(lb1.proc.Output(), "vrrp: transition"); after != before || !hasVIP(t, lb1.b) {
+	if after := strings.Count(lb1.proc.Output(), "vrrp: transition"); after != before || !lb1.b.HasVIP() {
 		t.Errorf("reload caused a VRRP transition (%d -> %d) or lost the VIP", before, after)
 	}
 
@@ -237,7 +213,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb1.proc.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	took = waitFor(t, "lb2 holds the VIP", 15*time.Second, func() bool { return hasVIP(t, lb2.b) })
+	took = waitFor(t, "lb2 holds the VIP", 15*time.Second, func() bool { return lb2.b.HasVIP() })
 	t.Logf("VIP on lb2 %v after lb1's lbnode was killed", took)
 	time.Sleep(3 * time.Second)
 	close(stop)
@@ -267,10 +243,10 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	// BACKUP, and with nopreempt it does not take MASTER back.
 	startNode(t, lb1)
 	waitFor(t, "lb1 back up", 30*time.Second, func() bool { return strings.Contains(lb1.proc.Output(), "node up") })
-	waitFor(t, "lb1 drops the stale VIP", 15*time.Second, func() bool { return !hasVIP(t, lb1.b) })
+	waitFor(t, "lb1 drops the stale VIP", 15*time.Second, func() bool { return !lb1.b.HasVIP() })
 	time.Sleep(5 * time.Second)
-	if hasVIP(t, lb1.b) || !hasVIP(t, lb2.b) {
-		t.Errorf("after lb1's return: lb1 VIP %v, lb2 VIP %v; want lb2 only (nopreempt)", hasVIP(t, lb1.b), hasVIP(t, lb2.b))
+	if lb1.b.HasVIP() || !lb2.b.HasVIP() {
+		t.Errorf("after lb1's return: lb1 VIP %v, lb2 VIP %v; want lb2 only (nopreempt)", lb1.b.HasVIP(), lb2.b.HasVIP())
 	}
 	if _, err := cluster.HTTPGet(c.Client, vipHTTP, 5*time.Second); err != nil {
 		t.Errorf("after lb1's return: %v", err)
@@ -282,13 +258,13 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb2.proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	took = waitFor(t, "lb1 takes over after lb2's graceful stop", 10*time.Second, func() bool { return hasVIP(t, lb1.b) })
+	took = waitFor(t, "lb1 takes over after lb2's graceful stop", 10*time.Second, func() bool { return lb1.b.HasVIP() })
 	t.Logf("graceful stop of lb2: VIP on lb1 after %v", took)
 	if err := lb2.proc.Wait(15 * time.Second); err != nil {
 		t.Errorf("lbnode on lb2 after SIGTERM: %v", err)
 	}
 	_ = stopped
-	if hasVIP(t, lb2.b) {
+	if lb2.b.HasVIP() {
 		t.Error("lb2 kept the VIP after a graceful stop")
 	}
 	if out := lb2.b.NS.Command("nft", "list", "table", "ip", "lvskit_nat"); out != nil {

@@ -184,8 +184,8 @@ func TestVMMixedCluster(t *testing.T) {
 		out, _ := lb2.NS.Command("nft", "list", "ruleset").CombinedOutput()
 		return strings.Contains(string(out), "dnat to 172.16.0.2")
 	})
-	if !hasVIP(t, lb1) || hasVIP(t, lb2) {
-		t.Fatalf("VIP: lb1 %v, lb2 %v; want lb1 only", hasVIP(t, lb1), hasVIP(t, lb2))
+	if !lb1.HasVIP() || lb2.HasVIP() {
+		t.Fatalf("VIP: lb1 %v, lb2 %v; want lb1 only", lb1.HasVIP(), lb2.HasVIP())
 	}
 	seen := through(20)
 	t.Logf("keepalived MASTER: %v", seen)
@@ -203,7 +203,7 @@ func TestVMMixedCluster(t *testing.T) {
 	if err := ka.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	took := waitFor(t, "lbnode MASTER on lb2", 15*time.Second, func() bool { return hasVIP(t, lb2) })
+	took := waitFor(t, "lbnode MASTER on lb2", 15*time.Second, func() bool { return lb2.HasVIP() })
 	t.Logf("keepalived stopped: lbnode on lb2 holds the VIP %v later", took)
 	_ = stopAt
 	nginx1.Stop(10 * time.Second)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/vishvananda/netlink"
 )
 
 // The article's addresses.
@@ -137,4 +138,27 @@ func (c *Cluster) Close() error {
 	}
 	errs = append(errs, c.Topology.Close())
 	return errors.Join(errs...)
+}
+
+// HasVIP reports whether the balancer holds the VIP on eth0, that is,
+// whether it is the VRRP MASTER.
+func (b *Balancer) HasVIP() bool {
+	nl, err := b.NS.Netlink()
+	if err != nil {
+		return false
+	}
+	l, err := nl.LinkByName("eth0")
+	if err != nil {
+		return false
+	}
+	addrs, err := nl.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == VIP {
+			return true
+		}
+	}
+	return false
 }
