@@ -15,6 +15,12 @@ import (
 // HTTPGet fetches http://ADDR/ from inside ns on a fresh connection (as the
 // article's `nc` loop does) and returns the body.
 func HTTPGet(ns *topology.NS, addr netip.AddrPort, timeout time.Duration) (string, error) {
+	return Fetch(ns, "http://"+addr.String()+"/", timeout)
+}
+
+// Fetch GETs url from inside ns on a fresh connection and returns the body;
+// a status other than 200 is an error.
+func Fetch(ns *topology.NS, url string, timeout time.Duration) (string, error) {
 	tr := &http.Transport{
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
@@ -28,7 +34,7 @@ func HTTPGet(ns *topology.NS, addr netip.AddrPort, timeout time.Duration) (strin
 	}
 	defer tr.CloseIdleConnections()
 	cl := &http.Client{Transport: tr, Timeout: timeout}
-	resp, err := cl.Get("http://" + addr.String() + "/")
+	resp, err := cl.Get(url)
 	if err != nil {
 		return "", err
 	}
@@ -38,7 +44,7 @@ func HTTPGet(ns *topology.NS, addr netip.AddrPort, timeout time.Duration) (strin
 		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return string(body), fmt.Errorf("http %s: %s", addr, resp.Status)
+		return string(body), fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return string(body), nil
 }
