@@ -229,10 +229,11 @@ func (d *demo) ipvsTable(ctx context.Context) (string, error) {
 	lb1 := d.balancer("lb1")
 	// The kernel folds its per-CPU counters into what ipvsadm shows every
 	// two seconds.
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case <-time.After(2500 * time.Millisecond):
+	if _, err := waitFor(ctx, "IPVS counters", 10*time.Second, func() bool {
+		out, _ := lb1.NS.Command("ipvsadm", "-Ln", "--stats").CombinedOutput()
+		return strings.Count(string(out), "-> 172.16.0.") == 4 && !regexp.MustCompile(`-> 172\.16\.0\.\d+:\d+\s+0 `).Match(out)
+	}); err != nil {
+		return "", err
 	}
 	out, err := lb1.NS.Command("ipvsadm", "-Ln").CombinedOutput()
 	if err != nil {
