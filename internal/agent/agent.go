@@ -214,7 +214,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// loop through a channel that never blocks the router.
 	transitions := make(chan vrrp.Transition, 1024)
 	onTransition := func(t vrrp.Transition) {
-		notifier.EnqueueAll(notifyCommands(cfg, t))
+		a.mu.Lock()
+		current := a.cfg // notify programs may change on reload
+		a.mu.Unlock()
+		notifier.EnqueueAll(notifyCommands(current, t))
 		select {
 		case transitions <- t:
 		default:
