@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -15,12 +16,32 @@ import (
 
 // rawConn sends and receives VRRP over a raw IPv4 socket (protocol 112)
 // bound to one interface.
+//
+// Adverts are sent and received with raw system calls on the non-blocking
+// socket, waiting for readiness in the runtime's poller. A raw call does
+// not enter the scheduler's system call path, which would wake the
+// runtime's monitor thread and have it poll every 20 µs for as long as the
+// call lasts; on a node that only sends an advert a second, those polls
+// were most of its idle CPU time.
 type rawConn struct {
 	pc  *net.IPConn
+	rc  syscall.RawConn
 	p   *ipv4.PacketConn
 	ifi *net.Interface
-	buf []byte // a whole IP packet
-	oob []byte
+
+	// Receive state, used by ReadFrom only. Kept here, on the heap, so
+	// that the kernel gets stable pointers.
+	buf   []byte // a whole IP packet
+	oob   []byte
+	rname unix.RawSockaddrInet4
+	riov  unix.Iovec
+	rmsg  unix.Msghdr
+
+	// Send state, used by WriteTo only.
+	wname unix.RawSockaddrInet4
+	wiov  unix.Iovec
+	wmsg  unix.Msghdr
+	woob  []byte // an IP_PKTINFO control message
 }
 
 // listenRaw opens the socket in the calling thread's network namespace:
@@ -71,7 +92,47 @@ func listenRaw(ifi *net.Interface) (*rawConn, error) {
 	}
 	oob := ipv4.NewControlMessage(ipv4.FlagTTL | ipv4.FlagDst | ipv4.FlagInterface)
 	oob = append(oob, make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{}))))...)
-	return &rawConn{pc: pc.(*net.IPConn), p: p, ifi: ifi, buf: make([]byte, 65536), oob: oob}, nil
+	ipc := pc.(*net.IPConn)
+	rc, err := ipc.SyscallConn()
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifi.Name, err)
+	}
+	return &rawConn{pc: ipc, rc: rc, p: p, ifi: ifi, buf: make([]byte, 65536), oob: oob,
+		woob: make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo))}, nil
+}
+
+// recvmsg reads one packet into c.buf and its control messages into c.oob.
+func (c *rawConn) recvmsg() (n, oobn int, src netip.Addr, err error) {
+	c.riov.Base = &c.buf[0]
+	c.riov.SetLen(len(c.buf))
+	c.rmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&c.rname)), Namelen: unix.SizeofSockaddrInet4, Iov: &c.riov, Control: &c.oob[0]}
+	c.rmsg.SetIovlen(1)
+	c.rmsg.SetControllen(len(c.oob))
+	rerr := c.rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := unix.RawSyscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&c.rmsg)), unix.MSG_DONTWAIT)
+			switch e {
+			case 0:
+				n = int(r)
+				return true
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait in the poller
+			default:
+				err = os.NewSyscallError("recvmsg", e)
+				return true
+			}
+		}
+	})
+	if rerr != nil {
+		return 0, 0, netip.Addr{}, rerr
+	}
+	if err != nil {
+		return 0, 0, netip.Addr{}, err
+	}
+	return n, int(c.rmsg.Controllen), netip.AddrFrom4(c.rname.Addr), nil
 }
 
 // ReadFrom returns the VRRP message of the next packet with its source,
@@ -79,8 +140,8 @@ func listenRaw(ifi *net.Interface) (*rawConn, error) {
 // kernel's receive time.
 func (c *rawConn) ReadFrom(b []byte) (int, PacketInfo, error) {
 	for {
-		// A raw socket's ReadMsgIP returns the IPv4 header too.
-		n, oobn, _, src, err := c.pc.ReadMsgIP(c.buf, c.oob)
+		// A raw socket returns the IPv4 header too.
+		n, oobn, src, err := c.recvmsg()
 		if err != nil {
 			return 0, PacketInfo{}, err
 		}
@@ -92,8 +153,7 @@ func (c *rawConn) ReadFrom(b []byte) (int, PacketInfo, error) {
 		if hl < ipv4.HeaderLen || hl > n {
 			continue
 		}
-		var info PacketInfo
-		info.Src, _ = netip.AddrFromSlice(src.IP.To4())
+		info := PacketInfo{Src: src}
 		var cm ipv4.ControlMessage
 		if err := cm.Parse(c.oob[:oobn]); err == nil {
 			info.TTL, info.IfIndex = cm.TTL, cm.IfIndex
@@ -129,12 +189,46 @@ func rxTimestamp(oob []byte) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// WriteTo implements Conn. A valid src goes into an IP_PKTINFO control
+// message with the interface.
 func (c *rawConn) WriteTo(b []byte, src, dst netip.Addr) error {
-	var cm *ipv4.ControlMessage
-	if src.IsValid() {
-		cm = &ipv4.ControlMessage{Src: src.AsSlice(), IfIndex: c.ifi.Index}
+	if len(b) == 0 || !dst.Is4() {
+		return fmt.Errorf("vrrp: send %d bytes to %v: want an IPv4 destination and a message", len(b), dst)
 	}
-	_, err := c.p.WriteTo(b, cm, &net.IPAddr{IP: dst.AsSlice()})
+	c.wname = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: dst.As4()}
+	c.wiov.Base = &b[0]
+	c.wiov.SetLen(len(b))
+	c.wmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&c.wname)), Namelen: unix.SizeofSockaddrInet4, Iov: &c.wiov}
+	c.wmsg.SetIovlen(1)
+	if src.IsValid() {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&c.woob[0]))
+		h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&c.woob[unix.CmsgLen(0)]))
+		*pi = unix.Inet4Pktinfo{Ifindex: int32(c.ifi.Index), Spec_dst: src.As4()}
+		c.wmsg.Control = &c.woob[0]
+		c.wmsg.SetControllen(len(c.woob))
+	}
+	var err error
+	werr := c.rc.Write(func(fd uintptr) bool {
+		for {
+			_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&c.wmsg)), unix.MSG_DONTWAIT)
+			switch e {
+			case 0:
+				return true
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // the send buffer is full: wait in the poller
+			default:
+				err = os.NewSyscallError("sendmsg", e)
+				return true
+			}
+		}
+	})
+	if werr != nil {
+		return werr
+	}
 	return err
 }
 

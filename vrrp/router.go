@@ -92,10 +92,10 @@ type Router struct {
 	unmatched uint64
 	ran       bool
 	closeOnce sync.Once
-	// sleep, when set, finishes each timer wait precisely: the runtime
-	// timer is armed timerSlack early and sleep covers the rest. Runtime
-	// timers can be a millisecond late; Open sets a nanosleep.
-	sleep    func(time.Duration)
+	// newTimer, when set, makes the timer Run waits on; by default a
+	// runtime timer. Runtime timers can be a millisecond late, so Open
+	// sets a kernel timer (timerfd) that the runtime's poller waits on.
+	newTimer func() (timer, error)
 	closeErr error
 	closers  []func() error
 }
@@ -159,9 +159,32 @@ type received struct {
 	at   time.Time
 }
 
-// timerSlack is how early the runtime timer is armed when Router.sleep is
-// set.
-const timerSlack = 2 * time.Millisecond
+// timer is what Run waits on for the instances' next deadline.
+type timer interface {
+	// Reset arms the timer to fire once after d, replacing any earlier
+	// arming. A firing already delivered may still be read from C.
+	Reset(d time.Duration)
+	// Stop disarms it.
+	Stop()
+	// C delivers the firings.
+	C() <-chan time.Time
+	// Close releases it; the timer is not used afterwards.
+	Close() error
+}
+
+// runtimeTimer is a timer over time.Timer.
+type runtimeTimer struct{ t *time.Timer }
+
+func newRuntimeTimer() (timer, error) {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return runtimeTimer{t}, nil
+}
+
+func (t runtimeTimer) Reset(d time.Duration) { t.t.Reset(d) }
+func (t runtimeTimer) Stop()                 { t.t.Stop() }
+func (t runtimeTimer) C() <-chan time.Time   { return t.t.C }
+func (t runtimeTimer) Close() error          { t.t.Stop(); return nil }
 
 // Run starts the instances and runs them until ctx is done; then it stops
 // them (priority 0 advert from a MASTER, VIPs removed) and returns nil. It
@@ -175,6 +198,17 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.ran = true
 	r.mu.Unlock()
+
+	newTimer := r.newTimer
+	if newTimer == nil {
+		newTimer = newRuntimeTimer
+	}
+	timer, err := newTimer()
+	if err != nil {
+		r.conn.Close()
+		return fmt.Errorf("vrrp: timer: %w", err)
+	}
+	defer timer.Close()
 
 	linkCtx, cancelLinks := context.WithCancel(ctx)
 	defer cancelLinks()
@@ -227,8 +261,6 @@ func (r *Router) Run(ctx context.Context) error {
 	for _, in := range r.insts {
 		r.step(in, Event{Kind: EventStart, Now: time.Now()})
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	var runErr error
 loop:
 	for {
@@ -240,8 +272,6 @@ loop:
 		}
 		if next.IsZero() {
 			timer.Stop()
-		} else if r.sleep != nil {
-			timer.Reset(time.Until(next) - timerSlack)
 		} else {
 			timer.Reset(time.Until(next))
 		}
@@ -262,12 +292,7 @@ loop:
 			for _, in := range r.insts {
 				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
 			}
-		case <-timer.C:
-			if r.sleep != nil {
-				if d := time.Until(next); d > 0 {
-					r.sleep(d)
-				}
-			}
+		case <-timer.C():
 			now := time.Now()
 			for _, in := range r.insts {
 				if d := in.m.Deadline(); !d.IsZero() && !now.Before(d) {
