@@ -50,9 +50,13 @@ func (e *Exec) Check(ctx context.Context) Result {
 	out := &headBuffer{max: 4096}
 	cmd.Stdout = out
 	cmd.Stderr = out
-	setProcessGroup(cmd)
+	waitExit := setProcessGroup(cmd)
 	cmd.WaitDelay = execWaitDelay
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		waitExit(ctx)
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		r := down(ctx, "program", ctx.Err(), timeout)
 		r.Reason += ", process group killed"

@@ -18,7 +18,9 @@ const DefaultConcurrency = 2048
 
 // Timing of the monitor's own housekeeping.
 const (
-	// watchEvery is how often the watchdog looks at every target.
+	// watchEvery is how often the watchdog looks at every target while
+	// the concurrency limit is reached, to free the slots of attempts that
+	// overstay. Otherwise it looks only when a target may have stalled.
 	watchEvery = time.Second
 	// hangGrace is how long past its timeout an attempt may run before the
 	// monitor frees its concurrency slot.
@@ -215,9 +217,12 @@ type loop struct {
 	trs      map[string]*tracker
 	queue    dueHeap
 	inflight int
-	pending  []Event
-	results  chan attempt
-	stopped  chan struct{}
+	// nextWatch is when the watchdog looks next; never later than the
+	// first time a target can stall.
+	nextWatch time.Time
+	pending   []Event
+	results   chan attempt
+	stopped   chan struct{}
 }
 
 func (l *loop) add(t Target, now time.Time) {
@@ -227,6 +232,9 @@ func (l *loop) add(t Target, now time.Time) {
 		offset = time.Duration(rand.Int64N(int64(iv)))
 	}
 	tr, ev := newTracker(t, now, offset)
+	if at, ok := tr.stallAt(); ok && (l.nextWatch.IsZero() || at.Before(l.nextWatch)) {
+		l.nextWatch = at
+	}
 	l.trs[t.Name] = tr
 	heap.Push(&l.queue, tr)
 	l.pending = append(l.pending, ev)
@@ -259,21 +267,28 @@ func (l *loop) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	limit := l.m.cfg.Concurrency
-	nextWatch := time.Now().Add(watchEvery)
 	for {
 		now := time.Now()
 		for l.inflight < limit && len(l.queue) > 0 && !l.queue[0].due.After(now) {
 			l.start(heap.Pop(&l.queue).(*tracker), now)
 		}
-		if !now.Before(nextWatch) {
-			l.watch(now)
-			nextWatch = now.Add(watchEvery)
+		if l.inflight >= limit {
+			if soon := now.Add(watchEvery); l.nextWatch.IsZero() || soon.Before(l.nextWatch) {
+				l.nextWatch = soon
+			}
 		}
-		wake := nextWatch
-		if l.inflight < limit && len(l.queue) > 0 && l.queue[0].due.Before(wake) {
+		if !l.nextWatch.IsZero() && !now.Before(l.nextWatch) {
+			l.nextWatch = l.watch(now)
+		}
+		wake := l.nextWatch
+		if l.inflight < limit && len(l.queue) > 0 && (wake.IsZero() || l.queue[0].due.Before(wake)) {
 			wake = l.queue[0].due
 		}
-		timer.Reset(wake.Sub(now))
+		if wake.IsZero() {
+			timer.Stop()
+		} else {
+			timer.Reset(wake.Sub(now))
+		}
 
 		var out chan<- Event
 		var first Event
@@ -348,15 +363,25 @@ func (l *loop) stopping() bool {
 }
 
 // watch frees the slots of attempts whose checkers ignore their timeout and
-// reports targets that made no progress.
-func (l *loop) watch(now time.Time) {
+// reports targets that made no progress. It returns when to look next: the
+// first time a target can stall (zero for never), or sooner while the
+// concurrency limit is reached.
+func (l *loop) watch(now time.Time) time.Time {
+	var next time.Time
 	for _, tr := range l.trs {
 		if !tr.released && tr.overdue(now, hangGrace) {
 			tr.released = true
 			l.inflight--
 		}
 		l.pending = tr.watch(now, l.pending)
+		if at, ok := tr.stallAt(); ok && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
 	}
+	if soon := now.Add(watchEvery); l.inflight >= l.m.cfg.Concurrency && (next.IsZero() || soon.Before(next)) {
+		next = soon
+	}
+	return next
 }
 
 // drain waits for the canceled attempts in flight to come back.

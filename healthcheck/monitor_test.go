@@ -173,6 +173,36 @@ func TestMonitorWatchdogAndNoBlocking(t *testing.T) {
 	})
 }
 
+// The watchdog looks only when a target can stall while slots are free:
+// a frozen checker is still reported at exactly its StallAfter, and a
+// target that keeps completing never is.
+func TestMonitorStallWithFreeSlots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var calls atomic.Int64
+		frozen := CheckerFunc(func(ctx context.Context) Result {
+			if calls.Add(1) <= 3 { // at 0s, 2s and 4s; the one at 6s hangs
+				return Result{Up: true}
+			}
+			<-release
+			return Result{Reason: "finally"}
+		})
+		time.AfterFunc(30*time.Second, func() { close(release) })
+		got, _ := monitorRun(t, Config{NoSpread: true}, 35*time.Second,
+			Target{Name: "frozen", Interval: 2 * time.Second, Timeout: time.Second, StallAfter: 7 * time.Second, Checker: frozen},
+			Target{Name: "good", Interval: 6 * time.Second, Checker: scripted(0, true)},
+		)
+		want := []string{
+			"0s frozen up", "0s good up",
+			"11s frozen stalled", // 7s after the completion at 4s
+			"30s frozen resumed", "30s frozen down",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestMonitorStopCancelsInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		canceled := make(chan error, 1)

@@ -252,6 +252,15 @@ func (tr *tracker) overdue(now time.Time, grace time.Duration) bool {
 	return tr.running && now.Sub(tr.started) > tr.t.Timeout+grace
 }
 
+// stallAt returns when the target stalls if no attempt completes before,
+// and false if it has stalled already. Completions only move it later.
+func (tr *tracker) stallAt() (time.Time, bool) {
+	if tr.stalled {
+		return time.Time{}, false
+	}
+	return tr.progress.Add(tr.t.StallAfter), true
+}
+
 // watch appends a stalled event when no attempt completed for StallAfter.
 func (tr *tracker) watch(now time.Time, events []Event) []Event {
 	if tr.stalled || now.Sub(tr.progress) < tr.t.StallAfter {
