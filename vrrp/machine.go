@@ -3,6 +3,9 @@ package vrrp
 import (
 	"crypto/subtle"
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -448,23 +451,20 @@ func (m *Machine) validate(b []byte, info PacketInfo) (ValidationError, bool) {
 	if info.Src == m.local {
 		return ValidationError{Reason: ReasonSelf}, false
 	}
-	if ad.Priority != OwnerPriority && !sameAddrs(ad.Addrs, m.vips) {
+	if ad.Priority != OwnerPriority && !sameSet(ad.Addrs, m.vips) {
 		return ValidationError{Reason: ReasonAddrList, Got: uint64(len(ad.Addrs)), Want: uint64(len(m.vips))}, false
 	}
 	return ValidationError{}, true
 }
 
-// sameAddrs reports whether a and b hold the same set of addresses.
-func sameAddrs(a, b []netip.Addr) bool {
+// sameSet reports whether a and b have the same length and every element
+// of a is in b: the same set, in any order, when neither repeats one.
+func sameSet[T comparable](a, b []T) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for _, x := range a {
-		found := false
-		for _, y := range b {
-			found = found || x == y
-		}
-		if !found {
+		if !slices.Contains(b, x) {
 			return false
 		}
 	}
@@ -551,4 +551,99 @@ func (m *Machine) link(now time.Time, name string, up bool) {
 	case up && m.state == StateFault && m.firstDown() < 0:
 		m.enter(now, Cause{Kind: CauseInterfaceUp, Interface: name})
 	}
+}
+
+// Reconfigure applies cfg to the running machine without leaving its
+// state, as keepalived does on reload, and returns the actions to carry
+// out (valid until the next call). The instance's identity cannot change
+// in place: Name, VRID, Interface, VIPInterface, the tracked interfaces
+// and UnicastSrc; a change to any of them is a *FieldError and nothing is
+// applied. Everything else takes effect at once:
+//
+//   - a MASTER adds the new VIPs and sends gratuitous ARPs for them (the
+//     caller removes the dropped ones; see Router.Reconfigure), and sends
+//     an advertisement with the new priority, interval or password
+//     straight away rather than a second later;
+//   - a BACKUP given priority 255 becomes MASTER as the address owner;
+//     otherwise its running master-down timer is kept and the next
+//     advertisement heard restarts it with the new Master_Down_Interval;
+//   - preemption, gratuitous ARP and unicast peer settings apply to what
+//     comes next.
+func (m *Machine) Reconfigure(now time.Time, cfg Config) ([]Action, error) {
+	if err := Reconfigurable(m.cfg, cfg); err != nil {
+		return nil, err
+	}
+	cfg, _ = cfg.Normalize()
+	old := m.cfg
+
+	m.actions = m.actions[:0]
+	m.cfg = cfg
+	m.auth, m.pass = AuthNone, [8]byte{}
+	if cfg.AuthPass != "" {
+		m.auth = AuthSimple
+		copy(m.pass[:], cfg.AuthPass)
+	}
+	m.vips = m.vips[:0:0]
+	for _, p := range cfg.VIPs {
+		m.vips = append(m.vips, p.Addr())
+	}
+	m.ad = Advert{Version: Version2, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
+		Addrs: m.vips, AuthData: m.pass}
+
+	switch m.state {
+	case StateMaster:
+		vipsChanged := !sameSet(old.VIPs, cfg.VIPs)
+		if vipsChanged {
+			m.emit(Action{Kind: ActionAddVIPs})
+			m.emit(Action{Kind: ActionSendGARP, Count: cfg.GARPRepeat})
+		}
+		if vipsChanged || cfg.Priority != old.Priority || cfg.AdvertInterval != old.AdvertInterval || cfg.AuthPass != old.AuthPass {
+			m.send(cfg.Priority)
+			m.advertAt = now.Add(cfg.AdvertInterval)
+		}
+		switch {
+		case cfg.GARPRefresh <= 0:
+			m.refreshAt = time.Time{}
+		case cfg.GARPRefresh != old.GARPRefresh:
+			m.refreshAt = now.Add(cfg.GARPRefresh)
+		}
+	case StateBackup:
+		if cfg.Priority == OwnerPriority {
+			m.becomeMaster(now, Cause{Kind: CauseOwner})
+		}
+	}
+	m.stats.State = m.state
+	return m.actions, nil
+}
+
+// Reconfigurable returns nil if an instance running with the configuration
+// old can take next in place (see Machine.Reconfigure), and otherwise an
+// error: next's own *FieldError, or one naming the first field of the
+// instance's identity that differs.
+func Reconfigurable(old, next Config) error {
+	old, err := old.Normalize()
+	if err != nil {
+		return err
+	}
+	if next, err = next.Normalize(); err != nil {
+		return err
+	}
+	fixed := func(field, got, was string) error {
+		return &FieldError{Field: field, Value: got, Msg: "the running instance has " + strconv.Quote(was) + "; changing it needs a new instance"}
+	}
+	switch tracked, was := next.tracked(), old.tracked(); {
+	case next.Name != old.Name:
+		return fixed("Name", next.Name, old.Name)
+	case next.VRID != old.VRID:
+		return fixed("VRID", itoa(int(next.VRID)), itoa(int(old.VRID)))
+	case next.Interface != old.Interface:
+		return fixed("Interface", next.Interface, old.Interface)
+	case next.VIPInterface != old.VIPInterface:
+		return fixed("VIPInterface", next.VIPInterface, old.VIPInterface)
+	case !slices.Equal(tracked, was):
+		return fixed("TrackInterfaces", strings.Join(tracked, ","), strings.Join(was, ","))
+	case next.UnicastSrc != old.UnicastSrc:
+		return fixed("UnicastSrc", next.UnicastSrc.String(), old.UnicastSrc.String())
+	}
+	return nil
 }

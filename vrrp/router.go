@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,6 +99,14 @@ type Router struct {
 	newTimer func() (timer, error)
 	closeErr error
 	closers  []func() error
+
+	reconf   chan reconfReq
+	loopDone chan struct{} // closed when Run's loop has ended
+}
+
+type reconfReq struct {
+	cfgs []Config
+	done chan error
 }
 
 // New returns a Router for the instances in cfgs over an existing Conn and
@@ -107,7 +116,7 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 	if len(cfgs) == 0 {
 		return nil, &FieldError{Field: "instances", Msg: "none configured"}
 	}
-	r := &Router{conn: conn, host: host}
+	r := &Router{conn: conn, host: host, reconf: make(chan reconfReq), loopDone: make(chan struct{})}
 	if opts != nil {
 		r.opts = *opts
 	}
@@ -198,6 +207,13 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.ran = true
 	r.mu.Unlock()
+	defer func() {
+		select {
+		case <-r.loopDone:
+		default: // Run failed before its loop
+			close(r.loopDone)
+		}
+	}()
 
 	newTimer := r.newTimer
 	if newTimer == nil {
@@ -283,6 +299,8 @@ loop:
 			break loop
 		case p := <-pkts:
 			r.receive(p)
+		case req := <-r.reconf:
+			req.done <- r.reconfigure(req.cfgs)
 		case ev, ok := <-links:
 			if !ok {
 				links = nil
@@ -301,6 +319,7 @@ loop:
 			}
 		}
 	}
+	close(r.loopDone)
 	for _, in := range r.insts {
 		r.step(in, Event{Kind: EventStop, Now: time.Now()})
 	}
@@ -308,6 +327,80 @@ loop:
 	r.conn.Close()
 	<-readDone
 	return runErr
+}
+
+// ErrNotRunning is returned by Router.Reconfigure when Run is not running.
+var ErrNotRunning = errors.New("vrrp: router not running")
+
+// Reconfigure applies new configurations to the running instances, as on
+// keepalived's reload, without leaving their states (see
+// Machine.Reconfigure). cfgs must hold one configuration per running
+// instance, matched by VRID. Every one is checked before any is applied: an
+// instance added or removed, or an identity change (Reconfigurable), is an
+// error and changes nothing. A MASTER whose VIPs changed removes the
+// dropped ones, adds the new ones and sends gratuitous ARPs for them. It
+// is safe to call from any goroutine; called before Run it waits for Run's
+// loop, and once Run's loop has ended it returns ErrNotRunning.
+func (r *Router) Reconfigure(ctx context.Context, cfgs []Config) error {
+	done := make(chan error, 1)
+	select {
+	case r.reconf <- reconfReq{cfgs, done}:
+		return <-done
+	case <-r.loopDone:
+		return ErrNotRunning
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reconfigure runs in Run's loop.
+func (r *Router) reconfigure(cfgs []Config) error {
+	if len(cfgs) != len(r.insts) {
+		return &FieldError{Field: "instances", Value: itoa(len(cfgs)), Msg: "differs from the " + itoa(len(r.insts)) + " running; adding or removing one needs a new router"}
+	}
+	next := make([]Config, len(r.insts))
+	for _, c := range cfgs {
+		i := slices.IndexFunc(r.insts, func(in *instance) bool { return in.cfg.VRID == c.VRID })
+		if i < 0 {
+			return &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "not running here; adding an instance needs a new router"}
+		}
+		if next[i].VRID != 0 {
+			return &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice"}
+		}
+		if err := Reconfigurable(r.insts[i].cfg, c); err != nil {
+			return fmt.Errorf("instance %s: %w", r.insts[i].cfg.Name, err)
+		}
+		next[i], _ = c.Normalize()
+	}
+	now := time.Now()
+	for i, in := range r.insts {
+		old := in.cfg
+		if in.m.State() == StateMaster {
+			var gone []netip.Prefix
+			for _, p := range old.VIPs {
+				if !slices.Contains(next[i].VIPs, p) {
+					gone = append(gone, p)
+				}
+			}
+			if len(gone) > 0 {
+				if err := r.host.RemoveVIPs(old.VIPInterface, gone); err != nil {
+					r.fail(in, "remove VIPs", err)
+				}
+			}
+		}
+		actions, err := in.m.Reconfigure(now, next[i])
+		if err != nil { // checked above
+			return fmt.Errorf("instance %s: %w", old.Name, err)
+		}
+		in.cfg = in.m.Config()
+		for _, a := range actions {
+			r.do(in, a)
+		}
+		r.publish(in)
+		r.log.Info("vrrp: reconfigured", "instance", in.cfg.Name, "vrid", in.cfg.VRID,
+			"state", in.m.State().String(), "priority", in.cfg.Priority)
+	}
+	return nil
 }
 
 func (r *Router) receive(p received) {
@@ -334,6 +427,11 @@ func (r *Router) step(in *instance, ev Event) {
 	for _, a := range in.m.Step(ev) {
 		r.do(in, a)
 	}
+	r.publish(in)
+}
+
+// publish copies in's counters for Stats.
+func (r *Router) publish(in *instance) {
 	st := in.m.Stats()
 	st.GARPSent, st.SendErrors = in.tx.GARPSent, in.tx.SendErrors
 	r.mu.Lock()
