@@ -188,12 +188,14 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	})
 	t.Logf("deleted service restored after %v", took)
 
-	// SIGHUP reload: a weight change is applied without a VRRP transition.
+	// SIGHUP reload: a weight change and a VRRP priority change are
+	// applied without a VRRP transition.
 	before := strings.Count(lb1.proc.Output(), "vrrp: transition")
 	src, _ := os.ReadFile(lb1.conf)
 	changed := strings.Replace(string(src), "- address: 172.16.0.2:80\n        weight: 1", "- address: 172.16.0.2:80\n        weight: 3", 1)
-	if changed == string(src) {
-		t.Fatal("test bug: weight not found in the configuration")
+	changed = strings.Replace(changed, "priority: 102\n", "priority: 103\n", 1)
+	if strings.Count(changed, "weight: 3") != 1 || !strings.Contains(changed, "priority: 103\n") {
+		t.Fatal("test bug: weight or priority not found in the configuration")
 	}
 	if err := os.WriteFile(lb1.conf, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
@@ -203,6 +205,9 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	}
 	waitFor(t, "weight 3 after SIGHUP", 15*time.Second, func() bool {
 		return regexp.MustCompile(`-> 172\.16\.0\.2:80\s+Route\s+3 `).MatchString(ipvsadm(t, lb1.b, "-Ln"))
+	})
+	waitFor(t, "lb1's VRRP instance at priority 103", 15*time.Second, func() bool {
+		return regexp.MustCompile(`vrrp: reconfigured.*state=MASTER priority=103`).MatchString(lb1.proc.Output())
 	})
 	if after := strings.Count(lb1.proc.Output(), "vrrp: transition"); after != before || !lb1.b.HasVIP() {
 		t.Errorf("reload caused a VRRP transition (%d -> %d) or lost the VIP", before, after)
@@ -274,6 +279,21 @@ func TestVMClusterEndToEnd(t *testing.T) {
 		t.Errorf("after lb1's return: %v", err)
 	}
 
+	// lb2 is told by a reload to leave its virtual servers at stop
+	// (dont_release_ipvs, as keepalived's --dont-release-ipvs).
+	src, _ = os.ReadFile(lb2.conf)
+	keep := strings.Replace(string(src), "global:\n", "global:\n  dont_release_ipvs: true\n", 1)
+	if keep == string(src) {
+		t.Fatal("test bug: no global section in lb2's configuration")
+	}
+	if err := os.WriteFile(lb2.conf, []byte(keep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := lb2.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "lb2 reloaded", 15*time.Second, func() bool { return strings.Contains(lb2.proc.Output(), "configuration reloaded") })
+
 	// Graceful stop of the master: priority-0 advert, lb1 takes over
 	// within about Skew_Time.
 	stopped := time.Now()
@@ -293,5 +313,18 @@ func TestVMClusterEndToEnd(t *testing.T) {
 		if b, _ := out.CombinedOutput(); strings.Contains(string(b), "dnat to") {
 			t.Errorf("lb2 kept its DNAT rule after a graceful stop:\n%s", b)
 		}
+	}
+	if got := ipvsadm(t, lb2.b, "-Ln"); strings.Count(got, "192.168.0.100:") != 2 {
+		t.Errorf("lb2 stopped with dont_release_ipvs; want both virtual servers left, got:\n%s", got)
+	}
+	// lb1 stops by default: its virtual servers go with it.
+	if err := lb1.proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := lb1.proc.Wait(15 * time.Second); err != nil {
+		t.Errorf("lbnode on lb1 after SIGTERM: %v", err)
+	}
+	if got := ipvsadm(t, lb1.b, "-Ln"); strings.Contains(got, "192.168.0.100:") {
+		t.Errorf("lb1 stopped without dont_release_ipvs; want its virtual servers removed, got:\n%s", got)
 	}
 }

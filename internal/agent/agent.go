@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +27,8 @@ type Options struct {
 	// ProcSys is where sysctls are written; default /proc/sys.
 	ProcSys string
 	// KeepIPVS leaves the virtual servers in the kernel when the agent
-	// stops. By default they are removed, as keepalived does.
+	// stops, as does the configuration's global dont_release_ipvs. By
+	// default they are removed, as keepalived does.
 	KeepIPVS bool
 	// NotifyTimeout bounds each notify program; default 10 s.
 	NotifyTimeout time.Duration
@@ -54,7 +56,7 @@ type Agent struct {
 	plan     *plan
 	health   map[string]targetState
 	states   map[string]vrrp.State
-	routers  []*vrrp.Router
+	routers  map[string]*vrrp.Router // by advertisement interface
 	ipvs     *ipvs.Client
 	repairs  uint64
 	lastSync time.Time
@@ -125,8 +127,9 @@ func natInstance(cfg *config.Config) string {
 
 // Run brings the node up and keeps it so until ctx is done, then stops it
 // gracefully: a priority-0 advert, the VIPs and the NAT rule removed, the
-// virtual servers removed unless Options.KeepIPVS, nginx stopped. Errors
-// while starting are returned at once, with what was started undone.
+// virtual servers removed unless Options.KeepIPVS or the configuration's
+// dont_release_ipvs, nginx stopped. Errors while starting are returned at
+// once, with what was started undone.
 func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Lock()
 	cfg := a.cfg
@@ -153,7 +156,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		a.ipvs = c
 		a.mu.Unlock()
 		stops = append(stops, func() {
-			if !a.opts.KeepIPVS {
+			a.mu.Lock()
+			keep := a.opts.KeepIPVS || a.cfg.Global.DontReleaseIPVS // as last reloaded
+			a.mu.Unlock()
+			if !keep {
 				a.removeServices(a.currentPlan().services)
 			}
 			c.Close()
@@ -235,7 +241,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			return err
 		}
 		a.mu.Lock()
-		a.routers = append(a.routers, r)
+		if a.routers == nil {
+			a.routers = map[string]*vrrp.Router{}
+		}
+		a.routers[ifname] = r
 		a.mu.Unlock()
 		wg.Add(1)
 		go func() {
@@ -290,8 +299,12 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 // Reload replaces the configuration of a running agent without touching
 // what did not change: IPVS entries are reconciled (only changed ones are
 // written), health targets whose settings changed are restarted, nginx is
-// reloaded if its files changed. VRRP instances and the NAT switch keep
-// running unchanged; a change to them is refused, as it needs a restart.
+// reloaded if its files changed, and VRRP instances take their new
+// settings (priority, advert_int, VIPs, authentication, preemption,
+// unicast peers, gratuitous ARP) in place, keeping their states. Adding,
+// removing or renaming an instance, or changing its interfaces, VRID or
+// unicast source, and any change to the NAT switch, are refused with the
+// reason, before anything is applied: they need a restart.
 func (a *Agent) Reload(ctx context.Context, cfg *config.Config) error {
 	done := make(chan error, 1)
 	select {
@@ -310,21 +323,39 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	a.mu.Lock()
 	old, oldPlan, oldVRRP := a.cfg, a.plan, a.vrrp
 	a.mu.Unlock()
-	if !reflect.DeepEqual(vc, oldVRRP) {
-		return errors.New("reload: the VRRP instances changed; restart the node to apply that")
+	vrrpChanged := !reflect.DeepEqual(vc, oldVRRP)
+	if vrrpChanged {
+		if err := reconfigurable(oldVRRP, vc); err != nil {
+			return fmt.Errorf("reload: %w; restart the node to apply that", err)
+		}
 	}
-	if !reflect.DeepEqual(cfg.NAT, old.NAT) {
+	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
 	}
 	if (cfg.Nginx == nil) != (old.Nginx == nil) || (cfg.Nginx != nil && nginxPrefix(cfg) != nginxPrefix(old)) {
 		return errors.New("reload: nginx was added, removed or moved; restart the node to apply that")
 	}
-	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
-		return err
-	}
 	p, err := ipvsPlan(cfg)
 	if err != nil {
 		return err
+	}
+	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
+		return err
+	}
+	if vrrpChanged {
+		// Checked above: each router takes its instances' new settings
+		// in place, keeping their states.
+		a.mu.Lock()
+		routers := a.routers
+		a.mu.Unlock()
+		for _, ifname := range sortedKeys(vc) {
+			if err := routers[ifname].Reconfigure(ctx, vc[ifname]); err != nil {
+				return fmt.Errorf("reload: vrrp on %s: %w", ifname, err)
+			}
+		}
+		a.mu.Lock()
+		a.vrrp = vc
+		a.mu.Unlock()
 	}
 	if cfg.Nginx != nil {
 		if _, err := a.applyNginx(ctx, ngx, cfg); err != nil {
@@ -543,4 +574,42 @@ func notifyCommands(cfg *config.Config, t vrrp.Transition) [][]string {
 		}
 	}
 	return out
+}
+
+// reconfigurable checks that the running VRRP instances, old, can take
+// next in place: the same interfaces with the same instances, each
+// reconfigurable (vrrp.Reconfigurable).
+func reconfigurable(old, next map[string][]vrrp.Config) error {
+	for ifname, cs := range next {
+		if _, ok := old[ifname]; !ok {
+			return fmt.Errorf("vrrp: instance %s on a new interface %s", cs[0].Name, ifname)
+		}
+	}
+	for _, ifname := range sortedKeys(old) {
+		was, now := old[ifname], next[ifname]
+		for _, o := range was {
+			i := slices.IndexFunc(now, func(c vrrp.Config) bool { return c.Name == o.Name })
+			if i < 0 {
+				return fmt.Errorf("vrrp: instance %s removed or moved from %s", o.Name, ifname)
+			}
+			if err := vrrp.Reconfigurable(o, now[i]); err != nil {
+				return fmt.Errorf("vrrp: instance %s: %w", o.Name, err)
+			}
+		}
+		if len(now) != len(was) {
+			return fmt.Errorf("vrrp: %d instances on %s instead of %d: one was added", len(now), ifname, len(was))
+		}
+	}
+	return nil
+}
+
+// sameNAT reports whether two NAT switch settings are the same, wherever
+// in their files they are written.
+func sameNAT(a, b *config.NATSwitch) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	x.Pos, y.Pos = config.Pos{}, config.Pos{}
+	return reflect.DeepEqual(x, y)
 }

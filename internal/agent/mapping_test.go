@@ -144,3 +144,74 @@ func vrrpTransition(instance, to string, prio uint8) vrrp.Transition {
 	st := map[string]vrrp.State{"BACKUP": vrrp.StateBackup, "MASTER": vrrp.StateMaster, "FAULT": vrrp.StateFault, "STOP": vrrp.StateStopped}[to]
 	return vrrp.Transition{Instance: instance, Priority: prio, To: st}
 }
+
+func TestReconfigurable(t *testing.T) {
+	base := func() map[string][]vrrp.Config {
+		return map[string][]vrrp.Config{
+			"eth1": {
+				{Name: "VI_1", Interface: "eth1", VRID: 1, Priority: 100, VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24")}},
+				{Name: "VI_2", Interface: "eth1", VRID: 2, Priority: 100, VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.0.101/24")}},
+			},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(m map[string][]vrrp.Config)
+		want string // "" for reconfigurable
+	}{
+		{"priority, VIPs, password", func(m map[string][]vrrp.Config) {
+			m["eth1"][0].Priority = 150
+			m["eth1"][1].VIPs = []netip.Prefix{netip.MustParsePrefix("192.168.0.102/24")}
+			m["eth1"][1].AuthPass = "secret"
+		}, ""},
+		{"instances reordered", func(m map[string][]vrrp.Config) { m["eth1"][0], m["eth1"][1] = m["eth1"][1], m["eth1"][0] }, ""},
+		{"instance added", func(m map[string][]vrrp.Config) {
+			m["eth1"] = append(m["eth1"], vrrp.Config{Name: "VI_3", Interface: "eth1", VRID: 3, VIPs: m["eth1"][0].VIPs})
+		}, "vrrp: 3 instances on eth1 instead of 2: one was added"},
+		{"instance removed", func(m map[string][]vrrp.Config) { m["eth1"] = m["eth1"][:1] }, "vrrp: instance VI_2 removed or moved from eth1"},
+		{"instance renamed", func(m map[string][]vrrp.Config) { m["eth1"][1].Name = "web" }, "vrrp: instance VI_2 removed or moved from eth1"},
+		{"new interface", func(m map[string][]vrrp.Config) {
+			c := m["eth1"][1]
+			c.Interface = "eth2"
+			m["eth1"] = m["eth1"][:1]
+			m["eth2"] = []vrrp.Config{c}
+		}, "vrrp: instance VI_2 on a new interface eth2"},
+		{"VRID changed", func(m map[string][]vrrp.Config) { m["eth1"][1].VRID = 9 }, `vrrp: instance VI_2: vrrp: VRID 9: the running instance has "2"; changing it needs a new instance`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next := base()
+			tt.edit(next)
+			err := reconfigurable(base(), next)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("reconfigurable = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSameNATIgnoresPosition(t *testing.T) {
+	a := &config.NATSwitch{Pos: config.Pos{File: "a.yaml", Line: 20}, Interface: "eth1", VIPs: []netip.Addr{netip.MustParseAddr("192.168.0.100")}}
+	moved := *a
+	moved.Pos.Line = 21
+	other := moved
+	other.Interface = "eth2"
+	for _, tt := range []struct {
+		name string
+		x, y *config.NATSwitch
+		want bool
+	}{
+		{"moved down a line", a, &moved, true},
+		{"another interface", a, &other, false},
+		{"both absent", nil, nil, true},
+		{"added", nil, a, false},
+	} {
+		if got := sameNAT(tt.x, tt.y); got != tt.want {
+			t.Errorf("%s: sameNAT = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -20,7 +20,10 @@ type TargetStatus struct {
 // VRRPStats merges the counters of every VRRP router of the node.
 func (a *Agent) VRRPStats() vrrp.RouterStats {
 	a.mu.Lock()
-	routers := append([]*vrrp.Router(nil), a.routers...)
+	var routers []*vrrp.Router
+	for _, ifname := range sortedKeys(a.routers) {
+		routers = append(routers, a.routers[ifname])
+	}
 	a.mu.Unlock()
 	var out vrrp.RouterStats
 	for _, r := range routers {

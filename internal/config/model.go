@@ -90,6 +90,11 @@ type Global struct {
 	// user exists, else root), which the agent resolves.
 	ScriptUser  string
 	ScriptGroup string
+	// DontReleaseIPVS leaves the virtual servers in the kernel when the
+	// node stops, so that traffic keeps flowing through a restart; as
+	// keepalived's --dont-release-ipvs. By default they are removed. YAML
+	// only: keepalived.conf has no such directive.
+	DontReleaseIPVS bool
 }
 
 // State is a VRRP instance's initial state.

@@ -25,6 +25,9 @@ func (c *Config) Summary() string {
 	w(0, "config %s (%s)", src, orDash(string(c.Format)))
 	g := c.Global
 	w(0, "global: router_id %s, script security %s, script user %s", orDash(g.RouterID), onOff(g.EnableScriptSecurity), orDash(strings.TrimSpace(g.ScriptUser+" "+g.ScriptGroup)))
+	if g.DontReleaseIPVS {
+		w(1, "dont_release_ipvs: the virtual servers stay in the kernel when the node stops")
+	}
 
 	w(0, "vrrp instances: %d", len(c.VRRP))
 	for _, in := range c.VRRP {

@@ -16,6 +16,7 @@ func (y *yReader) config(f *yFile) *Config {
 		y.boolean(&g.EnableScriptSecurity, "global.enable_script_security", &c.Global.EnableScriptSecurity)
 		y.str(&g.ScriptUser, "global.script_user", &c.Global.ScriptUser)
 		y.str(&g.ScriptGroup, "global.script_group", &c.Global.ScriptGroup)
+		y.boolean(&g.DontReleaseIPVS, "global.dont_release_ipvs", &c.Global.DontReleaseIPVS)
 	}
 	for i := range f.VRRP {
 		c.VRRP = append(c.VRRP, y.vrrp(&f.VRRP[i], fmt.Sprintf("vrrp_instances[%d]", i)))

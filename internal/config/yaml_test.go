@@ -304,6 +304,26 @@ sysctls: {}
 	}
 }
 
+func TestParseYAMLDontReleaseIPVS(t *testing.T) {
+	for src, want := range map[string]bool{
+		"global:\n  router_id: r\n":             false,
+		"global:\n  dont_release_ipvs: true\n":  true,
+		"global:\n  dont_release_ipvs: false\n": false,
+	} {
+		src += "vrrp_instances:\n  - name: VI_1\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: [10.0.0.1]\n"
+		c, err := ParseYAML("y.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if c.Global.DontReleaseIPVS != want {
+			t.Errorf("%q: DontReleaseIPVS = %v, want %v", src, c.Global.DontReleaseIPVS, want)
+		}
+		if got := strings.Contains(c.Summary(), "dont_release_ipvs"); got != want {
+			t.Errorf("%q: summary mentions dont_release_ipvs: %v, want %v:\n%s", src, got, want, c.Summary())
+		}
+	}
+}
+
 func TestParseYAMLErrors(t *testing.T) {
 	base := `vrrp_instances:
   - name: VI_1
@@ -327,6 +347,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"unknown nested key", base + "    prioriti: 5\n", "y.yaml:6: prioriti: unknown field"},
 		{"unknown checker key", ck + "type: TCP_CHECK\n            timeout: 3\n", "y.yaml:13: timeout: unknown field"},
 		{"list for mapping", "global: [a]\n", `y.yaml:1: a list is not allowed here`},
+		{"dont_release_ipvs", "global:\n  dont_release_ipvs: sometimes\n", `y.yaml:2: global.dont_release_ipvs: "sometimes" is not true or false`},
 		{"scalar for list", "vrrp_instances: 5\n", `y.yaml:1: a number "5" is not allowed here`},
 		{"duplicate key", "global:\n  router_id: a\n  router_id: b\n", `y.yaml:3: mapping key "router_id" already defined at line 2`},
 		{"syntax", "global:\n  router_id: [a\n", "y.yaml:"},

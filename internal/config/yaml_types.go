@@ -21,6 +21,7 @@ type yGlobal struct {
 	EnableScriptSecurity yaml.Node `yaml:"enable_script_security"`
 	ScriptUser           yaml.Node `yaml:"script_user"`
 	ScriptGroup          yaml.Node `yaml:"script_group"`
+	DontReleaseIPVS      yaml.Node `yaml:"dont_release_ipvs"`
 }
 
 type yVRRP struct {
