@@ -31,7 +31,14 @@
 //     first, then a burst, a second burst after GARPDelay and an optional
 //     refresh;
 //   - tracked interfaces (the advertisement interface always) followed with
-//     rtnetlink link notifications: one down means FAULT.
+//     rtnetlink link notifications: one down means FAULT;
+//   - timers on a timerfd, and advertisements sent and received with raw
+//     system calls, all waited for in the runtime's poller: the kernel's
+//     timer precision, and no thread blocked while idle.
+//
+// Router.Reconfigure applies new settings to running instances in place,
+// keeping their states (keepalived's reload): priority, interval, VIPs,
+// password, preemption, unicast peers and gratuitous ARP settings.
 //
 // Transitions come out in order, each with the old and new state and a
 // typed Cause ("master down timer expired", "higher priority 150 from
