@@ -227,6 +227,7 @@ func (m *kaMapper) global(b *node) {
 		case "enable_script_security":
 			if m.flag(n) {
 				g.EnableScriptSecurity = true
+				m.warnf(n, notAppliedSecurity)
 			}
 		case "script_user":
 			ws, ok := m.words(n)
@@ -241,6 +242,7 @@ func (m *kaMapper) global(b *node) {
 			if len(ws) == 2 {
 				g.ScriptGroup = ws[1]
 			}
+			m.warnf(n, notAppliedUser)
 		default:
 			m.warnf(n, "global setting ignored")
 		}

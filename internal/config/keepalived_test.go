@@ -300,6 +300,8 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 		},
 		Sysctls: DefaultSysctls(),
 		Warnings: []Warning{
+			{Pos: at(3), Directive: "enable_script_security", Msg: notAppliedSecurity},
+			{Pos: at(4), Directive: "script_user", Msg: notAppliedUser},
 			{Pos: at(5), Directive: "notification_email", Msg: "global setting ignored"},
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
 		},

@@ -82,14 +82,14 @@ func (w Warning) String() string {
 // Global holds keepalived's global_defs settings that matter to a node.
 type Global struct {
 	RouterID string
-	// EnableScriptSecurity refuses to run scripts that a non-root user
-	// could modify, as keepalived's enable_script_security.
+	// EnableScriptSecurity is keepalived's enable_script_security, and
+	// ScriptUser and ScriptGroup its script_user: who notify and MISC_CHECK
+	// programs run as. They are read, and listed in Warnings when set, but
+	// not applied yet: the programs run as the agent's own user, without
+	// keepalived's ownership checks.
 	EnableScriptSecurity bool
-	// ScriptUser and ScriptGroup are who notify and MISC_CHECK programs
-	// run as; empty means keepalived's default (keepalived_script if that
-	// user exists, else root), which the agent resolves.
-	ScriptUser  string
-	ScriptGroup string
+	ScriptUser           string
+	ScriptGroup          string
 	// DontReleaseIPVS leaves the virtual servers in the kernel when the
 	// node stops, so that traffic keeps flowing through a restart; as
 	// keepalived's --dont-release-ipvs. By default they are removed. YAML
@@ -552,3 +552,9 @@ func applyStateDefaults(in *VRRPInstance, prioritySet bool) []string {
 	}
 	return out
 }
+
+// Warnings for the script settings that are read but not applied.
+const (
+	notAppliedSecurity = "read but not applied: notify and MISC_CHECK programs run without keepalived's ownership checks"
+	notAppliedUser     = "read but not applied: notify and MISC_CHECK programs run as lbnode's own user"
+)

@@ -17,6 +17,15 @@ func (y *yReader) config(f *yFile) *Config {
 		y.str(&g.ScriptUser, "global.script_user", &c.Global.ScriptUser)
 		y.str(&g.ScriptGroup, "global.script_group", &c.Global.ScriptGroup)
 		y.boolean(&g.DontReleaseIPVS, "global.dont_release_ipvs", &c.Global.DontReleaseIPVS)
+		if c.Global.EnableScriptSecurity {
+			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.EnableScriptSecurity), Directive: "global.enable_script_security", Msg: notAppliedSecurity})
+		}
+		if !absent(&g.ScriptUser) {
+			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.ScriptUser), Directive: "global.script_user", Msg: notAppliedUser})
+		}
+		if !absent(&g.ScriptGroup) {
+			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.ScriptGroup), Directive: "global.script_group", Msg: notAppliedUser})
+		}
 	}
 	for i := range f.VRRP {
 		c.VRRP = append(c.VRRP, y.vrrp(&f.VRRP[i], fmt.Sprintf("vrrp_instances[%d]", i)))

@@ -298,6 +298,11 @@ sysctls: {}
 			}},
 		},
 		Sysctls: []Sysctl{},
+		Warnings: []Warning{
+			{Pos: at(4), Directive: "global.enable_script_security", Msg: notAppliedSecurity},
+			{Pos: at(5), Directive: "global.script_user", Msg: notAppliedUser},
+			{Pos: at(6), Directive: "global.script_group", Msg: notAppliedUser},
+		},
 	}
 	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
