@@ -583,7 +583,7 @@ func (m *Machine) Reconfigure(now time.Time, cfg Config) ([]Action, error) {
 		m.auth = AuthSimple
 		copy(m.pass[:], cfg.AuthPass)
 	}
-	m.vips = m.vips[:0:0]
+	m.vips = nil // a new slice: the old one may still be read through an Advert
 	for _, p := range cfg.VIPs {
 		m.vips = append(m.vips, p.Addr())
 	}

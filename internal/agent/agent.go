@@ -580,9 +580,9 @@ func notifyCommands(cfg *config.Config, t vrrp.Transition) [][]string {
 // next in place: the same interfaces with the same instances, each
 // reconfigurable (vrrp.Reconfigurable).
 func reconfigurable(old, next map[string][]vrrp.Config) error {
-	for ifname, cs := range next {
+	for _, ifname := range sortedKeys(next) {
 		if _, ok := old[ifname]; !ok {
-			return fmt.Errorf("vrrp: instance %s on a new interface %s", cs[0].Name, ifname)
+			return fmt.Errorf("vrrp: instance %s on a new interface %s", next[ifname][0].Name, ifname)
 		}
 	}
 	for _, ifname := range sortedKeys(old) {
