@@ -44,31 +44,15 @@ func (e *Exec) Check(ctx context.Context) Result {
 	}
 	ctx, cancel, timeout := withTimeout(ctx, e.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.Argv[0], e.Argv[1:]...)
-	cmd.Env = e.Env
-	cmd.Dir = e.Dir
 	out := &headBuffer{max: 4096}
-	cmd.Stdout = out
-	cmd.Stderr = out
-	waitExit := setProcessGroup(cmd)
-	cmd.WaitDelay = execWaitDelay
-	err := cmd.Start()
-	if err == nil {
-		waitExit(ctx)
-		err = cmd.Wait()
-	}
+	code, err := e.run(ctx, out)
 	if ctx.Err() != nil {
 		r := down(ctx, "program", ctx.Err(), timeout)
 		r.Reason += ", process group killed"
 		return r
 	}
-	code := 0
 	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() < 0 {
-			return Result{Reason: "program: " + err.Error(), Err: err}
-		}
-		code = ee.ExitCode()
+		return Result{Reason: "program: " + err.Error(), Err: err}
 	}
 	reason := fmt.Sprintf("exit status %d", code)
 	if line := out.firstLine(); line != "" {
@@ -78,10 +62,31 @@ func (e *Exec) Check(ctx context.Context) Result {
 	case code == 0:
 		return up(reason)
 	case !e.Dynamic || code == 1:
-		return Result{Reason: reason, Err: err}
+		return Result{Reason: reason}
 	default:
 		return Result{Up: true, Reason: reason, Weight: code - 2, HasWeight: true}
 	}
+}
+
+// command runs the program with os/exec and returns its exit status, or
+// an error when it could not run or a signal ended it.
+func (e *Exec) command(ctx context.Context, out *headBuffer) (int, error) {
+	cmd := exec.CommandContext(ctx, e.Argv[0], e.Argv[1:]...)
+	cmd.Env = e.Env
+	cmd.Dir = e.Dir
+	cmd.Stdout = out
+	cmd.Stderr = out
+	setProcessGroup(cmd)
+	cmd.WaitDelay = execWaitDelay
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
 }
 
 // headBuffer keeps the first max bytes written to it.

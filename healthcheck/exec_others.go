@@ -8,8 +8,10 @@ import (
 )
 
 // setProcessGroup keeps exec.CommandContext's default: only the program
-// itself is killed on timeout outside Linux. Cmd.Wait does all the
-// waiting.
-func setProcessGroup(*exec.Cmd) (waitExit func(context.Context)) {
-	return func(context.Context) {}
+// itself is killed on timeout outside Linux.
+func setProcessGroup(*exec.Cmd) {}
+
+// run runs the program with os/exec.
+func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
+	return e.command(ctx, out)
 }

@@ -1,0 +1,111 @@
+package healthcheck
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fullListener returns a loopback port whose listener never accepts and
+// whose accept queue is full, so that a further connect stays in progress
+// (its SYN is dropped).
+func fullListener(t *testing.T) netip.AddrPort {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.AddrPortFrom(netip.AddrFrom4(sa.(*unix.SockaddrInet4).Addr), uint16(sa.(*unix.SockaddrInet4).Port))
+	for range 3 { // fill the queue
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.Dial("tcp", addr.String()); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return addr
+}
+
+// The plain connect check (no Send, no Expect) takes the raw path on
+// Linux; its results read exactly as those of a dial through package net.
+func TestConnectOnlyReadsLikeNet(t *testing.T) {
+	open := tcpServer(t, nil)
+	ln6, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	open6 := netip.MustParseAddrPort(ln6.Addr().String())
+	ln6.Close() // now refused
+	for _, addr := range []netip.AddrPort{open, closedPort(t, "tcp"), open6} {
+		rerr, ok := Bind{}.connectOnly(context.Background(), addr)
+		if !ok {
+			t.Fatal("connectOnly: no raw path on Linux")
+		}
+		raw := up("connected")
+		if rerr != nil {
+			raw = down(context.Background(), "connect", rerr, DefaultTimeout)
+		}
+		if got := (&TCP{Addr: addr}).Check(context.Background()); got.Up != raw.Up || got.Reason != raw.Reason {
+			t.Errorf("%v: TCP.Check %v, connectOnly %v", addr, got, raw)
+		}
+		conn, err := Bind{}.dial(context.Background(), "tcp", addr, false)
+		viaNet := up("connected")
+		if err != nil {
+			viaNet = down(context.Background(), "connect", err, DefaultTimeout)
+		} else {
+			conn.Close()
+		}
+		if raw.Up != viaNet.Up || raw.Reason != viaNet.Reason {
+			t.Errorf("%v: raw path %v, package net %v", addr, raw, viaNet)
+		}
+	}
+}
+
+// A connect still in progress ends at the check's timeout or when its
+// context is canceled, and every socket is closed, whatever the outcome.
+func TestConnectOnlyTimeoutCancelAndClose(t *testing.T) {
+	stuck := fullListener(t)
+	open := tcpServer(t, nil)
+	refused := closedPort(t, "tcp")
+	(&TCP{Addr: open}).Check(context.Background()) // the poller's own descriptor, once
+	before := openFDs(t)
+
+	start := time.Now()
+	r := (&TCP{Addr: stuck, Timeout: 200 * time.Millisecond}).Check(context.Background())
+	checkResult(t, r, resultWant{false, "connect timed out after 200ms"})
+	if el := time.Since(start); el < 200*time.Millisecond || el > 3*time.Second {
+		t.Errorf("timed-out check took %v, want about 200ms", el)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	r = (&TCP{Addr: stuck, Timeout: 10 * time.Second}).Check(ctx)
+	checkResult(t, r, resultWant{false, "connect canceled"})
+
+	for range 30 {
+		checkResult(t, (&TCP{Addr: open}).Check(context.Background()), resultWant{true, "connected"})
+		checkResult(t, (&TCP{Addr: refused}).Check(context.Background()), resultWant{false, "connect: connection refused"})
+	}
+	// The test server closes its ends of the connections asynchronously.
+	after := openFDs(t)
+	for deadline := time.Now().Add(3 * time.Second); after > before && time.Now().Before(deadline); after = openFDs(t) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after > before {
+		t.Errorf("open descriptors %d before 62 checks, %d after: sockets leak", before, after)
+	}
+}

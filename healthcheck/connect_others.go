@@ -1,0 +1,12 @@
+//go:build !linux
+
+package healthcheck
+
+import (
+	"context"
+	"net/netip"
+)
+
+// connectOnly has no raw path outside Linux: the caller dials with
+// package net.
+func (Bind) connectOnly(context.Context, netip.AddrPort) (error, bool) { return nil, false }
