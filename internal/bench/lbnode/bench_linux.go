@@ -22,6 +22,7 @@ import (
 	"github.com/lvskit/lvskit/internal/topology"
 	"github.com/lvskit/lvskit/internal/vm"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // clockTicks is USER_HZ, the unit of the times in /proc/PID/stat: 100 on
@@ -498,7 +499,7 @@ func (r *runner) measure(ctx context.Context, im implementation) (err error) {
 	for _, n := range nodes {
 		pids := snap.tree(n.p.Pid())
 		var hwm int64
-		for _, pid := range pids {
+		for _, pid := range memPids(pids) {
 			hwm += snap.status(pid, "VmHWM")
 		}
 		r.addRow(row{impl: im.name, role: n.role, phase: "startup", rssSteady: math.NaN(), pssSteady: math.NaN(),
@@ -578,7 +579,7 @@ func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d
 			pids := snap.tree(n.p.Pid())
 			var rss, pss int64
 			var parts []string
-			for _, pid := range pids {
+			for _, pid := range memPids(pids) {
 				v := snap.status(pid, "VmRSS")
 				rss += v
 				parts = append(parts, fmt.Sprintf("%s[%d] %.1f", snap.stats[pid].comm, pid, mib(v)))
@@ -604,7 +605,7 @@ func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d
 			return fmt.Errorf("%s on %s ended during the %s phase: %v", impl, n.b.Name, phase, n.p.ExitErr())
 		}
 		var hwm int64
-		for _, pid := range pids {
+		for _, pid := range memPids(pids) {
 			hwm += snap.status(pid, "VmHWM")
 		}
 		rw := row{impl: impl, role: n.role, phase: phase, rssSteady: median(accs[i].rss), rssPeak: mib(hwm),
@@ -786,6 +787,32 @@ func (s *procs) status(pid int, field string) int64 {
 	v, _ := kBField(string(b), field)
 	return v
 }
+
+// memPids returns pids without those that share their address space with
+// one before them (kcmp KCMP_VM). A child between vfork and exec (os/exec
+// and syscall.ForkExec fork with CLONE_VM|CLONE_VFORK) runs in its
+// parent's memory, and /proc shows it the parent's VmRSS and VmHWM:
+// summing both would count that memory twice. keepalived's children,
+// forked without CLONE_VM, have address spaces of their own and all stay.
+func memPids(pids []int) []int {
+	var out []int
+	for _, pid := range pids {
+		shared := false
+		for _, q := range out {
+			if r, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(q), uintptr(pid), kcmpVM, 0, 0, 0); e == 0 && r == 0 {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// kcmpVM is KCMP_VM: whether two processes share their address space.
+const kcmpVM = 1
 
 // smapsPss returns the proportional set size of pid in kB: 0 for a process
 // gone meanwhile or a zombie, which have no memory; false if smaps_rollup

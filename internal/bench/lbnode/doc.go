@@ -37,7 +37,9 @@
 // fork; lbnode is one process) and leaves nginx out, since both use the same
 // nginx:
 //
-//   - RSS steady: the median over one-second samples of the summed VmRSS;
+//   - RSS steady: the median over one-second samples of the summed VmRSS,
+//     processes sharing one address space counted once (a child between
+//     vfork and exec is shown its parent's memory);
 //   - RSS peak: the summed VmHWM at the end of the phase, the high-water
 //     marks having been reset (clear_refs 5) at its start; for the startup
 //     row, the high-water marks since the daemons started;
