@@ -87,6 +87,10 @@ func describeErr(op string, err error) string {
 		return err.Error()
 	}
 	switch {
+	case op == "dial":
+		// Target names the system call; the meanings below are the
+		// kernel's answers to IPVS requests, not to socket or setns.
+		return errno.Error()
 	case op == "resolve-family" && errno == unix.ENOENT:
 		return "IPVS is not available in this kernel (no generic netlink family IPVS): " + errno.Error()
 	case errno == unix.EEXIST:

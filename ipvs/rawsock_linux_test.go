@@ -167,6 +167,9 @@ func TestDialNotANamespace(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Op != "dial" || oe.Target != "setns" || oe.Err != unix.EINVAL {
 		t.Errorf("Dial: %#v, want an *OpError dial setns EINVAL", err)
 	}
+	if got, want := err.Error(), "ipvs dial setns: invalid argument"; got != want {
+		t.Errorf("Dial: %q, want %q (no hint meant for IPVS requests)", got, want)
+	}
 	if errors.Is(err, ErrNotAvailable) {
 		t.Errorf("Dial: %v matches ErrNotAvailable", err)
 	}
