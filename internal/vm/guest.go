@@ -25,7 +25,8 @@ const exitMarker = "LVSKIT_VM_EXIT="
 // the program.
 const startMarker = "LVSKIT_VM_START"
 
-// initScript is the initramfs's /init. It mounts the host root read-only,
+// initScript is the initramfs's /init. It mounts the host root read-only
+// (with the cache mode lvskit.rootcache names, if any),
 // moves the kernel file systems under it and switches root; switch_root
 // moves the new root over "/", so the kernel's module autoloader sees the
 // host's files from then on. The second stage mounts tmpfs on /run and
@@ -40,7 +41,8 @@ for m in %s; do
 	$B insmod /modules/$m.ko || echo "lvskit-vm: insmod $m failed"
 done
 scratch=$($B sed -n 's/.*lvskit.scratch=\([^ ]*\).*/\1/p' /proc/cmdline)
-$B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /mnt || {
+rootcache=$($B sed -n 's/.*lvskit.rootcache=\([a-z]*\).*/,cache=\1/p' /proc/cmdline)
+$B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144$rootcache hostroot /mnt || {
 	echo "lvskit-vm: cannot mount the host root"; echo "` + exitMarker + `125"; $B poweroff -f; }
 $B mount --move /dev /mnt/dev
 $B mount --move /proc /mnt/proc

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,8 @@ import (
 	"github.com/lvskit/lvskit/internal/netnstest"
 )
 
-// TestVMRunPropagatesOutputAndExitCode boots the VM for real.
+// TestVMRunPropagatesOutputAndExitCode boots the VM for real, with the
+// host root cached (every other VM test uses the default).
 func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	netnstest.RequirePrivileged(t, "qemu-system-x86_64", "apt-get", "dpkg", "depmod")
 	if _, err := os.Stat("/bin/busybox"); err != nil {
@@ -26,10 +28,12 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Config{
 		Program: "/bin/sh",
-		Args:    []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; cat host-file; exit 7`},
-		Dir:     dir,
-		Output:  &out,
-		Timeout: 10 * time.Minute,
+		Args: []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; cat host-file; ` +
+			`awk '$2 == "/" && $3 == "9p" { print "root mount", $4 }' /proc/mounts; exit 7`},
+		Dir:           dir,
+		Output:        &out,
+		Timeout:       10 * time.Minute,
+		CacheHostRoot: true,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
@@ -46,6 +50,10 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The host root is mounted with the cache asked for.
+	if !regexp.MustCompile(`root mount ro,.*(cache=loose|loose)`).MatchString(out.String()) {
+		t.Errorf("the host root is not mounted read-only with cache=loose:\n%s", out.String())
 	}
 	if strings.Contains(out.String(), "root-writable") {
 		t.Errorf("the host root is writable in the guest:\n%s", out.String())
