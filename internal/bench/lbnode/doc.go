@@ -62,9 +62,15 @@
 // It needs root, keepalived, nginx, ipvsadm, nc and sysctl. When the kernel
 // has no IPVS it runs itself inside a VM booting Debian's kernel (package
 // internal/vm), where CPU times are those of an emulated machine: compare
-// them with each other, not with real hardware. Unless given with -lbnode
-// and -natswitch, the two programs are built first into a folder under
-// /var/tmp, which the VM can read. Everything it creates (processes, by PID;
+// them with each other, not with real hardware. The VM caches the host's
+// files it reads (vm.Config.CacheHostRoot), as a node's local disk would
+// be: without it every exec of MISC_CHECK's nc looks up and reads nc and
+// its libraries over 9p again, and a daemon that forks with vfork
+// (lbnode, through Go's syscall.ForkExec) waits for that lookup before
+// its exec returns, while keepalived's fork does not.
+//
+// Unless given with -lbnode and -natswitch, the two programs are built
+// first into a folder under /var/tmp, which the VM can read. Everything it creates (processes, by PID;
 // namespaces; folders) is removed at the end, also on Ctrl-C. A benchmark,
 // not a test: it fails only when the cluster does not come up.
 package main

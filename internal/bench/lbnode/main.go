@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err := vm.Run(ctx, vm.Config{
 			Program: self, Args: guestArgs, Dir: "/", Modules: modules,
-			MemoryMB: 1536, Timeout: o.timeout, Output: stdout,
+			MemoryMB: 1536, Timeout: o.timeout, Output: stdout, CacheHostRoot: true,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "lbnode-bench: the VM:", err)
