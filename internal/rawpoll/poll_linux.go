@@ -121,9 +121,11 @@ func (p *Poller) Arm(fd int, events uint32, ch chan<- Event) error {
 	p.gen++
 	ev := unix.EpollEvent{Events: events | unix.EPOLLONESHOT, Fd: int32(fd), Pad: int32(p.gen)}
 	p.waiters[int32(fd)] = waiter{gen: p.gen, ch: ch}
-	e := ctl(p.ep, unix.EPOLL_CTL_MOD, fd, &ev)
-	if e == unix.ENOENT {
-		e = ctl(p.ep, unix.EPOLL_CTL_ADD, fd, &ev)
+	// Most descriptors are new (a socket, a pipe, a pidfd); one armed
+	// before and still open is modified instead.
+	e := ctl(p.ep, unix.EPOLL_CTL_ADD, fd, &ev)
+	if e == unix.EEXIST {
+		e = ctl(p.ep, unix.EPOLL_CTL_MOD, fd, &ev)
 	}
 	if e != 0 {
 		delete(p.waiters, int32(fd))
