@@ -21,10 +21,10 @@ import (
 // package rawpoll, so that a check costs an idle daemon no runtime
 // overhead (see rawpoll's doc). ok is false when that poller is
 // unavailable; the caller then dials with package net.
-func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (err error, ok bool) {
+func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (ok bool, err error) {
 	p, perr := rawpoll.Shared()
 	if perr != nil {
-		return nil, false
+		return false, nil
 	}
 	fail := func(op string, e syscall.Errno) error {
 		return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError(op, e)}
@@ -36,7 +36,7 @@ func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (err error, 
 	}
 	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if e != 0 {
-		return fail("socket", e), true
+		return true, fail("socket", e)
 	}
 	fd := int(r)
 	defer unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
@@ -44,22 +44,22 @@ func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (err error, 
 	if b.Interface != "" {
 		name := append([]byte(b.Interface), 0)
 		if e := setsockopt(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, unsafe.Pointer(&name[0]), len(name)); e != 0 {
-			return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr),
-				Err: fmt.Errorf("bind to interface %q: %w", b.Interface, e)}, true
+			return true, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr),
+				Err: fmt.Errorf("bind to interface %q: %w", b.Interface, e)}
 		}
 	}
 	if b.Source.IsValid() {
 		src := b.Source.Unmap()
 		if src.Is6() != dst.Is6() {
-			return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr),
-				Err: fmt.Errorf("source address %s and target %s are of different families", b.Source, addr.Addr())}, true
+			return true, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr),
+				Err: fmt.Errorf("source address %s and target %s are of different families", b.Source, addr.Addr())}
 		}
 		one := int32(1)
 		// Best effort, as in dial: the port is picked at connect.
 		_ = setsockopt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, unsafe.Pointer(&one), 4)
 		sa, n := sockaddr(netip.AddrPortFrom(src, 0))
 		if _, _, e := unix.RawSyscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa[0])), uintptr(n)); e != 0 {
-			return fail("bind", e), true
+			return true, fail("bind", e)
 		}
 	}
 	sa, n := sockaddr(netip.AddrPortFrom(dst, addr.Port()))
@@ -71,24 +71,24 @@ func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (err error, 
 	}
 	switch e {
 	case 0:
-		return nil, true
+		return true, nil
 	case unix.EINPROGRESS:
 	default:
-		return fail("connect", e), true
+		return true, fail("connect", e)
 	}
 	if _, err := p.Wait(ctx, fd, unix.EPOLLOUT); err != nil {
-		return err, true
+		return true, err
 	}
 	var soerr int32
 	size := uint32(4)
 	if _, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_ERROR,
 		uintptr(unsafe.Pointer(&soerr)), uintptr(unsafe.Pointer(&size)), 0); e != 0 {
-		return fail("getsockopt", e), true
+		return true, fail("getsockopt", e)
 	}
 	if soerr != 0 {
-		return fail("connect", syscall.Errno(soerr)), true
+		return true, fail("connect", syscall.Errno(soerr))
 	}
-	return nil, true
+	return true, nil
 }
 
 func setsockopt(fd, level, name int, val unsafe.Pointer, n int) syscall.Errno {

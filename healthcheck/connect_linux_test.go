@@ -51,7 +51,7 @@ func TestConnectOnlyReadsLikeNet(t *testing.T) {
 	open6 := netip.MustParseAddrPort(ln6.Addr().String())
 	ln6.Close() // now refused
 	for _, addr := range []netip.AddrPort{open, closedPort(t, "tcp"), open6} {
-		rerr, ok := Bind{}.connectOnly(context.Background(), addr)
+		ok, rerr := Bind{}.connectOnly(context.Background(), addr)
 		if !ok {
 			t.Fatal("connectOnly: no raw path on Linux")
 		}

@@ -9,4 +9,4 @@ import (
 
 // connectOnly has no raw path outside Linux: the caller dials with
 // package net.
-func (Bind) connectOnly(context.Context, netip.AddrPort) (error, bool) { return nil, false }
+func (Bind) connectOnly(context.Context, netip.AddrPort) (bool, error) { return false, nil }

@@ -32,7 +32,7 @@ func (t *TCP) Check(ctx context.Context) Result {
 	ctx, cancel, timeout := withTimeout(ctx, t.Timeout)
 	defer cancel()
 	if len(t.Send) == 0 && len(t.Expect) == 0 {
-		if err, ok := t.Bind.connectOnly(ctx, t.Addr); ok {
+		if ok, err := t.Bind.connectOnly(ctx, t.Addr); ok {
 			if err != nil {
 				return down(ctx, "connect", err, timeout)
 			}
