@@ -17,5 +17,6 @@
 // parked in the runtime's poller drains it with a raw epoll_pwait when it
 // becomes readable. No thread is blocked while nothing is ready.
 //
-// It is Linux only.
+// The Poller is Linux only. A Timer, for deadlines that are re-armed often,
+// is a timerfd watched by it on Linux and a time.Timer elsewhere.
 package rawpoll

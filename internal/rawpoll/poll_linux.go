@@ -32,6 +32,9 @@ type Poller struct {
 type waiter struct {
 	gen uint32
 	ch  chan<- Event
+	// fn, when set, is a watch: called for every event, under the
+	// Poller's lock, and the descriptor stays armed.
+	fn func(events uint32)
 }
 
 var shared struct {
@@ -102,6 +105,10 @@ func (p *Poller) dispatch(evs []unix.EpollEvent) {
 		if !ok || w.gen != uint32(ev.Pad) {
 			continue
 		}
+		if w.fn != nil {
+			w.fn(ev.Events)
+			continue
+		}
 		delete(p.waiters, ev.Fd)
 		select {
 		case w.ch <- Event{FD: int(ev.Fd), Events: ev.Events}:
@@ -116,11 +123,24 @@ func (p *Poller) dispatch(evs []unix.EpollEvent) {
 // notification fd is disarmed; arm it again for another. A caller that
 // stops waiting before the notification must Disarm fd before closing it.
 func (p *Poller) Arm(fd int, events uint32, ch chan<- Event) error {
+	return p.arm(fd, events|unix.EPOLLONESHOT, waiter{ch: ch})
+}
+
+// watch calls fn, under the Poller's lock, with the events of every
+// notification for fd until fd is disarmed. fn must not block or call the
+// Poller. With EPOLLET in events, a notification comes each time fd's
+// state changes (for a timerfd, each expiry).
+func (p *Poller) watch(fd int, events uint32, fn func(events uint32)) error {
+	return p.arm(fd, events, waiter{fn: fn})
+}
+
+func (p *Poller) arm(fd int, events uint32, w waiter) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gen++
-	ev := unix.EpollEvent{Events: events | unix.EPOLLONESHOT, Fd: int32(fd), Pad: int32(p.gen)}
-	p.waiters[int32(fd)] = waiter{gen: p.gen, ch: ch}
+	w.gen = p.gen
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd), Pad: int32(p.gen)}
+	p.waiters[int32(fd)] = w
 	// Most descriptors are new (a socket, a pipe, a pidfd); one armed
 	// before and still open is modified instead.
 	e := ctl(p.ep, unix.EPOLL_CTL_ADD, fd, &ev)

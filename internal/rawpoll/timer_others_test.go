@@ -1,0 +1,5 @@
+//go:build !linux
+
+package rawpoll
+
+const hasKernelTimer = false
