@@ -62,6 +62,13 @@
 // few seconds that overhead was most of its CPU time. Results and their
 // reasons read the same either way; other checkers use package net.
 //
+// A Monitor keeps its schedule, its attempts' deadlines and its watchdog on
+// one timer, a timerfd on Linux, re-armed only when the next wake changes.
+// An attempt's context has no timer of its own: the Monitor ends it at its
+// deadline. A context.WithTimeout per attempt would leave a stopped runtime
+// timer behind every attempt that finishes in time, and the runtime wakes
+// for such a timer's old expiry anyway.
+//
 // # Privileges and network namespaces
 //
 // No check needs privileges, except binding to an interface on old kernels

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // DefaultConcurrency is the number of attempts a Monitor runs at once when
@@ -44,6 +46,10 @@ type Config struct {
 	// Observe, if set, is called by the monitor's goroutine after every
 	// attempt (for metrics). It must not block.
 	Observe func(Observation)
+
+	// newTimer makes the loop's timer; nil means rawpoll.NewTimer. Tests
+	// under testing/synctest use rawpoll.NewRuntimeTimer.
+	newTimer func() *rawpoll.Timer
 }
 
 // Observation describes one completed attempt.
@@ -215,8 +221,11 @@ type loop struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	trs      map[string]*tracker
-	queue    dueHeap
+	queue    trackerHeap[byDue]
 	inflight int
+	// deadlines holds the attempts in flight by deadline; the loop ends
+	// each one's context when its deadline passes.
+	deadlines trackerHeap[byDeadline]
 	// nextWatch is when the watchdog looks next; never later than the
 	// first time a target can stall.
 	nextWatch time.Time
@@ -254,9 +263,7 @@ func (l *loop) handle(c command, now time.Time) error {
 	}
 	delete(l.trs, c.remove)
 	tr.removed = true
-	if tr.cancel != nil {
-		tr.cancel()
-	}
+	l.endAttempt(tr, context.Canceled)
 	if tr.heapIndex >= 0 {
 		heap.Remove(&l.queue, tr.heapIndex)
 	}
@@ -264,11 +271,21 @@ func (l *loop) handle(c command, now time.Time) error {
 }
 
 func (l *loop) run() {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	// One timer for the schedule, the deadlines and the watchdog, re-armed
+	// only when the next wake changes.
+	newTimer := l.m.cfg.newTimer
+	if newTimer == nil {
+		newTimer = rawpoll.NewTimer
+	}
+	timer := newTimer()
+	defer timer.Close()
+	var armed time.Time
 	limit := l.m.cfg.Concurrency
 	for {
 		now := time.Now()
+		for len(l.deadlines) > 0 && !now.Before(l.deadlines[0].attempt.deadline) {
+			l.endAttempt(l.deadlines[0], context.DeadlineExceeded)
+		}
 		for l.inflight < limit && len(l.queue) > 0 && !l.queue[0].due.After(now) {
 			l.start(heap.Pop(&l.queue).(*tracker), now)
 		}
@@ -284,11 +301,17 @@ func (l *loop) run() {
 		if l.inflight < limit && len(l.queue) > 0 && (wake.IsZero() || l.queue[0].due.Before(wake)) {
 			wake = l.queue[0].due
 		}
-		if wake.IsZero() {
+		if len(l.deadlines) > 0 && (wake.IsZero() || l.deadlines[0].attempt.deadline.Before(wake)) {
+			wake = l.deadlines[0].attempt.deadline
+		}
+		switch {
+		case wake.Equal(armed):
+		case wake.IsZero():
 			timer.Stop()
-		} else {
+		default:
 			timer.Reset(wake.Sub(now))
 		}
+		armed = wake
 
 		var out chan<- Event
 		var first Event
@@ -306,7 +329,8 @@ func (l *loop) run() {
 		case out <- first:
 			l.pending[0] = Event{}
 			l.pending = l.pending[1:]
-		case <-timer.C:
+		case <-timer.C():
+			armed = time.Time{}
 		}
 	}
 }
@@ -316,16 +340,17 @@ func (l *loop) start(tr *tracker, now time.Time) {
 	n := tr.start(now)
 	l.inflight++
 	checker, timeout := tr.t.Checker, tr.t.Timeout
-	ctx, cancel := context.WithTimeout(l.ctx, timeout)
-	tr.cancel = cancel
+	ctx := newAttemptCtx(l.ctx, now.Add(timeout))
+	tr.attempt = ctx
+	heap.Push(&l.deadlines, tr)
 	go func() {
 		begin := time.Now()
 		res := checker.Check(ctx)
-		lat := time.Since(begin)
-		if res.Up && ctx.Err() != nil {
-			res = Result{Reason: fmt.Sprintf("timed out after %v", timeout), Err: ctx.Err()}
+		end := time.Now()
+		lat := end.Sub(begin)
+		if res.Up && (ctx.Err() != nil || !end.Before(ctx.deadline)) {
+			res = Result{Reason: fmt.Sprintf("timed out after %v", timeout), Err: context.DeadlineExceeded}
 		}
-		cancel()
 		select {
 		case l.results <- attempt{tr: tr, scheduled: scheduled, started: begin, n: n, latency: lat, res: res}:
 		case <-l.stopped:
@@ -338,7 +363,7 @@ func (l *loop) finish(a attempt) {
 	if !tr.released {
 		l.inflight--
 	}
-	tr.cancel = nil
+	l.endAttempt(tr, context.Canceled)
 	if l.stopping() {
 		return // the attempt was cut short by the stop, not judged
 	}
@@ -384,8 +409,24 @@ func (l *loop) watch(now time.Time) time.Time {
 	return next
 }
 
-// drain waits for the canceled attempts in flight to come back.
+// endAttempt ends the context of tr's attempt in flight, if any, with err
+// and takes it out of the deadline heap.
+func (l *loop) endAttempt(tr *tracker, err error) {
+	if tr.attempt == nil {
+		return
+	}
+	tr.attempt.end(err)
+	tr.attempt = nil
+	if tr.dlIndex >= 0 {
+		heap.Remove(&l.deadlines, tr.dlIndex)
+	}
+}
+
+// drain cancels the attempts in flight and waits for them to come back.
 func (l *loop) drain() {
+	for len(l.deadlines) > 0 {
+		l.endAttempt(l.deadlines[0], l.ctx.Err())
+	}
 	if l.inflight == 0 {
 		return
 	}
@@ -403,26 +444,51 @@ func (l *loop) drain() {
 	}
 }
 
-// dueHeap orders trackers by due time.
-type dueHeap []*tracker
+// trackerHeap is a heap of trackers ordered by the time its kind K picks,
+// each tracker keeping its position in the field K names.
+type trackerHeap[K heapKind] []*tracker
 
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
-func (h dueHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIndex = i
-	h[j].heapIndex = j
+// heapKind says what a trackerHeap orders by.
+type heapKind interface {
+	when(*tracker) time.Time
+	pos(*tracker) *int
 }
-func (h *dueHeap) Push(x any) {
+
+// byDue orders the queue: when each target's next attempt is due.
+type byDue struct{}
+
+func (byDue) when(tr *tracker) time.Time { return tr.due }
+func (byDue) pos(tr *tracker) *int       { return &tr.heapIndex }
+
+// byDeadline orders the attempts in flight by deadline.
+type byDeadline struct{}
+
+func (byDeadline) when(tr *tracker) time.Time { return tr.attempt.deadline }
+func (byDeadline) pos(tr *tracker) *int       { return &tr.dlIndex }
+
+func (h trackerHeap[K]) Len() int { return len(h) }
+func (h trackerHeap[K]) Less(i, j int) bool {
+	var k K
+	return k.when(h[i]).Before(k.when(h[j]))
+}
+func (h trackerHeap[K]) Swap(i, j int) {
+	var k K
+	h[i], h[j] = h[j], h[i]
+	*k.pos(h[i]) = i
+	*k.pos(h[j]) = j
+}
+func (h *trackerHeap[K]) Push(x any) {
+	var k K
 	tr := x.(*tracker)
-	tr.heapIndex = len(*h)
+	*k.pos(tr) = len(*h)
 	*h = append(*h, tr)
 }
-func (h *dueHeap) Pop() any {
+func (h *trackerHeap[K]) Pop() any {
+	var k K
 	old := *h
 	tr := old[len(old)-1]
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
-	tr.heapIndex = -1
+	*k.pos(tr) = -1
 	return tr
 }

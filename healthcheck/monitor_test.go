@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // scripted returns a checker that answers ups[i] on its i-th call (the last
@@ -38,6 +40,7 @@ func monitorRun(t *testing.T, cfg Config, d time.Duration, targets ...Target) (e
 		obs = append(obs, o)
 		mu.Unlock()
 	}
+	cfg.newTimer = rawpoll.NewRuntimeTimer // synctest's clock
 	m, err := New(&cfg, targets...)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +209,7 @@ func TestMonitorStallWithFreeSlots(t *testing.T) {
 func TestMonitorStopCancelsInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		canceled := make(chan error, 1)
-		m, err := New(&Config{NoSpread: true}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
+		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
 			<-ctx.Done()
 			canceled <- ctx.Err()
 			return Result{Reason: "canceled"}
@@ -305,7 +308,7 @@ func TestMonitorConcurrencyBound(t *testing.T) {
 
 func TestMonitorAddRemoveWhileRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m, err := New(&Config{NoSpread: true})
+		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +361,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 func TestMonitorRemoveCancelsAttemptInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ended := make(chan error, 1)
-		m, err := New(&Config{NoSpread: true}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
+		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
 			<-ctx.Done()
 			ended <- ctx.Err()
 			return Result{}

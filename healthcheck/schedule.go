@@ -166,14 +166,17 @@ type tracker struct {
 
 	heapIndex int
 	removed   bool
-	cancel    func() // ends the attempt in flight; owned by the monitor
-	released  bool   // the monitor gave up the attempt's concurrency slot
+	released  bool // the monitor gave up the attempt's concurrency slot
+	// The attempt in flight, owned by the monitor: its context, and its
+	// place in the monitor's deadline heap (-1: none).
+	attempt *attemptCtx
+	dlIndex int
 }
 
 // newTracker returns the state of a target added at now whose first round
 // is due after offset, and the event announcing its initial state.
 func newTracker(t Target, now time.Time, offset time.Duration) (*tracker, Event) {
-	tr := &tracker{t: t.withDefaults(), up: !t.InitialDown, progress: now, heapIndex: -1}
+	tr := &tracker{t: t.withDefaults(), up: !t.InitialDown, progress: now, heapIndex: -1, dlIndex: -1}
 	tr.due = now.Add(offset)
 	tr.round = tr.due
 	ev := Event{Target: t.Name, Kind: EventDown, Initial: true, Reason: "initial state", Time: now}
