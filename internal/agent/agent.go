@@ -14,6 +14,7 @@ import (
 	"github.com/lvskit/lvskit/healthcheck"
 	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/internal/notify"
+	"github.com/lvskit/lvskit/internal/rawpoll"
 	"github.com/lvskit/lvskit/ipvs"
 	"github.com/lvskit/lvskit/nat"
 	"github.com/lvskit/lvskit/proxyconf"
@@ -270,8 +271,11 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	})
 	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))
 
-	drift := time.NewTicker(driftInterval(cfg))
-	defer drift.Stop()
+	// A timerfd on Linux: a time.Ticker would wake the runtime's
+	// monitor thread at every tick as well.
+	drift := rawpoll.NewTimer()
+	defer drift.Close()
+	drift.Every(driftInterval(cfg))
 	for {
 		select {
 		case <-ctx.Done():
@@ -281,7 +285,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			a.onTransition(t, sw, cfg)
 		case ev := <-mon.Events():
 			a.onHealth(ev)
-		case <-drift.C:
+		case <-drift.C():
 			if err := a.sync("delay loop"); err != nil {
 				log.Error("ipvs: repairing", "err", err)
 			}
@@ -289,7 +293,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			err := a.doReload(ctx, req.cfg, mon, ngx)
 			if err == nil {
 				cfg = req.cfg
-				drift.Reset(driftInterval(cfg))
+				drift.Every(driftInterval(cfg))
 			}
 			req.done <- err
 		}
