@@ -15,6 +15,8 @@ import (
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // receiveSize is the initial size of a socket's receive buffer. The kernel
@@ -215,32 +217,10 @@ func (s *rawSocket) sendmsg(b []byte) error {
 	s.wmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&s.wname)), Namelen: unix.SizeofSockaddrNetlink, Iov: &s.wiov}
 	s.wmsg.SetIovlen(1)
 	defer func() { s.wiov = unix.Iovec{} }() // do not keep b alive
-	var (
-		n   int
-		err error
-	)
-	werr := s.rc.Write(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&s.wmsg)), unix.MSG_DONTWAIT)
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // no room: wait in the poller
-			default:
-				err = os.NewSyscallError("sendmsg", e)
-				return true
-			}
-		}
-	})
+	n, err := rawpoll.SendMsg(s.rc, &s.wmsg)
 	switch {
-	case werr != nil:
-		return s.closedErr(werr)
 	case err != nil:
-		return err
+		return s.closedErr(err)
 	case n != len(b):
 		return fmt.Errorf("sendmsg: sent %d of %d bytes", n, len(b))
 	}

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // rawConn sends and receives VRRP over a raw IPv4 socket (protocol 112)
@@ -109,26 +110,7 @@ func (c *rawConn) recvmsg() (n, oobn int, src netip.Addr, err error) {
 	c.rmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&c.rname)), Namelen: unix.SizeofSockaddrInet4, Iov: &c.riov, Control: &c.oob[0]}
 	c.rmsg.SetIovlen(1)
 	c.rmsg.SetControllen(len(c.oob))
-	rerr := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.RawSyscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&c.rmsg)), unix.MSG_DONTWAIT)
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // wait in the poller
-			default:
-				err = os.NewSyscallError("recvmsg", e)
-				return true
-			}
-		}
-	})
-	if rerr != nil {
-		return 0, 0, netip.Addr{}, rerr
-	}
+	n, err = rawpoll.RecvMsg(c.rc, &c.rmsg, 0)
 	if err != nil {
 		return 0, 0, netip.Addr{}, err
 	}
@@ -209,26 +191,7 @@ func (c *rawConn) WriteTo(b []byte, src, dst netip.Addr) error {
 		c.wmsg.Control = &c.woob[0]
 		c.wmsg.SetControllen(len(c.woob))
 	}
-	var err error
-	werr := c.rc.Write(func(fd uintptr) bool {
-		for {
-			_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&c.wmsg)), unix.MSG_DONTWAIT)
-			switch e {
-			case 0:
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false // the send buffer is full: wait in the poller
-			default:
-				err = os.NewSyscallError("sendmsg", e)
-				return true
-			}
-		}
-	})
-	if werr != nil {
-		return werr
-	}
+	_, err := rawpoll.SendMsg(c.rc, &c.wmsg)
 	return err
 }
 

@@ -17,6 +17,10 @@
 // parked in the runtime's poller drains it with a raw epoll_pwait when it
 // becomes readable. No thread is blocked while nothing is ready.
 //
-// The Poller is Linux only. A Timer, for deadlines that are re-armed often,
+// For sockets that live long and are in the runtime's poller already (a
+// net or os value's RawConn), SendMsg and RecvMsg make the raw sendmsg and
+// recvmsg calls and wait in that poller instead.
+//
+// The Poller, SendMsg and RecvMsg are Linux only. A Timer, for deadlines that are re-armed often,
 // is a timerfd watched by it on Linux and a time.Timer elsewhere.
 package rawpoll
