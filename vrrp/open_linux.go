@@ -3,16 +3,13 @@ package vrrp
 import (
 	"fmt"
 	"net"
-	"os"
 	"runtime"
-	"syscall"
-	"time"
-	"unsafe"
 
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // Open validates cfgs, opens what the instances need in the network
@@ -115,81 +112,8 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 		return fail(err)
 	}
 	r.closers = append(r.closers, h.Close)
-	r.newTimer = newTimerFD
+	r.newTimer = rawpoll.NewTimer
 	return r, nil
-}
-
-// timerFD is a timer over a Linux timerfd on CLOCK_MONOTONIC. Its
-// expiration wakes the runtime's poller at once, with the precision of the
-// kernel's high-resolution timers, and waiting for it blocks no thread. It
-// is set and read with raw system calls, which cannot block here, for the
-// reason given at rawConn.
-type timerFD struct {
-	fd   int      // owned by f; f.Fd would make it blocking
-	f    *os.File // waited for in the runtime's poller
-	rc   syscall.RawConn
-	c    chan time.Time
-	done chan struct{}
-	// On the heap, for the kernel: the expiration count read, and the
-	// arming written (by the Router's goroutine only).
-	count uint64
-	spec  unix.ItimerSpec
-}
-
-func newTimerFD() (timer, error) {
-	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
-	if err != nil {
-		return nil, os.NewSyscallError("timerfd_create", err)
-	}
-	f := os.NewFile(uintptr(fd), "timerfd")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	t := &timerFD{fd: fd, f: f, rc: rc, c: make(chan time.Time, 1), done: make(chan struct{})}
-	go t.read()
-	return t, nil
-}
-
-func (t *timerFD) read() {
-	defer close(t.done)
-	for {
-		err := t.rc.Read(func(fd uintptr) bool {
-			_, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&t.count)), 8)
-			return e != unix.EAGAIN && e != unix.EINTR
-		})
-		if err != nil {
-			return // closed
-		}
-		select {
-		case t.c <- time.Now():
-		default: // a firing is waiting already
-		}
-	}
-}
-
-func (t *timerFD) set(d time.Duration) {
-	t.spec = unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
-	// Fails only for a bad descriptor or value, neither of which occurs.
-	_, _, _ = unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(t.fd), 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0)
-}
-
-// Reset implements timer. A zero value would disarm the timer, so the
-// shortest arming is 1 ns.
-func (t *timerFD) Reset(d time.Duration) { t.set(max(d, 1)) }
-
-// Stop implements timer.
-func (t *timerFD) Stop() { t.set(0) }
-
-// C implements timer.
-func (t *timerFD) C() <-chan time.Time { return t.c }
-
-// Close implements timer.
-func (t *timerFD) Close() error {
-	err := t.f.Close()
-	<-t.done
-	return err
 }
 
 // inNS runs fn on a locked OS thread inside ns (or where it is, for

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // Conn carries VRRP messages (IP payloads) on one interface. Open provides
@@ -93,10 +95,11 @@ type Router struct {
 	unmatched uint64
 	ran       bool
 	closeOnce sync.Once
-	// newTimer, when set, makes the timer Run waits on; by default a
-	// runtime timer. Runtime timers can be a millisecond late, so Open
-	// sets a kernel timer (timerfd) that the runtime's poller waits on.
-	newTimer func() (timer, error)
+	// newTimer, when set, makes the timer Run waits on; by default one
+	// over a runtime timer, which follows testing/synctest's clock.
+	// Runtime timers can be a millisecond late, so Open sets a kernel
+	// timer (a timerfd) that the runtime's poller waits on.
+	newTimer func() *rawpoll.Timer
 	closeErr error
 	closers  []func() error
 
@@ -168,33 +171,6 @@ type received struct {
 	at   time.Time
 }
 
-// timer is what Run waits on for the instances' next deadline.
-type timer interface {
-	// Reset arms the timer to fire once after d, replacing any earlier
-	// arming. A firing already delivered may still be read from C.
-	Reset(d time.Duration)
-	// Stop disarms it.
-	Stop()
-	// C delivers the firings.
-	C() <-chan time.Time
-	// Close releases it; the timer is not used afterwards.
-	Close() error
-}
-
-// runtimeTimer is a timer over time.Timer.
-type runtimeTimer struct{ t *time.Timer }
-
-func newRuntimeTimer() (timer, error) {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return runtimeTimer{t}, nil
-}
-
-func (t runtimeTimer) Reset(d time.Duration) { t.t.Reset(d) }
-func (t runtimeTimer) Stop()                 { t.t.Stop() }
-func (t runtimeTimer) C() <-chan time.Time   { return t.t.C }
-func (t runtimeTimer) Close() error          { t.t.Stop(); return nil }
-
 // Run starts the instances and runs them until ctx is done; then it stops
 // them (priority 0 advert from a MASTER, VIPs removed) and returns nil. It
 // returns early with an error if the Conn fails. Run can be called once; it
@@ -217,13 +193,9 @@ func (r *Router) Run(ctx context.Context) error {
 
 	newTimer := r.newTimer
 	if newTimer == nil {
-		newTimer = newRuntimeTimer
+		newTimer = rawpoll.NewRuntimeTimer
 	}
-	timer, err := newTimer()
-	if err != nil {
-		r.conn.Close()
-		return fmt.Errorf("vrrp: timer: %w", err)
-	}
+	timer := newTimer()
 	defer timer.Close()
 
 	linkCtx, cancelLinks := context.WithCancel(ctx)
@@ -248,14 +220,17 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 	}
 
-	pkts := make(chan received, 16)
+	pkts := make(chan received, 8)
 	readErr := make(chan error, 1)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		buf := make([]byte, 1500)
-		for {
-			n, info, err := r.conn.ReadFrom(buf)
+		// A ring of buffers, one more than the channel and the loop can
+		// hold: a packet is read into a buffer nobody uses any more, and
+		// receiving allocates nothing.
+		ring := make([][MaxLen]byte, cap(pkts)+2)
+		for i := 0; ; i = (i + 1) % len(ring) {
+			n, info, err := r.conn.ReadFrom(ring[i][:])
 			if err != nil {
 				readErr <- err
 				return
@@ -264,10 +239,8 @@ func (r *Router) Run(ctx context.Context) error {
 			if at.IsZero() {
 				at = time.Now()
 			}
-			d := make([]byte, n)
-			copy(d, buf[:n])
 			select {
-			case pkts <- received{d, info, at}:
+			case pkts <- received{ring[i][:n], info, at}:
 			case <-linkCtx.Done():
 				return
 			}
@@ -278,6 +251,8 @@ func (r *Router) Run(ctx context.Context) error {
 		r.step(in, Event{Kind: EventStart, Now: time.Now()})
 	}
 	var runErr error
+	// now is when the last event was handled: one clock reading per turn.
+	now = time.Now()
 loop:
 	for {
 		var next time.Time
@@ -289,7 +264,7 @@ loop:
 		if next.IsZero() {
 			timer.Stop()
 		} else {
-			timer.Reset(time.Until(next))
+			timer.Reset(next.Sub(now))
 		}
 		select {
 		case <-ctx.Done():
@@ -299,19 +274,21 @@ loop:
 			break loop
 		case p := <-pkts:
 			r.receive(p)
+			now = time.Now()
 		case req := <-r.reconf:
 			req.done <- r.reconfigure(req.cfgs)
+			now = time.Now()
 		case ev, ok := <-links:
+			now = time.Now()
 			if !ok {
 				links = nil
 				continue
 			}
-			now := time.Now()
 			for _, in := range r.insts {
 				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
 			}
 		case <-timer.C():
-			now := time.Now()
+			now = time.Now()
 			for _, in := range r.insts {
 				if d := in.m.Deadline(); !d.IsZero() && !now.Before(d) {
 					r.step(in, Event{Kind: EventTimer, Now: now})

@@ -21,6 +21,7 @@
 // net or os value's RawConn), SendMsg and RecvMsg make the raw sendmsg and
 // recvmsg calls and wait in that poller instead.
 //
-// The Poller, SendMsg and RecvMsg are Linux only. A Timer, for deadlines that are re-armed often,
-// is a timerfd watched by it on Linux and a time.Timer elsewhere.
+// The Poller, SendMsg and RecvMsg are Linux only. A Timer, for deadlines
+// that are re-armed often, is a timerfd waited for in the runtime's poller
+// on Linux and a time.Timer elsewhere.
 package rawpoll

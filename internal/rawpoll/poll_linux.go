@@ -32,9 +32,6 @@ type Poller struct {
 type waiter struct {
 	gen uint32
 	ch  chan<- Event
-	// fn, when set, is a watch: called for every event, under the
-	// Poller's lock, and the descriptor stays armed.
-	fn func(events uint32)
 }
 
 var shared struct {
@@ -105,10 +102,6 @@ func (p *Poller) dispatch(evs []unix.EpollEvent) {
 		if !ok || w.gen != uint32(ev.Pad) {
 			continue
 		}
-		if w.fn != nil {
-			w.fn(ev.Events)
-			continue
-		}
 		delete(p.waiters, ev.Fd)
 		select {
 		case w.ch <- Event{FD: int(ev.Fd), Events: ev.Events}:
@@ -124,14 +117,6 @@ func (p *Poller) dispatch(evs []unix.EpollEvent) {
 // stops waiting before the notification must Disarm fd before closing it.
 func (p *Poller) Arm(fd int, events uint32, ch chan<- Event) error {
 	return p.arm(fd, events|unix.EPOLLONESHOT, waiter{ch: ch})
-}
-
-// watch calls fn, under the Poller's lock, with the events of every
-// notification for fd until fd is disarmed. fn must not block or call the
-// Poller. With EPOLLET in events, a notification comes each time fd's
-// state changes (for a timerfd, each expiry).
-func (p *Poller) watch(fd int, events uint32, fn func(events uint32)) error {
-	return p.arm(fd, events, waiter{fn: fn})
 }
 
 func (p *Poller) arm(fd int, events uint32, w waiter) error {

@@ -8,12 +8,13 @@ import (
 // Timer wakes its owner once after a duration (Reset) or periodically
 // (Every), through the channel C.
 //
-// On Linux it is a timerfd on CLOCK_MONOTONIC watched by the Shared
-// Poller: arming it is one raw timerfd_settime, and no runtime timer exists
-// for it. A time.Timer that is stopped, or moved later, keeps its old
-// expiry in the runtime's timer heap until that passes: the runtime's
-// poller thread and its monitor thread both wake then for nothing, and a
-// daemon that re-arms a deadline for every event pays that for each one.
+// On Linux it is a timerfd on CLOCK_MONOTONIC, which a goroutine of its
+// own waits for in the runtime's poller: arming it is one raw
+// timerfd_settime, and no runtime timer exists for it. A time.Timer that
+// is stopped, or moved later, keeps its old expiry in the runtime's timer
+// heap until that passes: the runtime's poller thread and its monitor
+// thread both wake then for nothing, and a daemon that re-arms a deadline
+// for every event pays that for each one.
 // Elsewhere, or if the timerfd cannot be made, it is a time.Timer.
 //
 // Its methods are safe for concurrent use. A firing already under way when
