@@ -76,8 +76,12 @@ func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (ok bool, er
 	default:
 		return true, fail("connect", e)
 	}
-	if _, err := p.Wait(ctx, fd, unix.EPOLLOUT); err != nil {
-		return true, err
+	// To a local or nearby server the handshake is often over by the time
+	// connect returns: then there is nothing to wait for.
+	if !ready(fd, unix.POLLOUT) {
+		if _, err := p.Wait(ctx, fd, unix.EPOLLOUT); err != nil {
+			return true, err
+		}
 	}
 	var soerr int32
 	size := uint32(4)
@@ -89,6 +93,15 @@ func (b Bind) connectOnly(ctx context.Context, addr netip.AddrPort) (ok bool, er
 		return true, fail("connect", syscall.Errno(soerr))
 	}
 	return true, nil
+}
+
+// ready reports whether fd has any of events (or an error or hang-up)
+// now, without waiting.
+func ready(fd int, events int16) bool {
+	pfd := unix.PollFd{Fd: int32(fd), Events: events}
+	var zero unix.Timespec
+	n, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
+	return e == 0 && n == 1
 }
 
 func setsockopt(fd, level, name int, val unsafe.Pointer, n int) syscall.Errno {

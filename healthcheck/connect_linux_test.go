@@ -109,3 +109,26 @@ func TestConnectOnlyTimeoutCancelAndClose(t *testing.T) {
 		t.Errorf("open descriptors %d before 62 checks, %d after: sockets leak", before, after)
 	}
 }
+
+// ready, which lets a check skip the poller, sees a loopback connect as
+// done as soon as connect returns, and one whose SYN was dropped as not.
+func TestConnectReadyWithoutWaiting(t *testing.T) {
+	for _, c := range []struct {
+		addr netip.AddrPort
+		want bool
+	}{{tcpServer(t, nil), true}, {closedPort(t, "tcp"), true}, {fullListener(t), false}} {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = unix.Connect(fd, &unix.SockaddrInet4{Addr: c.addr.Addr().As4(), Port: int(c.addr.Port())})
+		if err != unix.EINPROGRESS {
+			unix.Close(fd)
+			t.Fatalf("connect to %v: %v, want EINPROGRESS", c.addr, err)
+		}
+		if got := ready(fd, unix.POLLOUT); got != c.want {
+			t.Errorf("connect to %v: ready %v, want %v", c.addr, got, c.want)
+		}
+		unix.Close(fd)
+	}
+}

@@ -60,7 +60,10 @@
 // path wakes the runtime's monitor thread, which then polls every 20 µs
 // while the program runs; for a daemon that checks a few servers every
 // few seconds that overhead was most of its CPU time. Results and their
-// reasons read the same either way; other checkers use package net.
+// reasons read the same either way; other checkers use package net. A
+// connect that is complete when connect returns, as it often is to a local
+// or nearby server, is not waited for at all; an Exec program whose output
+// ends because it exited is reaped then, without waiting for its pidfd.
 //
 // A Monitor keeps its schedule, its attempts' deadlines and its watchdog on
 // one timer, a timerfd on Linux, re-armed only when the next wake changes.

@@ -119,8 +119,16 @@ func (e *Exec) spawn(ctx context.Context, out *headBuffer, devNull int) (int, er
 				drain(r, out)
 				return reap(pidfd, pid, false)
 			}
-			if drain(r, out) && reading {
-				reading = p.Arm(r, unix.EPOLLIN, events) == nil
+			if drain(r, out) {
+				if reading {
+					reading = p.Arm(r, unix.EPOLLIN, events) == nil
+				}
+				continue
+			}
+			// End of output: a program closes it by exiting, most of
+			// the time. Reaped now, it costs no wait for its pidfd.
+			if code, done, err := reapExited(pidfd); done {
+				return code, err
 			}
 		case <-ctx.Done():
 			killGroup(pid)
@@ -144,6 +152,25 @@ func drain(fd int, out *headBuffer) bool {
 			return false
 		}
 		out.Write(buf[:n])
+	}
+}
+
+// reapExited collects the program's exit status if it has exited; done is
+// false if it has not.
+func reapExited(pidfd int) (code int, done bool, err error) {
+	var info unix.Siginfo
+	for {
+		_, _, errno := unix.RawSyscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(pidfd), uintptr(unsafe.Pointer(&info)), unix.WEXITED|unix.WNOHANG, 0, 0)
+		switch {
+		case errno == unix.EINTR:
+			continue
+		case errno != 0:
+			return -1, true, &os.SyscallError{Syscall: "waitid", Err: errno}
+		case info.Signo == 0:
+			return 0, false, nil
+		}
+		code, err = exitStatus(info)
+		return code, true, err
 	}
 }
 

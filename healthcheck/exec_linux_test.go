@@ -51,6 +51,7 @@ func TestSpawnMatchesOSExec(t *testing.T) {
 	}{
 		{"exit 0 with output", Exec{Argv: []string{script(t, "echo fine; echo more >&2")}}},
 		{"exit 3 with stderr", Exec{Argv: []string{script(t, "echo broken >&2; exit 3")}}},
+		{"closes its output, exits later", Exec{Argv: []string{script(t, "echo early; exec >&- 2>&-; sleep 0.3; exit 4")}}},
 		{"killed by a signal", Exec{Argv: []string{script(t, "kill -TERM $$; sleep 5")}}},
 		{"output larger than a pipe", Exec{Argv: []string{script(t, "printf '%s' "+big+"; exit 0")}}},
 		{"found in PATH", Exec{Argv: []string{"true"}}},

@@ -279,10 +279,16 @@ func (l *loop) run() {
 	}
 	timer := newTimer()
 	defer timer.Close()
-	var armed time.Time
+	var armed, now time.Time
+	// fresh is set when a case read the clock already: one reading per
+	// turn.
+	fresh := false
 	limit := l.m.cfg.Concurrency
 	for {
-		now := time.Now()
+		if !fresh {
+			now = time.Now()
+		}
+		fresh = false
 		for len(l.deadlines) > 0 && !now.Before(l.deadlines[0].attempt.deadline) {
 			l.endAttempt(l.deadlines[0], context.DeadlineExceeded)
 		}
@@ -323,9 +329,11 @@ func (l *loop) run() {
 			l.drain()
 			return
 		case a := <-l.results:
-			l.finish(a)
+			now, fresh = time.Now(), true
+			l.finish(a, now)
 		case c := <-l.m.cmds:
-			c.reply <- l.handle(c, time.Now())
+			now, fresh = time.Now(), true
+			c.reply <- l.handle(c, now)
 		case out <- first:
 			l.pending[0] = Event{}
 			l.pending = l.pending[1:]
@@ -346,8 +354,8 @@ func (l *loop) start(tr *tracker, now time.Time) {
 	go func() {
 		begin := time.Now()
 		res := checker.Check(ctx)
-		end := time.Now()
-		lat := end.Sub(begin)
+		lat := time.Since(begin) // the monotonic clock only
+		end := begin.Add(lat)
 		if res.Up && (ctx.Err() != nil || !end.Before(ctx.deadline)) {
 			res = Result{Reason: fmt.Sprintf("timed out after %v", timeout), Err: context.DeadlineExceeded}
 		}
@@ -358,7 +366,7 @@ func (l *loop) start(tr *tracker, now time.Time) {
 	}()
 }
 
-func (l *loop) finish(a attempt) {
+func (l *loop) finish(a attempt, now time.Time) {
 	tr := a.tr
 	if !tr.released {
 		l.inflight--
@@ -373,7 +381,7 @@ func (l *loop) finish(a attempt) {
 	if tr.removed {
 		return
 	}
-	l.pending = tr.finish(time.Now(), a.res, a.latency, l.pending)
+	l.pending = tr.finish(now, a.res, a.latency, l.pending)
 	heap.Push(&l.queue, tr)
 }
 
