@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,15 +34,29 @@ const clockTicks = 100
 // both services have one once the cluster is up.
 const lb2Dest = "-> 172.16.0.2:"
 
-// implementation is one of the two daemons under comparison.
+// implementation is one of the daemons under comparison.
 type implementation struct {
 	name string
-	// start runs the daemon on balancer b with the given VRRP priority.
-	start func(b *cluster.Balancer, prio int) (*topology.Proc, error)
+	// start runs the daemon on balancer b of bd with the given VRRP
+	// priority.
+	start func(bd *bed, b *cluster.Balancer, prio int) (*topology.Proc, error)
 	// stop stops it and whatever it left (nginx included).
-	stop func(b *cluster.Balancer, p *topology.Proc)
+	stop func(bd *bed, b *cluster.Balancer, p *topology.Proc)
 	// backupMark is printed by the daemon on becoming BACKUP.
 	backupMark string
+}
+
+// bed is one implementation's own copy of the article's cluster, with a
+// folder for its files (configurations, PID files, nginx prefixes). Each
+// implementation runs on its bed, and all are measured at the same time:
+// an emulated machine's speed drifts by a factor of two over minutes, which
+// one-after-the-other phases would report as a difference between
+// implementations.
+type bed struct {
+	im    implementation
+	c     *cluster.Cluster
+	dir   string
+	nodes []*node // lb1, lb2
 }
 
 // row is one line of the result table.
@@ -59,8 +74,8 @@ type runner struct {
 	out  io.Writer
 	o    *options
 	inVM bool
-	c    *cluster.Cluster
 	dir  string
+	beds []*bed // lbnode's (YAML) first
 
 	mu    sync.Mutex
 	procs []*topology.Proc // every daemon started, stopped at cleanup
@@ -92,12 +107,20 @@ func bench(ctx context.Context, o *options, out io.Writer) int {
 
 func (r *runner) run(ctx context.Context) error {
 	var err error
-	r.say("== The article's topology in namespaces: client, lb1, lb2, web1-3, dns1-2, switch")
-	if r.c, err = cluster.Build(); err != nil {
-		return err
-	}
 	if r.dir, err = os.MkdirTemp("", "lvskit-bench-lbnode-"); err != nil {
 		return err
+	}
+	impls := []implementation{r.lbnode(), r.lbnodeKAConf(), r.keepalived()}
+	r.say("== The article's topology in namespaces, once per implementation: client, lb1, lb2, web1-3, dns1-2, switch")
+	for i, im := range impls {
+		bd := &bed{im: im, dir: filepath.Join(r.dir, fmt.Sprint("bed", i))}
+		r.beds = append(r.beds, bd)
+		if err := os.Mkdir(bd.dir, 0o755); err != nil {
+			return err
+		}
+		if bd.c, err = cluster.Build(); err != nil {
+			return fmt.Errorf("%s: %w", im.name, err)
+		}
 	}
 	if r.inVM {
 		// Global, and only settable from the initial namespace: the VM's.
@@ -107,12 +130,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.say("  phases: settle %v, idle %v, traffic %v (%d HTTP requests/s and %d DNS queries/s through the VIP)",
 		r.o.settle, r.o.idle, r.o.traffic, r.o.httpRate, r.o.dnsRate)
-	for _, im := range []implementation{r.lbnode(), r.lbnodeKAConf(), r.keepalived()} {
-		if err := r.measure(ctx, im); err != nil {
-			return fmt.Errorf("%s: %w", im.name, err)
-		}
-	}
-	return nil
+	return r.measure(ctx)
 }
 
 // lbnode runs examples/lbnode with the demo's YAML configuration; lbnode
@@ -121,10 +139,10 @@ func (r *runner) lbnode() implementation {
 	return implementation{
 		name:       "lbnode",
 		backupMark: "to=BACKUP",
-		start: func(b *cluster.Balancer, prio int) (*topology.Proc, error) {
-			conf := filepath.Join(r.dir, b.Name+".yaml")
+		start: func(bd *bed, b *cluster.Balancer, prio int) (*topology.Proc, error) {
+			conf := filepath.Join(bd.dir, b.Name+".yaml")
 			src := cluster.NodeYAML(b, cluster.NodeOptions{
-				Priority: prio, Nopreempt: true, NginxPrefix: r.nginxPrefix(b), ConntrackMax: r.inVM,
+				Priority: prio, Nopreempt: true, NginxPrefix: nginxPrefix(bd, b), ConntrackMax: r.inVM,
 			})
 			if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
 				return nil, err
@@ -135,9 +153,9 @@ func (r *runner) lbnode() implementation {
 			}
 			return b.NS.Start(r.o.lbnode, args...)
 		},
-		stop: func(b *cluster.Balancer, p *topology.Proc) {
+		stop: func(bd *bed, b *cluster.Balancer, p *topology.Proc) {
 			p.Stop(15 * time.Second)
-			r.stopNginx(b)
+			stopNginx(bd, b)
 		},
 	}
 }
@@ -149,16 +167,16 @@ func (r *runner) lbnodeKAConf() implementation {
 	return implementation{
 		name:       lbnodeKA,
 		backupMark: "to=BACKUP",
-		start: func(b *cluster.Balancer, prio int) (*topology.Proc, error) {
-			conf, err := r.prepareKA(b, prio)
+		start: func(bd *bed, b *cluster.Balancer, prio int) (*topology.Proc, error) {
+			conf, err := r.prepareKA(bd, b, prio)
 			if err != nil {
 				return nil, err
 			}
 			return b.NS.Start(r.o.lbnode, "-f", conf)
 		},
-		stop: func(b *cluster.Balancer, p *topology.Proc) {
+		stop: func(bd *bed, b *cluster.Balancer, p *topology.Proc) {
 			p.Stop(15 * time.Second)
-			r.stopNginx(b)
+			stopNginx(bd, b)
 		},
 	}
 }
@@ -168,15 +186,15 @@ const lbnodeKA = "lbnode ka.conf"
 
 // prepareKA sets the article's sysctls in b's namespace, starts its nginx
 // and writes its keepalived.conf.
-func (r *runner) prepareKA(b *cluster.Balancer, prio int) (string, error) {
+func (r *runner) prepareKA(bd *bed, b *cluster.Balancer, prio int) (string, error) {
 	if out, err := b.NS.Command("sysctl", "-q", "-w", "net.ipv4.ip_nonlocal_bind=1", "net.ipv4.vs.drop_entry=1").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%s: sysctl: %v: %s", b.Name, err, out)
 	}
-	if err := r.startNginx(b); err != nil {
+	if err := r.startNginx(bd, b); err != nil {
 		return "", err
 	}
-	conf := filepath.Join(r.dir, "keepalived-"+b.Name+".conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, kaConf, b.Name, prio, r.o.natswitch, r.dir), 0o644); err != nil {
+	conf := filepath.Join(bd.dir, "keepalived-"+b.Name+".conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, kaConf, b.Name, prio, r.o.natswitch, bd.dir), 0o644); err != nil {
 		return "", err
 	}
 	return conf, nil
@@ -258,50 +276,55 @@ func (r *runner) keepalived() implementation {
 	return implementation{
 		name:       "keepalived",
 		backupMark: "Entering BACKUP STATE",
-		start: func(b *cluster.Balancer, prio int) (*topology.Proc, error) {
-			conf, err := r.prepareKA(b, prio)
+		start: func(bd *bed, b *cluster.Balancer, prio int) (*topology.Proc, error) {
+			conf, err := r.prepareKA(bd, b, prio)
 			if err != nil {
 				return nil, err
 			}
 			return b.NS.Start("keepalived", "-n", "-l", "-f", conf,
-				"-p", r.kaPIDFile(b, ""), "-r", r.kaPIDFile(b, "vrrp"), "-c", r.kaPIDFile(b, "checkers"))
+				"-p", kaPIDFile(bd, b, ""), "-r", kaPIDFile(bd, b, "vrrp"), "-c", kaPIDFile(bd, b, "checkers"))
 		},
-		stop: func(b *cluster.Balancer, p *topology.Proc) {
+		stop: func(bd *bed, b *cluster.Balancer, p *topology.Proc) {
 			p.Stop(15 * time.Second)
-			// The children end with their parent; should one outlive it,
-			// end it by its PID file.
-			for _, kind := range []string{"vrrp", "checkers"} {
-				if pid := readPID(r.kaPIDFile(b, kind)); pid > 0 && comm(pid) == "keepalived" {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			r.stopNginx(b)
+			killKAChildren(bd, b)
+			stopNginx(bd, b)
 		},
 	}
 }
 
-func (r *runner) kaPIDFile(b *cluster.Balancer, kind string) string {
+func kaPIDFile(bd *bed, b *cluster.Balancer, kind string) string {
 	if kind != "" {
 		kind = "-" + kind
 	}
-	return filepath.Join(r.dir, "keepalived-"+b.Name+kind+".pid")
+	return filepath.Join(bd.dir, "keepalived-"+b.Name+kind+".pid")
 }
 
-func (r *runner) nginxPrefix(b *cluster.Balancer) string {
-	return filepath.Join(r.dir, "nginx-"+b.Name)
+// killKAChildren ends keepalived's children on b by their PID files. They
+// end with their parent; this is for one that outlived it.
+func killKAChildren(bd *bed, b *cluster.Balancer) {
+	for _, kind := range []string{"vrrp", "checkers"} {
+		if pid := readPID(kaPIDFile(bd, b, kind)); pid > 0 && comm(pid) == "keepalived" {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
-// startNginx starts the node's nginx with the configuration lbnode rendered
-// into its prefix; nginx daemonizes.
-func (r *runner) startNginx(b *cluster.Balancer) error {
-	p := r.nginxPrefix(b)
+func nginxPrefix(bd *bed, b *cluster.Balancer) string {
+	return filepath.Join(bd.dir, "nginx-"+b.Name)
+}
+
+// startNginx starts the node's nginx with the configuration lbnode
+// rendered for the same node on its own bed (the first), copied into this
+// bed's prefix; nginx daemonizes.
+func (r *runner) startNginx(bd *bed, b *cluster.Balancer) error {
+	p := nginxPrefix(bd, b)
 	if pid := readPID(filepath.Join(p, "nginx.pid")); pid > 0 && comm(pid) == "nginx" {
 		return nil
 	}
-	conf := filepath.Join(p, "conf", "nginx.conf")
-	if _, err := os.Stat(conf); err != nil {
+	if err := copyPrefix(nginxPrefix(r.beds[0], b), p); err != nil {
 		return fmt.Errorf("%s: nginx configuration (rendered by lbnode's run): %w", b.Name, err)
 	}
+	conf := filepath.Join(p, "conf", "nginx.conf")
 	out, err := b.NS.Command("nginx", "-p", p, "-c", conf, "-e", filepath.Join(p, "error.log")).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s: starting nginx: %v: %s", b.Name, err, out)
@@ -309,9 +332,38 @@ func (r *runner) startNginx(b *cluster.Balancer) error {
 	return nil
 }
 
+// copyPrefix copies the files of nginx prefix src (not its PID file and
+// logs) to dst, with src's path replaced by dst's in them.
+func copyPrefix(src, dst string) error {
+	if _, err := os.Stat(filepath.Join(src, "conf", "nginx.conf")); err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(to, 0o755)
+		case !d.Type().IsRegular() || d.Name() == "nginx.pid" || strings.HasSuffix(d.Name(), ".log"):
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, bytes.ReplaceAll(b, []byte(src), []byte(dst)), 0o644)
+	})
+}
+
 // stopNginx asks the node's nginx, if one runs, to quit and waits for it.
-func (r *runner) stopNginx(b *cluster.Balancer) {
-	pid := readPID(filepath.Join(r.nginxPrefix(b), "nginx.pid"))
+func stopNginx(bd *bed, b *cluster.Balancer) {
+	pid := readPID(filepath.Join(nginxPrefix(bd, b), "nginx.pid"))
 	if pid <= 0 || comm(pid) != "nginx" {
 		return
 	}
@@ -389,43 +441,99 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // node is a balancer running the daemon under measurement.
 type node struct {
+	bd      *bed
 	b       *cluster.Balancer
 	p       *topology.Proc
 	role    string
 	started time.Time
 }
 
-// measure brings the implementation up on both balancers, measures both
-// phases and stops it again.
-func (r *runner) measure(ctx context.Context, im implementation) (err error) {
-	r.say("\n== %s on lb1 (priority 102) and lb2 (101)", im.name)
-	lb1 := &node{b: r.c.Balancers[0]}
-	lb2 := &node{b: r.c.Balancers[1]}
-	nodes := []*node{lb1, lb2}
-	defer func() {
-		for _, n := range nodes {
-			if n.p != nil {
-				im.stop(n.b, n.p)
-			}
-		}
-		for _, n := range nodes {
-			_ = n.b.NS.Command("ipvsadm", "-C").Run()
-		}
-		if err != nil {
-			for _, n := range nodes {
+// measure brings every implementation up on its bed, one after the other,
+// lets them settle, measures them all at once through both phases and
+// stops them.
+func (r *runner) measure(ctx context.Context) error {
+	defer r.stopAll()
+	for _, bd := range r.beds {
+		if err := r.up(ctx, bd); err != nil {
+			for _, n := range bd.nodes {
 				if n.p != nil {
-					r.say("-- %s on %s said:\n%s", im.name, n.b.Name, tail(n.p.Output(), 40))
+					r.say("-- %s on %s said:\n%s", bd.im.name, n.b.Name, tail(n.p.Output(), 40))
 				}
 			}
+			return fmt.Errorf("%s: %w", bd.im.name, err)
 		}
-	}()
+	}
+	r.say("\n== All three up; settling for %v", r.o.settle)
+	if err := sleep(ctx, r.o.settle); err != nil {
+		return err
+	}
+	var nodes []*node
+	for _, bd := range r.beds {
+		lb1, lb2 := bd.nodes[0], bd.nodes[1]
+		for _, n := range bd.nodes {
+			n.role = "BACKUP"
+			if hasVIP(n.b) {
+				n.role = "MASTER"
+			}
+		}
+		if lb1.role == lb2.role {
+			return fmt.Errorf("%s: lb1 and lb2 are both %s", bd.im.name, lb1.role)
+		}
+		for _, n := range bd.nodes {
+			out, err := n.b.NS.Command("nft", "list", "ruleset").CombinedOutput()
+			dnat := err == nil && strings.Contains(string(out), "dnat to "+n.b.SVC.String())
+			switch {
+			case n.role == "BACKUP" && !dnat:
+				r.note("%s: the BACKUP (%s) has no DNAT rule for the VIP: %v %s", bd.im.name, n.b.Name, err, out)
+			case n.role == "BACKUP":
+				r.say("  %s: %s (BACKUP) has its DNAT rule: ip daddr %s dnat to %s", bd.im.name, n.b.Name, cluster.VIP, n.b.SVC)
+			case dnat:
+				r.note("%s: the MASTER (%s) kept a DNAT rule for the VIP", bd.im.name, n.b.Name)
+			}
+		}
+		nodes = append(nodes, bd.nodes...)
+	}
+
+	// Startup: high-water marks and CPU since each daemon started.
+	snap := readProcs()
+	for _, n := range nodes {
+		pids := snap.tree(n.p.Pid())
+		var hwm int64
+		for _, pid := range memPids(pids) {
+			hwm += snap.status(pid, "VmHWM")
+		}
+		r.addRow(row{impl: n.bd.im.name, role: n.role, phase: "startup", rssSteady: math.NaN(), pssSteady: math.NaN(),
+			rssPeak: mib(hwm), cpu: snap.cpu(pids), procs: len(pids),
+			note: fmt.Sprintf("%v since start", time.Since(n.started).Round(time.Second))})
+	}
+
+	r.say("  idle: %v, the three at once", r.o.idle)
+	if err := r.phase(ctx, "idle", nodes, r.o.idle, nil); err != nil {
+		return err
+	}
+	r.say("  traffic: %v, through each one's VIP at once", r.o.traffic)
+	if err := r.phase(ctx, "traffic", nodes, r.o.traffic, r.traffic); err != nil {
+		return err
+	}
+	r.say("  stopping")
+	return nil
+}
+
+// up starts bd's implementation on lb1 (priority 102), waits for it to be
+// MASTER, then on lb2 (101), and checks that the cluster serves.
+func (r *runner) up(ctx context.Context, bd *bed) error {
+	im := bd.im
+	r.say("\n== %s on lb1 (priority 102) and lb2 (101)", im.name)
+	lb1 := &node{bd: bd, b: bd.c.Balancers[0]}
+	lb2 := &node{bd: bd, b: bd.c.Balancers[1]}
 	start := func(n *node, prio int) error {
 		n.started = time.Now()
-		p, err := im.start(n.b, prio)
+		p, err := im.start(bd, n.b, prio)
 		if err != nil {
 			return err
 		}
 		n.p = p
+		bd.nodes = append(bd.nodes, n)
 		r.mu.Lock()
 		r.procs = append(r.procs, p)
 		r.mu.Unlock()
@@ -462,61 +570,27 @@ func (r *runner) measure(ctx context.Context, im implementation) (err error) {
 		return err
 	}
 	r.say("  lb1's IPVS has both balancers' nginx for both services after %v more", took.Round(time.Millisecond))
-	if _, err := cluster.HTTPGet(r.c.Client, netip.AddrPortFrom(cluster.VIP, 80), 5*time.Second); err != nil {
+	if _, err := cluster.HTTPGet(bd.c.Client, netip.AddrPortFrom(cluster.VIP, 80), 5*time.Second); err != nil {
 		return fmt.Errorf("HTTP through the VIP: %w", err)
 	}
-	if _, err := cluster.DNSQuery(r.c.Client, netip.AddrPortFrom(cluster.VIP, 53), "www.example.com.", 1, 3*time.Second); err != nil {
+	if _, err := cluster.DNSQuery(bd.c.Client, netip.AddrPortFrom(cluster.VIP, 53), "www.example.com.", 1, 3*time.Second); err != nil {
 		return fmt.Errorf("DNS through the VIP: %w", err)
 	}
-	r.say("  HTTP and DNS answered through the VIP; settling for %v", r.o.settle)
-	if err := sleep(ctx, r.o.settle); err != nil {
-		return err
-	}
-	for _, n := range nodes {
-		n.role = "BACKUP"
-		if hasVIP(n.b) {
-			n.role = "MASTER"
-		}
-	}
-	if lb1.role == lb2.role {
-		return fmt.Errorf("lb1 and lb2 are both %s", lb1.role)
-	}
-	for _, n := range nodes {
-		out, err := n.b.NS.Command("nft", "list", "ruleset").CombinedOutput()
-		dnat := err == nil && strings.Contains(string(out), "dnat to "+n.b.SVC.String())
-		switch {
-		case n.role == "BACKUP" && !dnat:
-			r.note("%s: the BACKUP (%s) has no DNAT rule for the VIP: %v %s", im.name, n.b.Name, err, out)
-		case n.role == "BACKUP":
-			r.say("  %s (BACKUP) has its DNAT rule: ip daddr %s dnat to %s", n.b.Name, cluster.VIP, n.b.SVC)
-		case dnat:
-			r.note("%s: the MASTER (%s) kept a DNAT rule for the VIP", im.name, n.b.Name)
-		}
-	}
-
-	// Startup: high-water marks and CPU since each daemon started.
-	snap := readProcs()
-	for _, n := range nodes {
-		pids := snap.tree(n.p.Pid())
-		var hwm int64
-		for _, pid := range memPids(pids) {
-			hwm += snap.status(pid, "VmHWM")
-		}
-		r.addRow(row{impl: im.name, role: n.role, phase: "startup", rssSteady: math.NaN(), pssSteady: math.NaN(),
-			rssPeak: mib(hwm), cpu: snap.cpu(pids), procs: len(pids),
-			note: fmt.Sprintf("%v since start", time.Since(n.started).Round(time.Second))})
-	}
-
-	r.say("  idle: %v", r.o.idle)
-	if err := r.phase(ctx, im.name, "idle", nodes, r.o.idle, nil); err != nil {
-		return err
-	}
-	r.say("  traffic: %v", r.o.traffic)
-	if err := r.phase(ctx, im.name, "traffic", nodes, r.o.traffic, r.traffic); err != nil {
-		return err
-	}
-	r.say("  stopping %s", im.name)
+	r.say("  HTTP and DNS answered through the VIP")
 	return nil
+}
+
+// stopAll stops every implementation still running, and clears the IPVS
+// tables of its balancers.
+func (r *runner) stopAll() {
+	for _, bd := range r.beds {
+		for _, n := range bd.nodes {
+			if n.p != nil {
+				bd.im.stop(bd, n.b, n.p)
+			}
+			_ = n.b.NS.Command("ipvsadm", "-C").Run()
+		}
+	}
 }
 
 func (r *runner) addRow(rw row) {
@@ -531,8 +605,9 @@ func (r *runner) note(format string, a ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, a...))
 }
 
-// phase measures the nodes for d, running load (if any) meanwhile.
-func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d time.Duration, load func(context.Context, time.Duration) string) error {
+// phase measures the nodes for d, running load (if any) meanwhile; load
+// describes its outcome on each bed.
+func (r *runner) phase(ctx context.Context, phase string, nodes []*node, d time.Duration, load func(context.Context, time.Duration) map[*bed]string) error {
 	type acc struct {
 		cpu0     float64
 		rss, pss []float64
@@ -546,23 +621,23 @@ func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d
 	for i, n := range nodes {
 		pids := snap.tree(n.p.Pid())
 		if len(pids) == 0 {
-			return fmt.Errorf("%s on %s is gone: %v", impl, n.b.Name, n.p.ExitErr())
+			return fmt.Errorf("%s on %s is gone: %v", n.bd.im.name, n.b.Name, n.p.ExitErr())
 		}
 		accs[i] = &acc{cpu0: snap.cpu(pids), pssOK: true, start: snap}
 		for _, pid := range pids {
 			// Reset the high-water mark to the current RSS (Linux 4.0+).
 			// A short-lived child (MISC_CHECK's nc) may be gone already.
 			if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil && pid == n.p.Pid() {
-				return fmt.Errorf("resetting VmHWM of %s on %s (pid %d): %w", impl, n.b.Name, pid, err)
+				return fmt.Errorf("resetting VmHWM of %s on %s (pid %d): %w", n.bd.im.name, n.b.Name, pid, err)
 			}
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var loadNote string
+	var loadNotes map[*bed]string
 	var wg sync.WaitGroup
 	if load != nil {
-		wg.Go(func() { loadNote = load(ctx, d) })
+		wg.Go(func() { loadNotes = load(ctx, d) })
 	}
 	end := time.Now().Add(d)
 	tick := time.NewTicker(time.Second)
@@ -600,6 +675,7 @@ func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d
 	wg.Wait()
 	snap = readProcs()
 	for i, n := range nodes {
+		impl := n.bd.im.name
 		pids := snap.tree(n.p.Pid())
 		if len(pids) == 0 {
 			return fmt.Errorf("%s on %s ended during the %s phase: %v", impl, n.b.Name, phase, n.p.ExitErr())
@@ -616,22 +692,37 @@ func (r *runner) phase(ctx context.Context, impl, phase string, nodes []*node, d
 		if role := map[bool]string{true: "MASTER", false: "BACKUP"}[hasVIP(n.b)]; role != n.role {
 			rw.note = "role changed to " + role
 		}
-		if load != nil && i == 0 {
-			rw.note = strings.TrimSpace(rw.note + " " + loadNote)
+		if n == n.bd.nodes[0] {
+			rw.note = strings.TrimSpace(rw.note + " " + loadNotes[n.bd])
 		}
 		r.addRow(rw)
 		if phase == "idle" {
 			r.note("%s %s (%s), RSS MiB at the end of the idle phase: %s", impl, n.role, n.b.Name, accs[i].detail)
 		}
-		r.note("%s %s (%s), CPU s in the %s phase, own + reaped children's: %s", impl, n.role, n.b.Name, phase, cpuDetail(accs[i].start, snap, pids))
+		r.note("%s %s (%s), CPU s in the %s phase, own (of which system) + reaped children's: %s", impl, n.role, n.b.Name, phase, cpuDetail(accs[i].start, snap, pids))
 	}
 	return nil
 }
 
-// traffic sends HTTP requests and DNS queries through the VIP from the
+// traffic runs trafficOn on every bed at once.
+func (r *runner) traffic(ctx context.Context, d time.Duration) map[*bed]string {
+	notes := make([]string, len(r.beds))
+	var wg sync.WaitGroup
+	for i, bd := range r.beds {
+		wg.Go(func() { notes[i] = r.trafficOn(ctx, bd.c, d) })
+	}
+	wg.Wait()
+	out := map[*bed]string{}
+	for i, bd := range r.beds {
+		out[bd] = notes[i]
+	}
+	return out
+}
+
+// trafficOn sends HTTP requests and DNS queries through c's VIP from its
 // client namespace at the configured rates for d, at most rate x d of each
 // and at most 16 in flight, and describes the outcome.
-func (r *runner) traffic(ctx context.Context, d time.Duration) string {
+func (r *runner) trafficOn(ctx context.Context, c *cluster.Cluster, d time.Duration) string {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var httpOK, httpFail, dnsOK, dnsFail, skipped atomic.Int64
@@ -670,7 +761,7 @@ func (r *runner) traffic(ctx context.Context, d time.Duration) string {
 	var loops sync.WaitGroup
 	loops.Go(func() {
 		loop(r.o.httpRate, func() error {
-			body, err := cluster.HTTPGet(r.c.Client, netip.AddrPortFrom(cluster.VIP, 80), 3*time.Second)
+			body, err := cluster.HTTPGet(c.Client, netip.AddrPortFrom(cluster.VIP, 80), 3*time.Second)
 			if err == nil && !strings.HasPrefix(body, "Hello from server-") {
 				err = fmt.Errorf("unexpected answer %q", body)
 			}
@@ -679,7 +770,7 @@ func (r *runner) traffic(ctx context.Context, d time.Duration) string {
 	})
 	loops.Go(func() {
 		loop(r.o.dnsRate, func() error {
-			_, err := cluster.DNSQuery(r.c.Client, netip.AddrPortFrom(cluster.VIP, 53), "www.example.com.", uint16(id.Add(1)), 3*time.Second)
+			_, err := cluster.DNSQuery(c.Client, netip.AddrPortFrom(cluster.VIP, 53), "www.example.com.", uint16(id.Add(1)), 3*time.Second)
 			return err
 		}, &dnsOK, &dnsFail)
 	})
@@ -701,8 +792,8 @@ func cpuDetail(from, to *procs, pids []int) string {
 		if _, ok := from.stats[pid]; ok && a.comm != b.comm {
 			a = procStat{} // a reused PID or an exec: count from zero
 		}
-		parts = append(parts, fmt.Sprintf("%s[%d] %.2f + %.2f", b.comm, pid,
-			float64(b.self-a.self)/clockTicks, float64(b.children-a.children)/clockTicks))
+		parts = append(parts, fmt.Sprintf("%s[%d] %.2f (system %.2f) + %.2f", b.comm, pid,
+			float64(b.self-a.self)/clockTicks, float64(b.sys-a.sys)/clockTicks, float64(b.children-a.children)/clockTicks))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -951,16 +1042,15 @@ func (r *runner) cleanup() {
 	for _, p := range procs {
 		p.Stop(10 * time.Second)
 	}
-	if r.c != nil {
-		for _, b := range r.c.Balancers {
-			r.stopNginx(b)
-			for _, kind := range []string{"vrrp", "checkers"} {
-				if pid := readPID(r.kaPIDFile(b, kind)); pid > 0 && comm(pid) == "keepalived" {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
+	for _, bd := range r.beds {
+		if bd.c == nil {
+			continue
 		}
-		if err := r.c.Close(); err != nil {
+		for _, b := range bd.c.Balancers {
+			stopNginx(bd, b)
+			killKAChildren(bd, b)
+		}
+		if err := bd.c.Close(); err != nil {
 			r.say("cleanup: %v", err)
 		}
 	}

@@ -1,14 +1,14 @@
 // Command lbnode compares the memory and CPU use of lbnode with keepalived's
-// running the article's configuration, side by side on the same two-node
-// cluster.
+// running the article's configuration, side by side, each on its own copy
+// of the two-node cluster, measured at the same time.
 //
 //	go run ./internal/bench/lbnode [-idle 60s] [-traffic 60s] [-settle 10s]
 //	    [-http-rate 20] [-dns-rate 10] [-lbnode PATH] [-natswitch PATH] [-metrics]
 //
 // It builds the article's topology in network namespaces (client, lb1, lb2,
 // web1..3, dns1..2 and a switch namespace holding the bridges; see package
-// internal/cluster) and runs three setups one after the other on it, each
-// on both balancers:
+// internal/cluster) three times, once for each of three setups, each run
+// on both balancers of its copy:
 //
 //   - lbnode with the demo's YAML configuration (cluster.NodeYAML): VRRP on
 //     eth1 with the VIP on eth0, IPVS wlc/DR over both balancers' nginx,
@@ -25,14 +25,19 @@
 //     MISC_CHECK forking nc included, so that the difference left is the
 //     daemon's own.
 //
-// They run in the order lbnode, lbnode ka.conf, keepalived: the last two
-// start nginx with the files the first one rendered.
+// They start in the order lbnode, lbnode ka.conf, keepalived: the last two
+// start nginx with the files the first one rendered for the same node. In
+// each copy lb1 (priority 102) starts first and becomes MASTER; lb2 (101)
+// joins as BACKUP.
 //
-// lb1 (priority 102) starts first and becomes MASTER; lb2 (101) joins as
-// BACKUP. After a settling time each node is measured through an idle phase
-// and then a traffic phase, in which the client namespace sends HTTP
-// requests (each on a fresh connection) and DNS queries through the VIP at
-// a bounded rate. For each node the program follows the daemon's process
+// When all three are up and have settled, the six nodes are measured
+// together, through an idle phase and then a traffic phase in which each
+// copy's client namespace sends HTTP requests (each on a fresh connection)
+// and DNS queries through its VIP at a bounded rate. Measuring them at the
+// same time is what makes them comparable under emulation: the emulated
+// machine's speed drifts, by up to a factor of two from one minute to the
+// next, and phases run one after the other would show that drift as a
+// difference between the implementations. For each node the program follows the daemon's process
 // tree (keepalived's parent, VRRP child and checker child, with whatever they
 // fork; lbnode is one process) and leaves nginx out, since both use the same
 // nginx:

@@ -12,6 +12,7 @@ type procStat struct {
 	comm     string
 	ppid     int
 	self     int64 // utime + stime, in clock ticks
+	sys      int64 // stime: the part of self spent in the kernel
 	children int64 // cutime + cstime: children waited for
 }
 
@@ -41,6 +42,9 @@ func parseStat(s string) (procStat, error) {
 		v, err := strconv.ParseInt(f[i], 10, 64)
 		if err != nil {
 			return procStat{}, fmt.Errorf("stat: field %d %q: %v", i+3, f[i], err)
+		}
+		if i == 12 {
+			st.sys = v
 		}
 		if i <= 12 {
 			st.self += v

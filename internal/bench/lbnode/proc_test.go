@@ -17,12 +17,12 @@ func TestParseStat(t *testing.T) {
 		{
 			name: "keepalived",
 			in:   "412 (keepalived) S 410 409 409 0 -1 4194624 532 0 0 0 7 12 3 4 20 0 1 0 1234 10000000 500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0",
-			want: procStat{comm: "keepalived", ppid: 410, self: 7 + 12, children: 3 + 4},
+			want: procStat{comm: "keepalived", ppid: 410, self: 7 + 12, sys: 12, children: 3 + 4},
 		},
 		{
 			name: "comm with spaces and parentheses",
 			in:   "9 (a (b) c) R 1 9 9 0 -1 0 0 0 0 0 100 50 0 0 20 0 1 0 1 1 1",
-			want: procStat{comm: "a (b) c", ppid: 1, self: 150},
+			want: procStat{comm: "a (b) c", ppid: 1, self: 150, sys: 50},
 		},
 		{name: "no comm", in: "9 x R 1", wantErr: true},
 		{name: "truncated", in: "9 (x) R 1 9 9 0", wantErr: true},
