@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -30,6 +31,10 @@ type Exec struct {
 	Env []string
 	// Dir is the working directory; empty means the current one.
 	Dir string
+	// Credential, if non-nil, is the user and groups the program runs as
+	// (keepalived's script_user); nil runs it as the caller. Switching
+	// needs the privilege to, as root has.
+	Credential *syscall.Credential
 }
 
 // execWaitDelay bounds how long Check waits for output pipes after the
@@ -77,6 +82,12 @@ func (e *Exec) command(ctx context.Context, out *headBuffer) (int, error) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	setProcessGroup(cmd)
+	if e.Credential != nil {
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.Credential = e.Credential
+	}
 	cmd.WaitDelay = execWaitDelay
 	err := cmd.Run()
 	var ee *exec.ExitError

@@ -95,7 +95,7 @@ func (e *Exec) spawn(ctx context.Context, out *headBuffer, devNull int) (int, er
 		Dir:   e.Dir,
 		Env:   env,
 		Files: []uintptr{uintptr(devNull), uintptr(w), uintptr(w)},
-		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd, Credential: e.Credential},
 	})
 	closeRaw(w)
 	if err != nil {

@@ -232,7 +232,7 @@ func run(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	n := notify.New(30*time.Second, log)
+	n := notify.New(30*time.Second, log, nil)
 	onTransition := func(t vrrp.Transition) {
 		if o.notify != "" {
 			n.Enqueue(append([]string{o.notify}, notify.KeepalivedArgs(t.Instance, t.To.String(), int(t.Priority))...))

@@ -214,7 +214,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	stops = append(stops, func() { stopMon(); <-monDone })
 
 	// Notify programs, in transition order.
-	notifier := notify.New(a.opts.NotifyTimeout, log)
+	notifier := notify.New(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
 	stops = append(stops, func() { notifier.Close(30 * time.Second) })
 
 	// VRRP: one router per advertisement interface. Transitions reach the
@@ -307,8 +307,9 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 // settings (priority, advert_int, VIPs, authentication, preemption,
 // unicast peers, gratuitous ARP) in place, keeping their states. Adding,
 // removing or renaming an instance, or changing its interfaces, VRID or
-// unicast source, and any change to the NAT switch, are refused with the
-// reason, before anything is applied: they need a restart.
+// unicast source, any change to the NAT switch, and a change of the user
+// notify and MISC_CHECK programs run as, are refused with the reason,
+// before anything is applied: they need a restart.
 func (a *Agent) Reload(ctx context.Context, cfg *config.Config) error {
 	done := make(chan error, 1)
 	select {
@@ -332,6 +333,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 		if err := reconfigurable(oldVRRP, vc); err != nil {
 			return fmt.Errorf("reload: %w; restart the node to apply that", err)
 		}
+	}
+	if cfg.Global.Script != old.Global.Script {
+		return fmt.Errorf("reload: the script user changed (%s to %s); restart the node to apply that", scriptUser(old.Global.Script), scriptUser(cfg.Global.Script))
 	}
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
@@ -369,12 +373,12 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	// Health targets: keep the unchanged ones (and their state).
 	oldT := map[string]string{}
 	for _, t := range oldPlan.targets {
-		oldT[t.Name] = fingerprint(t)
+		oldT[t.Name] = oldPlan.prints[t.Name]
 	}
 	newT := map[string]bool{}
 	for _, t := range p.targets {
 		newT[t.Name] = true
-		if fp, ok := oldT[t.Name]; ok && fp == fingerprint(t) {
+		if fp, ok := oldT[t.Name]; ok && fp == p.prints[t.Name] {
 			continue
 		}
 		if _, ok := oldT[t.Name]; ok {
@@ -415,11 +419,6 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	}
 	a.log.Info("configuration reloaded", "source", cfg.Source)
 	return nil
-}
-
-// fingerprint describes a target's settings, its checker included.
-func fingerprint(t healthcheck.Target) string {
-	return fmt.Sprintf("%+v %#v", t, t.Checker)
 }
 
 func (a *Agent) applyNginx(ctx context.Context, ngx *nginxRunner, cfg *config.Config) (bool, error) {
@@ -616,4 +615,12 @@ func sameNAT(a, b *config.NATSwitch) bool {
 	x, y := *a, *b
 	x.Pos, y.Pos = config.Pos{}, config.Pos{}
 	return reflect.DeepEqual(x, y)
+}
+
+// scriptUser names who notify and MISC_CHECK programs run as.
+func scriptUser(s config.ScriptIdentity) string {
+	if s.IsRoot() {
+		return "root"
+	}
+	return fmt.Sprintf("%s (uid %d, gid %d)", s.User, s.UID, s.GID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/lvskit/lvskit/healthcheck"
@@ -136,11 +137,15 @@ type plan struct {
 	services []ipvs.VirtualServer // configured weights
 	healths  []health
 	targets  []healthcheck.Target
+	// prints describes what each target (by name) was built from, so that
+	// a reload can keep the targets whose settings did not change.
+	prints map[string]string
 }
 
 // ipvsPlan maps the virtual servers and their checkers.
 func ipvsPlan(cfg *config.Config) (*plan, error) {
-	p := &plan{}
+	p := &plan{prints: map[string]string{}}
+	cred := cfg.Global.Script.Credential()
 	for i := range cfg.VirtualServers {
 		vs := &cfg.VirtualServers[i]
 		svc, err := ipvsService(vs)
@@ -159,11 +164,12 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 			if len(rs.Checkers) == 0 {
 				continue // always up, as in keepalived
 			}
-			t, err := target(vs, rs)
+			t, err := target(vs, rs, cred)
 			if err != nil {
 				return nil, err
 			}
 			p.targets = append(p.targets, t)
+			p.prints[t.Name] = targetPrint(vs, rs, cfg.Global.Script)
 			p.healths = append(p.healths, health{target: t.Name, service: svc, dest: d, inhibit: rs.InhibitOnFailure})
 		}
 		p.services = append(p.services, v)
@@ -172,12 +178,13 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 }
 
 // target builds the health-check target of a real server: all its checkers
-// must pass, as in keepalived.
-func target(vs *config.VirtualServer, rs *config.RealServer) (healthcheck.Target, error) {
+// must pass, as in keepalived. MISC_CHECK programs run as cred (nil: as
+// the agent).
+func target(vs *config.VirtualServer, rs *config.RealServer, cred *syscall.Credential) (healthcheck.Target, error) {
 	t := healthcheck.Target{Name: destKey(vs, rs), Interval: vs.DelayLoop}
 	var checks []healthcheck.Checker
 	for _, c := range rs.Checkers {
-		ck, timeout, err := checker(vs, rs, &c)
+		ck, timeout, err := checker(vs, rs, &c, cred)
 		if err != nil {
 			return t, fmt.Errorf("%s: %s in real_server %s: %w", c.Pos, c.Kind, rs.Addr, err)
 		}
@@ -197,6 +204,20 @@ func target(vs *config.VirtualServer, rs *config.RealServer) (healthcheck.Target
 	return t, nil
 }
 
+// targetPrint describes the settings a real server's health target is
+// built from: its checkers and the virtual server's delay loop, without
+// positions in the file, and who MISC_CHECK programs run as.
+func targetPrint(vs *config.VirtualServer, rs *config.RealServer, id config.ScriptIdentity) string {
+	r := *rs
+	r.Pos = config.Pos{}
+	r.Checkers = make([]config.Checker, len(rs.Checkers))
+	for i, c := range rs.Checkers {
+		c.Pos = config.Pos{}
+		r.Checkers[i] = c
+	}
+	return fmt.Sprintf("%s %v %#v %+v", vs.Key(), vs.DelayLoop, r, id)
+}
+
 // allOf is up when every checker is, checked in order.
 func allOf(cs []healthcheck.Checker) healthcheck.Checker {
 	return healthcheck.CheckerFunc(func(ctx context.Context) healthcheck.Result {
@@ -211,7 +232,7 @@ func allOf(cs []healthcheck.Checker) healthcheck.Checker {
 	})
 }
 
-func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker) (healthcheck.Checker, time.Duration, error) {
+func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker, cred *syscall.Credential) (healthcheck.Checker, time.Duration, error) {
 	addr := rs.Addr
 	if c.ConnectIP.IsValid() {
 		addr = netip.AddrPortFrom(c.ConnectIP, addr.Port())
@@ -242,7 +263,7 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker)
 		if to == 0 {
 			to = vs.DelayLoop
 		}
-		return &healthcheck.Exec{Argv: c.MiscPath, Timeout: to, Dynamic: c.MiscDynamic}, to, nil
+		return &healthcheck.Exec{Argv: c.MiscPath, Timeout: to, Dynamic: c.MiscDynamic, Credential: cred}, to, nil
 	case config.HTTPGet, config.SSLGet:
 		scheme := "http"
 		if c.Kind == config.SSLGet {

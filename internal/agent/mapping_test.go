@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -212,6 +213,89 @@ func TestSameNATIgnoresPosition(t *testing.T) {
 	} {
 		if got := sameNAT(tt.x, tt.y); got != tt.want {
 			t.Errorf("%s: sameNAT = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A reload keeps a health target (and its state) when what it is built
+// from did not change, even if its lines moved, and restarts it when a
+// checker setting or the script user changed.
+func TestTargetPrints(t *testing.T) {
+	prints := func(cfg *config.Config) map[string]string {
+		t.Helper()
+		p, err := ipvsPlan(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.prints) != len(p.targets) || len(p.targets) == 0 {
+			t.Fatalf("%d prints for %d targets", len(p.prints), len(p.targets))
+		}
+		return p.prints
+	}
+	base := prints(article(t))
+	if again := prints(article(t)); !cmp.Equal(base, again) {
+		t.Errorf("the same file gives other prints:\n%s", cmp.Diff(base, again))
+	}
+	for _, tt := range []struct {
+		name    string
+		change  func(*config.Config)
+		changed int // how many targets must be restarted
+	}{
+		{"lines moved", func(c *config.Config) {
+			for i := range c.VirtualServers {
+				for j := range c.VirtualServers[i].RealServers {
+					rs := &c.VirtualServers[i].RealServers[j]
+					rs.Pos.Line += 3
+					for k := range rs.Checkers {
+						rs.Checkers[k].Pos.Line += 3
+					}
+				}
+			}
+		}, 0},
+		{"one connect_timeout", func(c *config.Config) {
+			c.VirtualServers[0].RealServers[0].Checkers[0].ConnectTimeout += time.Second
+		}, 1},
+		{"delay_loop of a virtual server", func(c *config.Config) { c.VirtualServers[1].DelayLoop += time.Second }, 2},
+		{"script user", func(c *config.Config) {
+			c.Global.Script = config.ScriptIdentity{User: "nobody", UID: 65534, GID: 65534}
+		}, 4},
+	} {
+		cfg := article(t)
+		tt.change(cfg)
+		got := prints(cfg)
+		n := 0
+		for name, fp := range got {
+			if base[name] != fp {
+				n++
+			}
+		}
+		if n != tt.changed {
+			t.Errorf("%s: %d targets changed, want %d", tt.name, n, tt.changed)
+		}
+	}
+}
+
+// MISC_CHECK programs run as the script user; root needs no switch.
+func TestMiscCheckRunsAsScriptUser(t *testing.T) {
+	cfg := article(t)
+	for _, tt := range []struct {
+		id   config.ScriptIdentity
+		want string
+	}{
+		{config.ScriptIdentity{}, "<nil>"},
+		{config.ScriptIdentity{User: "nobody", UID: 65534, GID: 65534}, "&{Uid:65534 Gid:65534 Groups:[65534] NoSetGroups:false}"},
+	} {
+		cfg.Global.Script = tt.id
+		p, err := ipvsPlan(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		misc, ok := p.targets[2].Checker.(*healthcheck.Exec)
+		if !ok {
+			t.Fatalf("target 2: %#v, want the MISC_CHECK", p.targets[2].Checker)
+		}
+		if got := fmt.Sprintf("%+v", misc.Credential); got != tt.want {
+			t.Errorf("script user %+v: credential %s, want %s", tt.id, got, tt.want)
 		}
 	}
 }

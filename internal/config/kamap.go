@@ -227,7 +227,6 @@ func (m *kaMapper) global(b *node) {
 		case "enable_script_security":
 			if m.flag(n) {
 				g.EnableScriptSecurity = true
-				m.warnf(n, notAppliedSecurity)
 			}
 		case "script_user":
 			ws, ok := m.words(n)
@@ -238,11 +237,10 @@ func (m *kaMapper) global(b *node) {
 				m.errf(n, "want USER [GROUP], got %q", strings.Join(ws, " "))
 				continue
 			}
-			g.ScriptUser = ws[0]
+			g.ScriptUser, g.ScriptUserPos = ws[0], n.pos
 			if len(ws) == 2 {
 				g.ScriptGroup = ws[1]
 			}
-			m.warnf(n, notAppliedUser)
 		default:
 			m.warnf(n, "global setting ignored")
 		}

@@ -94,12 +94,12 @@ func articleWant() *Config {
 }
 
 func TestLoadArticleKeepalived(t *testing.T) {
-	got, err := Load(articleConf)
+	got, err := parseFile(articleConf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(articleWant(), got, cmpOpts...); diff != "" {
-		t.Errorf("Load(%s) mismatch (-want +got):\n%s", articleConf, diff)
+		t.Errorf("parse %s: mismatch (-want +got):\n%s", articleConf, diff)
 	}
 }
 
@@ -247,7 +247,7 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 	want := &Config{
 		Source: "k.conf",
 		Format: FormatKeepalived,
-		Global: Global{RouterID: "lb1", EnableScriptSecurity: true, ScriptUser: "root", ScriptGroup: "root"},
+		Global: Global{RouterID: "lb1", EnableScriptSecurity: true, ScriptUser: "root", ScriptGroup: "root", ScriptUserPos: at(4)},
 		VRRP: []VRRPInstance{{
 			Pos: at(7), Name: "VI_1", Interface: "eth1", State: StateBackup, VirtualRouterID: 51,
 			Priority: 150, AdvertInt: 2 * time.Second, Auth: &Auth{Type: AuthPass, Pass: "12345678"},
@@ -300,8 +300,6 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 		},
 		Sysctls: DefaultSysctls(),
 		Warnings: []Warning{
-			{Pos: at(3), Directive: "enable_script_security", Msg: notAppliedSecurity},
-			{Pos: at(4), Directive: "script_user", Msg: notAppliedUser},
 			{Pos: at(5), Directive: "notification_email", Msg: "global setting ignored"},
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
 		},
@@ -726,11 +724,11 @@ func TestSplitCommand(t *testing.T) {
 }
 
 func TestArticleKeepalivedMatchesArticleYAML(t *testing.T) {
-	ka, err := Load(articleConf)
+	ka, err := parseFile(articleConf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := Load("testdata/article.yaml")
+	y, err := parseFile("testdata/article.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,23 @@ import (
 )
 
 // Load reads a node's configuration from path: YAML when its name ends in
-// .yaml or .yml, a keepalived.conf otherwise. The result is validated. A
-// file that cannot be read gives an error wrapping the os error; bad
-// content gives an Errors.
+// .yaml or .yml, a keepalived.conf otherwise. The result is validated and
+// its scripts resolved on this system (ResolveScripts). A file that cannot
+// be read gives an error wrapping the os error; bad content gives an
+// Errors.
 func Load(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, src)
+	c, err := Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := ResolveScripts(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Parse is Load for contents already read; path chooses the format and

@@ -83,13 +83,17 @@ func (w Warning) String() string {
 type Global struct {
 	RouterID string
 	// EnableScriptSecurity is keepalived's enable_script_security, and
-	// ScriptUser and ScriptGroup its script_user: who notify and MISC_CHECK
-	// programs run as. They are read, and listed in Warnings when set, but
-	// not applied yet: the programs run as the agent's own user, without
-	// keepalived's ownership checks.
+	// ScriptUser and ScriptGroup its script_user (ScriptUserPos where it
+	// was set): who notify and MISC_CHECK programs run as, and whether a
+	// program whose path others could change is refused. ResolveScripts
+	// applies them.
 	EnableScriptSecurity bool
 	ScriptUser           string
 	ScriptGroup          string
+	ScriptUserPos        Pos
+	// Script is who the programs run as, set by ResolveScripts (which
+	// Load calls); the zero value, root, after Parse alone.
+	Script ScriptIdentity
 	// DontReleaseIPVS leaves the virtual servers in the kernel when the
 	// node stops, so that traffic keeps flowing through a restart; as
 	// keepalived's --dont-release-ipvs. By default they are removed. YAML
@@ -552,9 +556,3 @@ func applyStateDefaults(in *VRRPInstance, prioritySet bool) []string {
 	}
 	return out
 }
-
-// Warnings for the script settings that are read but not applied.
-const (
-	notAppliedSecurity = "read but not applied: notify and MISC_CHECK programs run without keepalived's ownership checks"
-	notAppliedUser     = "read but not applied: notify and MISC_CHECK programs run as lbnode's own user"
-)

@@ -14,13 +14,13 @@ var update = flag.Bool("update", false, "rewrite the testdata/*.summary golden f
 func TestSummaryGolden(t *testing.T) {
 	for _, name := range []string{"article-keepalived.conf", "article.yaml", "lb1.yaml", "lb2.yaml"} {
 		t.Run(name, func(t *testing.T) {
-			c, err := Load("testdata/" + name)
+			c, err := parseFile("testdata/" + name)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := c.Summary()
 			// Loading again gives the same text.
-			c2, err := Load("testdata/" + name)
+			c2, err := parseFile("testdata/" + name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,14 +17,11 @@ func (y *yReader) config(f *yFile) *Config {
 		y.str(&g.ScriptUser, "global.script_user", &c.Global.ScriptUser)
 		y.str(&g.ScriptGroup, "global.script_group", &c.Global.ScriptGroup)
 		y.boolean(&g.DontReleaseIPVS, "global.dont_release_ipvs", &c.Global.DontReleaseIPVS)
-		if c.Global.EnableScriptSecurity {
-			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.EnableScriptSecurity), Directive: "global.enable_script_security", Msg: notAppliedSecurity})
-		}
-		if !absent(&g.ScriptUser) {
-			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.ScriptUser), Directive: "global.script_user", Msg: notAppliedUser})
-		}
-		if !absent(&g.ScriptGroup) {
-			y.warnings = append(y.warnings, Warning{Pos: y.pos(&g.ScriptGroup), Directive: "global.script_group", Msg: notAppliedUser})
+		switch {
+		case !absent(&g.ScriptUser):
+			c.Global.ScriptUserPos = y.pos(&g.ScriptUser)
+		case !absent(&g.ScriptGroup):
+			c.Global.ScriptUserPos = y.pos(&g.ScriptGroup)
 		}
 	}
 	for i := range f.VRRP {

@@ -102,7 +102,7 @@ func lb1Want() *Config {
 }
 
 func TestLoadLB1(t *testing.T) {
-	got, err := Load("testdata/lb1.yaml")
+	got, err := parseFile("testdata/lb1.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestLoadLB1(t *testing.T) {
 
 // lb2.yaml is lb1.yaml with lb2's name, priority and service address.
 func TestLoadLB2(t *testing.T) {
-	got, err := Load("testdata/lb2.yaml")
+	got, err := parseFile("testdata/lb2.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ sysctls: {}
 	zero, one := 0, 1
 	want := &Config{
 		Source: "e.yaml", Format: FormatYAML,
-		Global: Global{RouterID: "r", EnableScriptSecurity: true, ScriptUser: "keepalived_script", ScriptGroup: "nogroup"},
+		Global: Global{RouterID: "r", EnableScriptSecurity: true, ScriptUser: "keepalived_script", ScriptGroup: "nogroup", ScriptUserPos: at(5)},
 		VRRP: []VRRPInstance{{
 			Pos: at(8), Name: "VI_6", Interface: "eth1", State: StateBackup, VirtualRouterID: 9, Priority: 200,
 			AdvertInt: 3 * time.Second, PreemptDelay: 1500 * time.Millisecond,
@@ -298,11 +298,6 @@ sysctls: {}
 			}},
 		},
 		Sysctls: []Sysctl{},
-		Warnings: []Warning{
-			{Pos: at(4), Directive: "global.enable_script_security", Msg: notAppliedSecurity},
-			{Pos: at(5), Directive: "global.script_user", Msg: notAppliedUser},
-			{Pos: at(6), Directive: "global.script_group", Msg: notAppliedUser},
-		},
 	}
 	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)

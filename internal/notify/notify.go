@@ -23,6 +23,7 @@ const DefaultTimeout = 10 * time.Second
 type Runner struct {
 	timeout time.Duration
 	log     *slog.Logger
+	cred    *syscall.Credential
 
 	mu     sync.Mutex
 	queue  [][]string
@@ -32,14 +33,16 @@ type Runner struct {
 }
 
 // New starts a runner. A zero timeout means DefaultTimeout; log may be nil.
-func New(timeout time.Duration, log *slog.Logger) *Runner {
+// The programs run as cred's user and groups (keepalived's script_user),
+// or as the caller when cred is nil.
+func New(timeout time.Duration, log *slog.Logger, cred *syscall.Credential) *Runner {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{timeout: timeout, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Runner{timeout: timeout, log: log, cred: cred, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -88,7 +91,7 @@ func (r *Runner) exec(argv []string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	// Its own process group, killed whole on timeout.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: r.cred}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	start := time.Now()

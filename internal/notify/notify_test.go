@@ -16,7 +16,7 @@ func TestRunsInOrderWithoutAShell(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 0.0$(($$ % 5))\necho \"$*\" >> "+log+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := New(5*time.Second, nil)
+	r := New(5*time.Second, nil, nil)
 	var want []string
 	for i, st := range []string{"BACKUP", "MASTER", "BACKUP", "FAULT", "STOP"} {
 		r.Enqueue([]string{script, "INSTANCE", "vi 1; rm -rf /", st, string(rune('0' + i))})
@@ -40,7 +40,7 @@ func TestTimeoutKillsTheProgramAndItsChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := filepath.Join(dir, "done")
-	r := New(300*time.Millisecond, nil)
+	r := New(300*time.Millisecond, nil, nil)
 	start := time.Now()
 	r.Enqueue([]string{script})
 	r.Enqueue([]string{"touch", done}) // runs once the hung one is killed
