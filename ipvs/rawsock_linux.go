@@ -260,18 +260,23 @@ func (s *rawSocket) Receive() ([]netlink.Message, error) {
 // datagram's size when that is larger. It reports false, with no error,
 // when there is nothing to read yet.
 func (s *rawSocket) recvmsg(fd uintptr) (n int, ok bool, err error) {
-	// The size, from a peek that copies nothing.
-	s.rmsg = unix.Msghdr{}
-	size, e := rawRecvmsg(fd, &s.rmsg, unix.MSG_PEEK|unix.MSG_TRUNC)
-	switch e {
-	case 0:
-	case unix.EAGAIN:
-		return 0, false, nil
-	default:
-		return 0, true, os.NewSyscallError("recvmsg", e)
-	}
-	if size > len(s.rbuf) {
-		s.rbuf = make([]byte, nlmsgAlign(size))
+	// A buffer of receiveSize holds any datagram the kernel sends (see
+	// receiveSize): then there is no need to learn the size first. A
+	// smaller one, which only a test makes, grows after a peek that copies
+	// nothing.
+	if len(s.rbuf) < receiveSize {
+		s.rmsg = unix.Msghdr{}
+		size, e := rawRecvmsg(fd, &s.rmsg, unix.MSG_PEEK|unix.MSG_TRUNC)
+		switch e {
+		case 0:
+		case unix.EAGAIN:
+			return 0, false, nil
+		default:
+			return 0, true, os.NewSyscallError("recvmsg", e)
+		}
+		if size > len(s.rbuf) {
+			s.rbuf = make([]byte, nlmsgAlign(size))
+		}
 	}
 	s.riov.Base = &s.rbuf[0]
 	s.riov.SetLen(len(s.rbuf))
@@ -279,7 +284,7 @@ func (s *rawSocket) recvmsg(fd uintptr) (n int, ok bool, err error) {
 	s.rmsg.SetIovlen(1)
 	// MSG_TRUNC: the result is the datagram's length even if it did not
 	// fit, which only another reader of the socket could cause.
-	n, e = rawRecvmsg(fd, &s.rmsg, unix.MSG_TRUNC)
+	n, e := rawRecvmsg(fd, &s.rmsg, unix.MSG_TRUNC)
 	switch e {
 	case 0:
 	case unix.EAGAIN:
