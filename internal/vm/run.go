@@ -109,7 +109,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer os.RemoveAll(scratch)
 
-	prog := filepath.Join(scratch, filepath.Base(cfg.Program))
+	// The program gets a folder of its own: named run.sh, it would
+	// otherwise replace the guest's script of that name.
+	prog := filepath.Join(scratch, "bin", filepath.Base(cfg.Program))
+	if err := os.Mkdir(filepath.Dir(prog), 0o755); err != nil {
+		return nil, fmt.Errorf("vm: %w", err)
+	}
 	if err := copyFile(cfg.Program, prog); err != nil {
 		return nil, err
 	}

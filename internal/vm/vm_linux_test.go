@@ -25,11 +25,20 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	if err := os.WriteFile(dir+"/host-file", []byte("from the host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The program is named like the guest's own script, which it must
+	// not replace.
+	prog := dir + "/run.sh"
+	script := `#!/bin/sh
+echo "guest says $(id -u) $(uname -r) $1"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; cat host-file
+awk '$2 == "/" && $3 == "9p" { print "root mount", $4 }' /proc/mounts; exit 7
+`
+	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Config{
-		Program: "/bin/sh",
-		Args: []string{"-c", `echo "guest says $(id -u) $(uname -r)"; touch /etc/x 2>/dev/null && echo root-writable; echo "pwd $(pwd)"; cat host-file; ` +
-			`awk '$2 == "/" && $3 == "9p" { print "root mount", $4 }' /proc/mounts; exit 7`},
+		Program:       prog,
+		Args:          []string{"arg"},
 		Dir:           dir,
 		Output:        &out,
 		Timeout:       10 * time.Minute,
@@ -46,7 +55,7 @@ func TestVMRunPropagatesOutputAndExitCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"guest says 0 " + k.Version, "pwd " + dir, "from the host"} {
+	for _, want := range []string{"guest says 0 " + k.Version + " arg", "pwd " + dir, "from the host"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
