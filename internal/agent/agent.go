@@ -335,7 +335,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 		}
 	}
 	if cfg.Global.Script != old.Global.Script {
-		return fmt.Errorf("reload: the script user changed (%s to %s); restart the node to apply that", scriptUser(old.Global.Script), scriptUser(cfg.Global.Script))
+		return fmt.Errorf("reload: the script user changed (%s to %s); restart the node to apply that", old.Global.Script, cfg.Global.Script)
 	}
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
@@ -615,12 +615,4 @@ func sameNAT(a, b *config.NATSwitch) bool {
 	x, y := *a, *b
 	x.Pos, y.Pos = config.Pos{}, config.Pos{}
 	return reflect.DeepEqual(x, y)
-}
-
-// scriptUser names who notify and MISC_CHECK programs run as.
-func scriptUser(s config.ScriptIdentity) string {
-	if s.IsRoot() {
-		return "root"
-	}
-	return fmt.Sprintf("%s (uid %d, gid %d)", s.User, s.UID, s.GID)
 }

@@ -137,7 +137,7 @@ func resolveScripts(c *Config, env scriptEnv) error {
 			return
 		}
 		if !executableBy(f, id) {
-			warn(pos, dir, "%s is not executable by %s (uid %d, gid %d): it will fail when it runs", path, id.name(), id.UID, id.GID)
+			warn(pos, dir, "%s is not executable by %s: it will fail when it runs", path, id)
 		}
 		if !needsProtection(f, id) {
 			return
@@ -148,9 +148,9 @@ func resolveScripts(c *Config, env scriptEnv) error {
 			warn(pos, dir, "checking %s: %v", path, err)
 		case unsafe == "":
 		case g.EnableScriptSecurity:
-			l.add(pos, dir, fmt.Sprintf("%s runs as %s but %s; enable_script_security refuses it", path, id.name(), unsafe))
+			l.add(pos, dir, fmt.Sprintf("%s runs as %s but %s; enable_script_security refuses it", path, id, unsafe))
 		default:
-			warn(pos, dir, "%s runs as %s but %s; enable_script_security would refuse it", path, id.name(), unsafe)
+			warn(pos, dir, "%s runs as %s but %s; enable_script_security would refuse it", path, id, unsafe)
 		}
 	}
 	for i := range c.VRRP {
@@ -185,14 +185,17 @@ func directive(c *Config, name string) string {
 	return name
 }
 
-func (s ScriptIdentity) name() string {
+// String names the identity: "root", or the user (and group) with their
+// numeric IDs.
+func (s ScriptIdentity) String() string {
 	if s.IsRoot() {
 		return "root"
 	}
+	name := s.User
 	if s.Group != "" {
-		return s.User + ":" + s.Group
+		name += ":" + s.Group
 	}
-	return s.User
+	return fmt.Sprintf("%s (uid %d, gid %d)", name, s.UID, s.GID)
 }
 
 // scriptIdentity resolves script_user, or keepalived's default.
