@@ -63,7 +63,11 @@
 // reasons read the same either way; other checkers use package net. A
 // connect that is complete when connect returns, as it often is to a local
 // or nearby server, is not waited for at all; an Exec program whose output
-// ends because it exited is reaped then, without waiting for its pidfd.
+// ends because it exited is reaped then, without waiting for its pidfd. On
+// linux/amd64 an Exec program is forked by a few lines of assembly that
+// call clone3 with CLONE_VM|CLONE_VFORK, as syscall.ForkExec does, but
+// make no call through that path; syscall.ForkExec makes three, and serves
+// elsewhere and where clone3 is refused.
 //
 // A Monitor keeps its schedule, its attempts' deadlines and its watchdog on
 // one timer, a timerfd on Linux, re-armed only when the next wake changes.

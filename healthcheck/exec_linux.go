@@ -51,13 +51,13 @@ func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
 }
 
 // spawn does what command does with raw system calls where it matters:
-// the program is forked by syscall.ForkExec (in a process group of its
-// own, its pidfd from clone, standard input /dev/null, standard output and
-// error one pipe), and its output and its exit are waited for in package
+// the program is forked by forkExec (in a process group of its own, its
+// pidfd from clone, standard input /dev/null, standard output and error
+// one pipe), and its output and its exit are waited for in package
 // rawpoll; it is reaped with a raw waitid. os/exec would make some twenty
 // calls through the runtime's system-call path per run, each costing an
 // idle daemon a wake of the runtime's monitor (see rawpoll's doc); this
-// makes three, inside ForkExec.
+// makes none on linux/amd64, and the three of syscall.ForkExec elsewhere.
 //
 // Output written after the program exited, by children it left running
 // with the pipe open, is not waited for.
@@ -90,13 +90,7 @@ func (e *Exec) spawn(ctx context.Context, out *headBuffer, devNull int) (int, er
 		closeRaw(w)
 		return -1, os.NewSyscallError("fcntl", errno)
 	}
-	pidfd := -1
-	pid, err := syscall.ForkExec(argv0, e.Argv, &syscall.ProcAttr{
-		Dir:   e.Dir,
-		Env:   env,
-		Files: []uintptr{uintptr(devNull), uintptr(w), uintptr(w)},
-		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd, Credential: e.Credential},
-	})
+	pid, pidfd, err := forkExec(argv0, e.Argv, env, e.Dir, devNull, w, e.Credential)
 	closeRaw(w)
 	if err != nil {
 		return -1, &os.PathError{Op: "fork/exec", Path: argv0, Err: err}
@@ -230,6 +224,18 @@ const cldExited = 1
 type signalError struct{ sig syscall.Signal }
 
 func (e *signalError) Error() string { return "signal: " + e.sig.String() }
+
+// forkExecStd is forkExec done by syscall.ForkExec.
+func forkExecStd(argv0 string, argv, env []string, dir string, stdin, stdout int, cred *syscall.Credential) (pid, pidfd int, err error) {
+	pidfd = -1
+	pid, err = syscall.ForkExec(argv0, argv, &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: []uintptr{uintptr(stdin), uintptr(stdout), uintptr(stdout)},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd, Credential: cred},
+	})
+	return pid, pidfd, err
+}
 
 // killGroup kills the program's process group; the program is not reaped
 // yet, so its pid still names that group.
