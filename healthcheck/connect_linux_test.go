@@ -2,8 +2,10 @@ package healthcheck
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,5 +132,73 @@ func TestConnectReadyWithoutWaiting(t *testing.T) {
 			t.Errorf("connect to %v: ready %v, want %v", c.addr, got, c.want)
 		}
 		unix.Close(fd)
+	}
+}
+
+// The raw UDP socket that DNS and UDP checks use on Linux reads like one
+// of package net: a reply, ICMP port unreachable, and silence until a
+// deadline before the check's own.
+func TestRawUDPReadsLikeNet(t *testing.T) {
+	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if string(buf[:n]) != "quiet" {
+				echo.WriteTo(buf[:n], from)
+			}
+		}
+	}()
+	open := netip.MustParseAddrPort(echo.LocalAddr().String())
+	closed := closedPort(t, "udp")
+	type outcome struct {
+		reply   string
+		refused bool
+		timeout bool
+	}
+	exchange := func(c udpConn, msg string) outcome {
+		defer c.Close()
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return outcome{refused: errors.Is(err, syscall.ECONNREFUSED)}
+		}
+		buf := make([]byte, 512)
+		n, err := c.ReadUntil(buf, time.Now().Add(200*time.Millisecond))
+		if err != nil {
+			return outcome{refused: errors.Is(err, syscall.ECONNREFUSED), timeout: isTimeout(err)}
+		}
+		return outcome{reply: string(buf[:n])}
+	}
+	for _, tt := range []struct {
+		addr netip.AddrPort
+		msg  string
+		want outcome
+	}{
+		{open, "hello", outcome{reply: "hello"}},
+		{open, "quiet", outcome{timeout: true}},
+		{closed, "hello", outcome{refused: true}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		raw, err := Bind{}.dialUDP(ctx, tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := raw.(*rawUDP); !ok {
+			t.Fatalf("dialUDP gave %T, want the raw socket on Linux", raw)
+		}
+		viaNet, err := Bind{}.dialNetUDP(ctx, tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, net := exchange(raw, tt.msg), exchange(viaNet, tt.msg); got != tt.want || net != tt.want {
+			t.Errorf("%v %q: raw %+v, package net %+v, want %+v", tt.addr, tt.msg, got, net, tt.want)
+		}
+		cancel()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // dialer returns a net.Dialer for network ("tcp" or "udp") honouring the
@@ -30,4 +31,45 @@ func (b Bind) dialer(network string, recvErr bool) *net.Dialer {
 // which keeps thousands of checks a second from exhausting local ports.
 func (b Bind) dial(ctx context.Context, network string, addr netip.AddrPort, recvErr bool) (net.Conn, error) {
 	return b.dialer(network, recvErr).DialContext(ctx, network, addr.String())
+}
+
+// udpConn is a connected UDP socket for one check.
+type udpConn interface {
+	Write(b []byte) (int, error)
+	// ReadUntil reads a datagram, waiting until the check's end or, if
+	// set, deadline, whichever is first.
+	ReadUntil(b []byte, deadline time.Time) (int, error)
+	Close() error
+}
+
+// netUDP is a udpConn of package net whose deadline is the check's: ctx
+// ending cuts a read short.
+type netUDP struct {
+	net.Conn
+	stop func() bool
+}
+
+// dialNetUDP connects a UDP socket to addr with package net for one check
+// that ends with ctx.
+func (b Bind) dialNetUDP(ctx context.Context, addr netip.AddrPort) (udpConn, error) {
+	conn, err := b.dial(ctx, "udp", addr, true)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	return &netUDP{conn, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })}, nil
+}
+
+func (c *netUDP) ReadUntil(b []byte, deadline time.Time) (int, error) {
+	if !deadline.IsZero() {
+		c.SetReadDeadline(deadline)
+	}
+	return c.Read(b)
+}
+
+func (c *netUDP) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }

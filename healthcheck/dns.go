@@ -111,23 +111,18 @@ func (d *DNS) Check(ctx context.Context) Result {
 	}
 	ctx, cancel, timeout := withTimeout(ctx, d.Timeout)
 	defer cancel()
-	conn, err := d.Bind.dial(ctx, "udp", d.Addr, true)
+	conn, err := d.Bind.dialUDP(ctx, d.Addr)
 	if err != nil {
 		return down(ctx, "connect", err, timeout)
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
 	if _, err := conn.Write(query); err != nil {
 		return udpDown(ctx, "send query", err, timeout)
 	}
 	buf := make([]byte, 4096)
 	var ignored error
 	for {
-		n, err := conn.Read(buf)
+		n, err := conn.ReadUntil(buf, time.Time{})
 		if err != nil {
 			r := udpDown(ctx, "read response", err, timeout)
 			if ignored != nil {

@@ -52,11 +52,11 @@
 //
 // # Cost while idle
 //
-// On Linux the two checks keepalived users run most, a TCP connect
-// without Send or Expect and Exec, make their system calls raw
-// (unix.RawSyscall) and wait in one epoll instance per process that the
-// runtime's poller watches (internal/rawpoll), instead of going through
-// package net and os/exec. Each call through the runtime's system-call
+// On Linux the checks keepalived users run most, a TCP connect without
+// Send or Expect and Exec, and the DNS and UDP checks, make their system
+// calls raw (unix.RawSyscall) and wait in one epoll instance per process
+// that the runtime's poller watches (internal/rawpoll), instead of going
+// through package net and os/exec. Each call through the runtime's system-call
 // path wakes the runtime's monitor thread, which then polls every 20 µs
 // while the program runs; for a daemon that checks a few servers every
 // few seconds that overhead was most of its CPU time. Results and their

@@ -44,13 +44,11 @@ func (u *UDP) Check(ctx context.Context) Result {
 	}
 	ctx, cancel, timeout := withTimeout(ctx, u.Timeout)
 	defer cancel()
-	conn, err := u.Bind.dial(ctx, "udp", u.Addr, true)
+	conn, err := u.Bind.dialUDP(ctx, u.Addr)
 	if err != nil {
 		return down(ctx, "connect", err, timeout)
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 
 	payload := u.Payload
 	if payload == nil {
@@ -70,11 +68,10 @@ func (u *UDP) Check(ctx context.Context) Result {
 			deadline = d
 		}
 	}
-	conn.SetReadDeadline(deadline)
 	buf := make([]byte, max(len(u.Expect), 512))
 	var mismatch string
 	for {
-		n, err := conn.Read(buf)
+		n, err := conn.ReadUntil(buf, deadline)
 		if err != nil {
 			if silenceIsUp && ctx.Err() == nil && isTimeout(err) {
 				return up("no reply and no ICMP error (open or filtered)")
