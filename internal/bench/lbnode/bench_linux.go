@@ -66,6 +66,8 @@ type row struct {
 	rssPeak           float64 // MiB
 	pssSteady         float64 // MiB; NaN: not applicable
 	cpu               float64 // seconds
+	ownCPU            float64 // seconds, without reaped children
+	switches          int64   // context switches of the daemon's own threads; -1: not measured
 	procs             int     // most processes seen in the daemon's tree
 	note              string
 }
@@ -503,7 +505,7 @@ func (r *runner) measure(ctx context.Context) error {
 			hwm += snap.status(pid, "VmHWM")
 		}
 		r.addRow(row{impl: n.bd.im.name, role: n.role, phase: "startup", rssSteady: math.NaN(), pssSteady: math.NaN(),
-			rssPeak: mib(hwm), cpu: snap.cpu(pids), procs: len(pids),
+			rssPeak: mib(hwm), cpu: snap.cpu(pids), ownCPU: snap.ownCPU(pids), switches: -1, procs: len(pids),
 			note: fmt.Sprintf("%v since start", time.Since(n.started).Round(time.Second))})
 	}
 
@@ -610,6 +612,7 @@ func (r *runner) note(format string, a ...any) {
 func (r *runner) phase(ctx context.Context, phase string, nodes []*node, d time.Duration, load func(context.Context, time.Duration) map[*bed]string) error {
 	type acc struct {
 		cpu0     float64
+		switches map[int]int64 // PID -> context switches at the start
 		rss, pss []float64
 		procs    int
 		pssOK    bool
@@ -623,7 +626,10 @@ func (r *runner) phase(ctx context.Context, phase string, nodes []*node, d time.
 		if len(pids) == 0 {
 			return fmt.Errorf("%s on %s is gone: %v", n.bd.im.name, n.b.Name, n.p.ExitErr())
 		}
-		accs[i] = &acc{cpu0: snap.cpu(pids), pssOK: true, start: snap}
+		accs[i] = &acc{cpu0: snap.cpu(pids), pssOK: true, start: snap, switches: map[int]int64{}}
+		for _, pid := range pids {
+			accs[i].switches[pid] = threadSwitches(pid)
+		}
 		for _, pid := range pids {
 			// Reset the high-water mark to the current RSS (Linux 4.0+).
 			// A short-lived child (MISC_CHECK's nc) may be gone already.
@@ -686,6 +692,16 @@ func (r *runner) phase(ctx context.Context, phase string, nodes []*node, d time.
 		}
 		rw := row{impl: impl, role: n.role, phase: phase, rssSteady: median(accs[i].rss), rssPeak: mib(hwm),
 			pssSteady: median(accs[i].pss), cpu: snap.cpu(pids) - accs[i].cpu0, procs: accs[i].procs}
+		// Own CPU and context switches of the processes there at both ends
+		// (the daemon's; a check's child that came and went is in cpu
+		// only, through its parent's cutime).
+		for _, pid := range pids {
+			a, b := accs[i].start.stats[pid], snap.stats[pid]
+			if sw0, ok := accs[i].switches[pid]; ok && a.comm == b.comm {
+				rw.ownCPU += float64(b.self-a.self) / clockTicks
+				rw.switches += threadSwitches(pid) - sw0
+			}
+		}
 		if !accs[i].pssOK {
 			rw.pssSteady = math.NaN()
 		}
@@ -869,6 +885,35 @@ func (s *procs) cpu(pids []int) float64 {
 	return float64(t) / clockTicks
 }
 
+// ownCPU returns the CPU seconds used by pids themselves.
+func (s *procs) ownCPU(pids []int) float64 {
+	var t int64
+	for _, pid := range pids {
+		t += s.stats[pid].self
+	}
+	return float64(t) / clockTicks
+}
+
+// threadSwitches returns the context switches of pid's threads so far,
+// voluntary and not: each is a wake or a preemption, which under emulation
+// costs much of an idle daemon's CPU time, and unlike the CPU time it does
+// not drift with the emulated machine's speed.
+func threadSwitches(pid int) int64 {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		n += switchCount(string(b))
+	}
+	return n
+}
+
 // status reads a kB field of /proc/PID/status now; 0 when absent.
 func (s *procs) status(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -925,12 +970,17 @@ func (r *runner) report() {
 	if len(r.rows) == 0 {
 		return
 	}
-	r.say("\n== Results (MiB = 2^20 bytes; CPU = user+system seconds, children included; nginx not counted)")
+	r.say("\n== Results (MiB = 2^20 bytes; CPU = user+system seconds, children included; own CPU = the daemon's processes only;")
+	r.say("   switches = context switches of the daemon's threads, voluntary and not; nginx not counted)")
 	tw := tabwriter.NewWriter(r.out, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintln(tw, "implementation\tnode\tphase\tRSS steady MiB\tRSS peak MiB\tPSS steady MiB\tCPU s\tprocs\t")
+	fmt.Fprintln(tw, "implementation\tnode\tphase\tRSS steady MiB\tRSS peak MiB\tPSS steady MiB\tCPU s\town CPU s\tswitches\tprocs\t")
 	for _, rw := range r.rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\t%s\n", rw.impl, rw.role, rw.phase,
-			num(rw.rssSteady), num(rw.rssPeak), num(rw.pssSteady), rw.cpu, rw.procs, rw.note)
+		sw := "-"
+		if rw.switches >= 0 {
+			sw = fmt.Sprint(rw.switches)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%d\t%s\n", rw.impl, rw.role, rw.phase,
+			num(rw.rssSteady), num(rw.rssPeak), num(rw.pssSteady), rw.cpu, rw.ownCPU, sw, rw.procs, rw.note)
 	}
 	tw.Flush()
 
@@ -944,7 +994,7 @@ func (r *runner) report() {
 	}
 	r.say("\n== Ratios lbnode / keepalived")
 	tw = tabwriter.NewWriter(r.out, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintln(tw, "lbnode with\tnode\tphase\tRSS steady\tRSS peak\tPSS steady\tCPU\t")
+	fmt.Fprintln(tw, "lbnode with\tnode\tphase\tRSS steady\tRSS peak\tPSS steady\tCPU\town CPU\tswitches\t")
 	for _, impl := range []string{"lbnode", lbnodeKA} {
 		for _, role := range []string{"MASTER", "BACKUP"} {
 			for _, phase := range []string{"startup", "idle", "traffic"} {
@@ -957,8 +1007,13 @@ func (r *runner) report() {
 				if impl == lbnodeKA {
 					conf = "keepalived.conf"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", conf, role, phase,
-					ratio(l.rssSteady, k.rssSteady), ratio(l.rssPeak, k.rssPeak), ratio(l.pssSteady, k.pssSteady), ratio(l.cpu, k.cpu))
+				sw := "-"
+				if l.switches >= 0 && k.switches >= 0 {
+					sw = ratio(float64(l.switches), float64(k.switches))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", conf, role, phase,
+					ratio(l.rssSteady, k.rssSteady), ratio(l.rssPeak, k.rssPeak), ratio(l.pssSteady, k.pssSteady), ratio(l.cpu, k.cpu),
+					ratio(l.ownCPU, k.ownCPU), sw)
 			}
 		}
 	}

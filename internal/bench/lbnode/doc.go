@@ -52,7 +52,14 @@
 //     keepalived's forked processes have in common among them;
 //   - CPU: utime+stime+cutime+cstime from /proc/PID/stat, summed over the
 //     tree, at the end of the phase minus at its start (children that
-//     exited, such as MISC_CHECK's nc, count through their parent's cutime).
+//     exited, such as MISC_CHECK's nc, count through their parent's cutime);
+//   - own CPU: utime+stime of the daemon's processes alone (those there at
+//     both ends of the phase), without the programs they ran;
+//   - switches: the context switches, voluntary and not, of those
+//     processes' threads (/proc/PID/task/TID/status). Under emulation each
+//     is costly, and unlike CPU time their count does not drift with the
+//     emulated machine's speed, so it compares the daemons' idle work more
+//     steadily than CPU time does.
 //
 // It prints a table per implementation, node role and phase, the ratios
 // lbnode/keepalived, whether the goals hold (lbnode's RSS at most 30 MB,

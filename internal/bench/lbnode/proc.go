@@ -77,6 +77,22 @@ func kBField(s, name string) (int64, bool) {
 	return 0, false
 }
 
+// switchCount returns voluntary_ctxt_switches plus
+// nonvoluntary_ctxt_switches of a /proc/PID/task/TID/status text.
+func switchCount(status string) int64 {
+	var n int64
+	for line := range strings.Lines(status) {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "voluntary_ctxt_switches" && name != "nonvoluntary_ctxt_switches") {
+			continue
+		}
+		if c, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			n += c
+		}
+	}
+	return n
+}
+
 // tree returns root and its descendants in parents (PID -> parent PID),
 // leaving out every process for which skip is true, and its descendants.
 func tree(root int, parents map[int]int, skip func(pid int) bool) []int {

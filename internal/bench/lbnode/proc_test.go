@@ -109,3 +109,13 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestSwitchCount(t *testing.T) {
+	status := "Name:\tlbnode\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n"
+	if got := switchCount(status); got != 127 {
+		t.Errorf("switchCount = %d, want 127", got)
+	}
+	if got := switchCount("Name:\tzombie\n"); got != 0 {
+		t.Errorf("switchCount without the fields = %d, want 0", got)
+	}
+}
