@@ -62,8 +62,10 @@
 // few seconds that overhead was most of its CPU time. Results and their
 // reasons read the same either way; other checkers use package net. A
 // connect that is complete when connect returns, as it often is to a local
-// or nearby server, is not waited for at all; an Exec program whose output
-// ends because it exited is reaped then, without waiting for its pidfd. On
+// or nearby server, is not waited for at all; an Exec program's pipe stays
+// open in the daemon until the program is reaped, so that a program that
+// exits wakes the daemon once, for its pidfd, not also for the end of its
+// output. On
 // linux/amd64 an Exec program is forked by a few lines of assembly that
 // call clone3 with CLONE_VM|CLONE_VFORK, as syscall.ForkExec does, but
 // make no call through that path; syscall.ForkExec makes three, and serves

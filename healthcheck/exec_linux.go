@@ -91,10 +91,16 @@ func (e *Exec) spawn(ctx context.Context, out *headBuffer, devNull int) (int, er
 		return -1, os.NewSyscallError("fcntl", errno)
 	}
 	pid, pidfd, err := forkExec(argv0, e.Argv, env, e.Dir, devNull, w, e.Credential)
-	closeRaw(w)
 	if err != nil {
+		closeRaw(w)
 		return -1, &os.PathError{Op: "fork/exec", Path: argv0, Err: err}
 	}
+	// The writing end stays open here until the program is reaped: the
+	// pipe then reports output only, never its end, and a program that
+	// exits costs one wake, for its pidfd, instead of one for the end of
+	// its output and often a second for its exit, which comes a moment
+	// later.
+	defer closeRaw(w)
 	defer closeRaw(pidfd)
 
 	p, _ := rawpoll.Shared()
@@ -113,16 +119,8 @@ func (e *Exec) spawn(ctx context.Context, out *headBuffer, devNull int) (int, er
 				drain(r, out)
 				return reap(pidfd, pid, false)
 			}
-			if drain(r, out) {
-				if reading {
-					reading = p.Arm(r, unix.EPOLLIN, events) == nil
-				}
-				continue
-			}
-			// End of output: a program closes it by exiting, most of
-			// the time. Reaped now, it costs no wait for its pidfd.
-			if code, done, err := reapExited(pidfd); done {
-				return code, err
+			if drain(r, out) && reading {
+				reading = p.Arm(r, unix.EPOLLIN, events) == nil
 			}
 		case <-ctx.Done():
 			killGroup(pid)
@@ -146,25 +144,6 @@ func drain(fd int, out *headBuffer) bool {
 			return false
 		}
 		out.Write(buf[:n])
-	}
-}
-
-// reapExited collects the program's exit status if it has exited; done is
-// false if it has not.
-func reapExited(pidfd int) (code int, done bool, err error) {
-	var info unix.Siginfo
-	for {
-		_, _, errno := unix.RawSyscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(pidfd), uintptr(unsafe.Pointer(&info)), unix.WEXITED|unix.WNOHANG, 0, 0)
-		switch {
-		case errno == unix.EINTR:
-			continue
-		case errno != 0:
-			return -1, true, &os.SyscallError{Syscall: "waitid", Err: errno}
-		case info.Signo == 0:
-			return 0, false, nil
-		}
-		code, err = exitStatus(info)
-		return code, true, err
 	}
 }
 
