@@ -103,6 +103,9 @@ func TestMonitorDeadlinesRealTime(t *testing.T) {
 	m, err := New(&Config{NoSpread: true, Observe: func(o Observation) {
 		mu.Lock()
 		defer mu.Unlock()
+		if want := map[string]time.Duration{"fast": 50 * time.Millisecond, "slow": 100 * time.Millisecond}[o.Target]; o.Interval != want {
+			t.Errorf("%s: observed interval %v, want %v", o.Target, o.Interval, want)
+		}
 		if o.Target == "fast" {
 			fast++
 		} else {

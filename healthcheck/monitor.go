@@ -59,8 +59,11 @@ type Observation struct {
 	Attempt int
 	// Scheduled is when the attempt was due, Started when it began.
 	Scheduled, Started time.Time
-	Latency            time.Duration
-	Result             Result
+	// Interval is the target's: its rounds begin Interval apart, the
+	// first attempt of each when it is due.
+	Interval time.Duration
+	Latency  time.Duration
+	Result   Result
 }
 
 // Monitor runs the checks of many targets on their schedules and reports
@@ -376,7 +379,8 @@ func (l *loop) finish(a attempt, now time.Time) {
 		return // the attempt was cut short by the stop, not judged
 	}
 	if obs := l.m.cfg.Observe; obs != nil {
-		obs(Observation{Target: tr.t.Name, Attempt: a.n, Scheduled: a.scheduled, Started: a.started, Latency: a.latency, Result: a.res})
+		obs(Observation{Target: tr.t.Name, Attempt: a.n, Scheduled: a.scheduled, Started: a.started, Interval: tr.t.withDefaults().Interval,
+			Latency: a.latency, Result: a.res})
 	}
 	if tr.removed {
 		return

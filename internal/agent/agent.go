@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lvskit/lvskit/healthcheck"
@@ -61,6 +62,12 @@ type Agent struct {
 	ipvs     *ipvs.Client
 	repairs  uint64
 	lastSync time.Time
+	// pace is when a round of health checks of the drift interval was
+	// due (Unix ns; 0: none yet): the delay-loop comparison is timed to
+	// those rounds, so that it shares their wake.
+	pace atomic.Int64
+	// paceEvery is the drift interval, read by the monitor's goroutine.
+	paceEvery atomic.Int64
 	// transitions counts health transitions by target.
 	transitions map[string]uint64
 }
@@ -204,7 +211,16 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 
 	// Health checks.
-	mon, err := healthcheck.New(&healthcheck.Config{Observe: a.opts.OnCheck}, a.currentPlan().targets...)
+	a.paceEvery.Store(int64(driftInterval(cfg)))
+	observe := func(o healthcheck.Observation) {
+		if o.Attempt == 1 && int64(o.Interval) == a.paceEvery.Load() {
+			a.pace.Store(o.Scheduled.UnixNano())
+		}
+		if a.opts.OnCheck != nil {
+			a.opts.OnCheck(o)
+		}
+	}
+	mon, err := healthcheck.New(&healthcheck.Config{Observe: observe}, a.currentPlan().targets...)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
@@ -275,7 +291,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// monitor thread at every tick as well.
 	drift := rawpoll.NewTimer()
 	defer drift.Close()
-	drift.Every(driftInterval(cfg))
+	drift.Reset(driftInterval(cfg))
 	for {
 		select {
 		case <-ctx.Done():
@@ -289,11 +305,15 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			if err := a.sync("delay loop"); err != nil {
 				log.Error("ipvs: repairing", "err", err)
 			}
+			now := time.Now()
+			drift.Reset(nextSync(now, driftInterval(cfg), a.pace.Load()).Sub(now))
 		case req := <-a.reload:
 			err := a.doReload(ctx, req.cfg, mon, ngx)
 			if err == nil {
 				cfg = req.cfg
-				drift.Every(driftInterval(cfg))
+				a.paceEvery.Store(int64(driftInterval(cfg)))
+				a.pace.Store(0)
+				drift.Reset(driftInterval(cfg))
 			}
 			req.done <- err
 		}
@@ -535,6 +555,29 @@ func (a *Agent) removeServices(vs []ipvs.VirtualServer) {
 			a.log.Error("ipvs: removing service", "service", v.Service.String(), "err", err)
 		}
 	}
+}
+
+// nextSync returns when the delay-loop comparison that ran at now runs
+// next: every interval, at the instants a round of health checks of that
+// interval is due (pace, Unix ns, one such instant; 0 for none known), so
+// that both are done in one wake of the process. It is never later than
+// now+interval.
+func nextSync(now time.Time, interval time.Duration, pace int64) time.Time {
+	next := now.Add(interval)
+	if pace == 0 || interval <= 0 {
+		return next
+	}
+	// The last instant pace + k*interval not after next.
+	d := next.UnixNano() - pace
+	k := d / int64(interval)
+	if d < 0 && d%int64(interval) != 0 {
+		k--
+	}
+	aligned := time.Unix(0, pace+k*int64(interval))
+	if !aligned.After(now) {
+		return next
+	}
+	return aligned
 }
 
 // driftInterval is how often IPVS is checked against the configuration:
