@@ -43,6 +43,13 @@ type Config struct {
 	// first round of each target is delayed by a random offset within its
 	// interval, so that thousands of targets spread out.
 	NoSpread bool
+	// Rounds has the targets that share an interval share their schedule
+	// too: the first one added picks the offset (random unless NoSpread),
+	// and the others, added then or later, begin their rounds on its, so
+	// that one wake of the process starts them all. Attempts beyond
+	// Concurrency wait their turn. For a daemon with a few targets, which
+	// would otherwise wake once per target and interval.
+	Rounds bool
 	// Observe, if set, is called by the monitor's goroutine after every
 	// attempt (for metrics). It must not block.
 	Observe func(Observation)
@@ -208,6 +215,16 @@ func (m *Monitor) Run(ctx context.Context) error {
 	return nil
 }
 
+// roundOffset returns how long after now the next round of an interval
+// whose rounds begin on at falls (zero if one begins at now).
+func roundOffset(now, at time.Time, interval time.Duration) time.Duration {
+	d := at.Sub(now) % interval
+	if d < 0 {
+		d += interval
+	}
+	return d
+}
+
 // attempt is a finished attempt on its way back to the loop.
 type attempt struct {
 	tr        *tracker
@@ -226,6 +243,9 @@ type loop struct {
 	trs      map[string]*tracker
 	queue    trackerHeap[byDue]
 	inflight int
+	// rounds holds, with Config.Rounds, an instant on which the rounds of
+	// each interval's targets begin.
+	rounds map[time.Duration]time.Time
 	// deadlines holds the attempts in flight by deadline; the loop ends
 	// each one's context when its deadline passes.
 	deadlines trackerHeap[byDeadline]
@@ -239,9 +259,19 @@ type loop struct {
 
 func (l *loop) add(t Target, now time.Time) {
 	var offset time.Duration
+	iv := t.withDefaults().Interval
 	if !l.m.cfg.NoSpread {
-		iv := t.withDefaults().Interval
 		offset = time.Duration(rand.Int64N(int64(iv)))
+	}
+	if l.m.cfg.Rounds {
+		if at, ok := l.rounds[iv]; ok {
+			offset = roundOffset(now, at, iv)
+		} else {
+			if l.rounds == nil {
+				l.rounds = map[time.Duration]time.Time{}
+			}
+			l.rounds[iv] = now.Add(offset)
+		}
 	}
 	tr, ev := newTracker(t, now, offset)
 	if at, ok := tr.stallAt(); ok && (l.nextWatch.IsZero() || at.Before(l.nextWatch)) {

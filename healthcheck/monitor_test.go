@@ -391,3 +391,74 @@ func TestMonitorRemoveCancelsAttemptInFlight(t *testing.T) {
 		}
 	})
 }
+
+// With Rounds, the targets of one interval begin their rounds together,
+// those added later included, on an instant the first one drew at random;
+// a target of another interval keeps a schedule of its own, and a failing
+// target's retries do not move its rounds.
+func TestMonitorRounds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		due := map[string][]time.Duration{}
+		start := time.Now()
+		cfg := Config{Rounds: true, newTimer: rawpoll.NewRuntimeTimer, Observe: func(o Observation) {
+			mu.Lock()
+			defer mu.Unlock()
+			if o.Attempt == 1 {
+				due[o.Target] = append(due[o.Target], o.Scheduled.Sub(start))
+			}
+		}}
+		const iv = 3 * time.Second
+		m, err := New(&cfg,
+			Target{Name: "a", Interval: iv, Checker: scripted(10*time.Millisecond, true)},
+			Target{Name: "b", Interval: iv, Checker: scripted(20*time.Millisecond, false), RetryDelay: 500 * time.Millisecond, Retries: 2},
+			Target{Name: "c", Interval: 7 * time.Second, Checker: scripted(0, true)},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			for range m.Events() {
+			}
+		}()
+		go m.Run(ctx)
+		time.Sleep(4500 * time.Millisecond)
+		if err := m.Add(Target{Name: "late", Interval: iv, Checker: scripted(0, true)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+
+		mu.Lock()
+		defer mu.Unlock()
+		a := due["a"]
+		if len(a) < 4 {
+			t.Fatalf("a began %d rounds in 14.5s, want at least 4: %v", len(a), a)
+		}
+		for i := 1; i < len(a); i++ {
+			if a[i]-a[i-1] != iv {
+				t.Errorf("a's rounds at %v: want %v apart", a, iv)
+			}
+		}
+		for _, name := range []string{"b", "late"} {
+			if len(due[name]) == 0 {
+				t.Fatalf("%s began no round", name)
+			}
+			for _, d := range due[name] {
+				if (d-a[0])%iv != 0 {
+					t.Errorf("%s's rounds at %v, a's at %v: want the same instants", name, due[name], a)
+					break
+				}
+			}
+		}
+		if first := due["late"][0]; first < 4500*time.Millisecond || first >= 4500*time.Millisecond+iv {
+			t.Errorf("late, added at 4.5s, began its first round at %v: want the next of a's rounds", first)
+		}
+		if c := due["c"]; len(c) >= 2 && c[1]-c[0] != 7*time.Second {
+			t.Errorf("c's rounds at %v: want 7s apart", c)
+		}
+	})
+}

@@ -220,7 +220,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			a.opts.OnCheck(o)
 		}
 	}
-	mon, err := healthcheck.New(&healthcheck.Config{Observe: observe}, a.currentPlan().targets...)
+	mon, err := healthcheck.New(&healthcheck.Config{Observe: observe, Rounds: true}, a.currentPlan().targets...)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

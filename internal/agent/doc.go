@@ -8,7 +8,12 @@
 //     and re-applied every delay loop, so that an entry deleted or changed
 //     behind the node's back is restored.
 //   - Health checks (package healthcheck) set real servers' weights: to 0
-//     on failure (inhibit_on_failure) or out of the table, and back.
+//     on failure (inhibit_on_failure) or out of the table, and back. The
+//     checks of one delay loop run in rounds, all begun together
+//     (healthcheck.Config.Rounds), and the delay loop's comparison of IPVS
+//     with the configuration runs as a round begins: an idle node wakes
+//     once per delay loop for all of them, where keepalived, which spreads
+//     its checkers over the delay loop (warmup), wakes once per checker.
 //   - nginx's configuration (package proxyconf) is rendered from the same
 //     file, tested, installed and reloaded when it changes.
 //   - The article's sysctls are applied and read back.
