@@ -1,7 +1,12 @@
 package healthcheck
 
 import (
+	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -23,6 +28,18 @@ type vforkReq struct {
 	clone                 uintptr // *cloneArgs
 	dfl, query            uintptr // *kernelSigaction: SIG_DFL; scratch
 	errno                 uintptr // written by a child that failed
+	nofile                uintptr // *unix.Rlimit: RLIMIT_NOFILE to set (0: keep)
+
+	mem vforkMem // what the words above point into, but for strings
+}
+
+// vforkMem is the memory of a vforkReq that the kernel and the child use.
+type vforkMem struct {
+	full, old  uint64 // signal masks
+	clone      cloneArgs
+	dfl, query kernelSigaction
+	nofile     unix.Rlimit
+	pidfd      int32 // written by clone3
 }
 
 // cloneArgs is struct clone_args up to tls (CLONE_ARGS_SIZE_VER0, 64 bytes).
@@ -95,18 +112,12 @@ func forkExec(argv0 string, argv, env []string, dir string, stdin, stdout int, c
 	}
 
 	var (
-		fd         int32 = -1
-		full             = ^uint64(0)
-		old        uint64
-		dfl, query kernelSigaction
-		groups     []uint32
-		groupsPtr  uintptr
-		ca         = cloneArgs{flags: unix.CLONE_VM | unix.CLONE_VFORK | unix.CLONE_PIDFD, exitSignal: uint64(unix.SIGCHLD)}
-		setCred    uintptr
-		ngroups    = ^uintptr(0)
-		gid, uid   uintptr
+		groups    []uint32
+		groupsPtr uintptr
+		setCred   uintptr
+		ngroups   = ^uintptr(0)
+		gid, uid  uintptr
 	)
-	ca.pidfd = uint64(uintptr(unsafe.Pointer(&fd)))
 	if cred != nil {
 		setCred, gid, uid = 1, uintptr(cred.Gid), uintptr(cred.Uid)
 		if !cred.NoSetGroups {
@@ -121,25 +132,38 @@ func forkExec(argv0 string, argv, env []string, dir string, stdin, stdout int, c
 		path: uintptr(unsafe.Pointer(path)), argv: uintptr(unsafe.Pointer(&argvp[0])), envv: uintptr(unsafe.Pointer(&envp[0])),
 		dir: uintptr(unsafe.Pointer(dirp)), stdin: uintptr(in), stdout: uintptr(out), setpgid: 1,
 		setCred: setCred, ngroups: ngroups, groups: groupsPtr, gid: gid, uid: uid,
-		full: uintptr(unsafe.Pointer(&full)), old: uintptr(unsafe.Pointer(&old)), clone: uintptr(unsafe.Pointer(&ca)),
-		dfl: uintptr(unsafe.Pointer(&dfl)), query: uintptr(unsafe.Pointer(&query)),
+	}
+	// What the kernel and the child read and write through r's words
+	// lives in r itself: r goes to the assembly, so the compiler reads
+	// it again afterwards (a local whose address only a uintptr holds
+	// could be assumed unchanged).
+	m := &r.mem
+	m.full, m.pidfd = ^uint64(0), -1
+	m.clone = cloneArgs{flags: unix.CLONE_VM | unix.CLONE_VFORK | unix.CLONE_PIDFD, exitSignal: uint64(unix.SIGCHLD),
+		pidfd: uint64(uintptr(unsafe.Pointer(&m.pidfd)))}
+	r.full, r.old = uintptr(unsafe.Pointer(&m.full)), uintptr(unsafe.Pointer(&m.old))
+	r.clone, r.dfl, r.query = uintptr(unsafe.Pointer(&m.clone)), uintptr(unsafe.Pointer(&m.dfl)), uintptr(unsafe.Pointer(&m.query))
+	// The open-files limit this process had before the runtime raised
+	// it, as syscall.ForkExec gives its children, unless it was changed
+	// since.
+	if lim := childNofile(); lim != nil {
+		if _, _, e := unix.RawSyscall6(unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, 0, uintptr(unsafe.Pointer(&m.nofile)), 0, 0); e == 0 &&
+			m.nofile.Cur == lim.Max-1 && m.nofile.Max == lim.Max {
+			m.nofile = *lim
+			r.nofile = uintptr(unsafe.Pointer(&m.nofile))
+		}
 	}
 	syscall.ForkLock.Lock()
 	p, errno := vforkExec(r)
 	syscall.ForkLock.Unlock()
-	// The child read all of these through the words in r, which the
-	// collector does not follow.
+	// The child read these through the words in r, which the collector
+	// does not follow.
 	runtime.KeepAlive(path)
 	runtime.KeepAlive(argvp)
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(dirp)
 	runtime.KeepAlive(groups)
-	runtime.KeepAlive(&full)
-	runtime.KeepAlive(&old)
-	runtime.KeepAlive(&ca)
-	runtime.KeepAlive(&dfl)
-	runtime.KeepAlive(&query)
-	runtime.KeepAlive(&fd)
+	runtime.KeepAlive(r)
 	if errno != 0 {
 		if e := syscall.Errno(errno); e == syscall.ENOSYS || e == syscall.EPERM {
 			noClone3.Store(true)
@@ -151,15 +175,15 @@ func forkExec(argv0 string, argv, env []string, dir string, stdin, stdout int, c
 		// The child exited with 127 before or in execve; reap it.
 		var info unix.Siginfo
 		for {
-			_, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(fd), uintptr(unsafe.Pointer(&info)), unix.WEXITED, 0, 0)
+			_, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(m.pidfd), uintptr(unsafe.Pointer(&info)), unix.WEXITED, 0, 0)
 			if e != unix.EINTR {
 				break
 			}
 		}
-		closeRaw(int(fd))
+		closeRaw(int(m.pidfd))
 		return 0, -1, syscall.Errno(r.errno)
 	}
-	return int(p), int(fd), nil
+	return int(p), int(m.pidfd), nil
 }
 
 // above2 returns fd if it is 3 or above, else a close-on-exec duplicate
@@ -173,4 +197,78 @@ func above2(fd int) (int, error) {
 		return -1, e
 	}
 	return int(r), nil
+}
+
+// childNofile returns the open-files limit syscall.ForkExec gives a
+// program, or nil when it gives the caller's own. At start the runtime
+// raises this process's soft limit to the hard limit less one, and
+// syscall.ForkExec puts the original back in each child, so that programs
+// that still use select(2), or close every descriptor up to the limit,
+// work as they would when started by anything else. The original is not
+// exported: it is learned once from a child that syscall.ForkExec starts
+// traced, stopped at its execve before it runs an instruction, whose
+// limits are read and which is then killed. Where tracing is refused,
+// programs get this process's limit.
+var childNofile = sync.OnceValue(func() *unix.Rlimit {
+	var cur unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &cur) != nil || cur.Max == 0 || cur.Cur != cur.Max-1 {
+		return nil // not raised by the runtime: children inherit it
+	}
+	runtime.LockOSThread() // the tracer is this thread
+	defer runtime.UnlockOSThread()
+	exe := "/proc/self/exe"
+	pid, err := syscall.ForkExec(exe, []string{exe}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Ptrace: true}})
+	if err != nil {
+		return nil
+	}
+	defer func() {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || !ws.Stopped() {
+		return nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		return nil
+	}
+	lim, ok := parseNofile(string(b))
+	if !ok || lim == cur {
+		return nil
+	}
+	return &lim
+})
+
+// parseNofile reads the "Max open files" line of /proc/PID/limits.
+func parseNofile(limits string) (unix.Rlimit, bool) {
+	for line := range strings.Lines(limits) {
+		rest, ok := strings.CutPrefix(line, "Max open files")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			return unix.Rlimit{}, false
+		}
+		var lim unix.Rlimit
+		for i, p := range []*uint64{&lim.Cur, &lim.Max} {
+			if f[i] == "unlimited" {
+				*p = unix.RLIM_INFINITY
+				continue
+			}
+			v, err := strconv.ParseUint(f[i], 10, 64)
+			if err != nil {
+				return unix.Rlimit{}, false
+			}
+			*p = v
+		}
+		return lim, true
+	}
+	return unix.Rlimit{}, false
 }

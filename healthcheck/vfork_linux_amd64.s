@@ -20,6 +20,7 @@
 #define REQ_DFL 120
 #define REQ_QUERY 128
 #define REQ_ERRNO 136
+#define REQ_NOFILE 144
 
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigprocmask 14
@@ -32,6 +33,8 @@
 #define SYS_setgroups 116
 #define SYS_execve 59
 #define SYS_clone3 435
+#define SYS_prlimit64 302
+#define RLIMIT_NOFILE 7
 
 #define SIG_SETMASK 2
 #define CLONE_ARGS_SIZE 64
@@ -52,7 +55,8 @@
 // The child runs in the caller's memory while the caller is suspended, and
 // only makes system calls, from registers, without touching the stack:
 // each signal Go handles back to its default, setpgid, setgroups, setgid,
-// setuid, chdir, the standard descriptors, the signal mask, execve. A
+// setuid, chdir, the open-files limit, the standard descriptors, the
+// signal mask, execve. A
 // failing step leaves its errno in r and exits with status 127.
 // The caller resumes once the child has called execve or exited.
 TEXT ·vforkExec(SB),NOSPLIT|NOFRAME,$0-24
@@ -153,6 +157,16 @@ nocred:
 	SYSCALL
 	CHECK
 nodir:
+	CMPQ	REQ_NOFILE(R12), $0
+	JEQ	nonofile
+	MOVQ	$SYS_prlimit64, AX
+	MOVQ	$0, DI
+	MOVQ	$RLIMIT_NOFILE, SI
+	MOVQ	REQ_NOFILE(R12), DX
+	MOVQ	$0, R10
+	SYSCALL
+	CHECK
+nonofile:
 	MOVQ	$SYS_dup2, AX
 	MOVQ	REQ_STDIN(R12), DI
 	MOVQ	$0, SI

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // The assembly reads vforkReq at the offsets it defines.
@@ -22,7 +25,7 @@ func TestVforkReqLayout(t *testing.T) {
 		unsafe.Offsetof(r.stdin), unsafe.Offsetof(r.stdout), unsafe.Offsetof(r.setpgid), unsafe.Offsetof(r.setCred),
 		unsafe.Offsetof(r.ngroups), unsafe.Offsetof(r.groups), unsafe.Offsetof(r.gid), unsafe.Offsetof(r.uid),
 		unsafe.Offsetof(r.full), unsafe.Offsetof(r.old), unsafe.Offsetof(r.clone), unsafe.Offsetof(r.dfl),
-		unsafe.Offsetof(r.query), unsafe.Offsetof(r.errno),
+		unsafe.Offsetof(r.query), unsafe.Offsetof(r.errno), unsafe.Offsetof(r.nofile),
 	}
 	for i, off := range got {
 		if off != uintptr(8*i) {
@@ -167,5 +170,61 @@ func TestForkExecConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// A program gets the open-files limit os/exec would give it: the one this
+// process had before the runtime raised its own.
+func TestForkExecOpenFilesLimit(t *testing.T) {
+	devNull, ok := spawnSupport()
+	if !ok {
+		t.Fatal("no raw spawn on this kernel (pidfds need Linux 5.3)")
+	}
+	e := &Exec{Argv: []string{script(t, `echo "$(ulimit -Sn) $(ulimit -Hn)"`)}}
+	o1, o2 := &headBuffer{max: 4096}, &headBuffer{max: 4096}
+	if _, err := e.spawn(context.Background(), o1, devNull); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.command(context.Background(), o2); err != nil {
+		t.Fatal(err)
+	}
+	if o1.firstLine() != o2.firstLine() {
+		t.Errorf("open-files limit (soft hard) %q, os/exec gives %q", o1.firstLine(), o2.firstLine())
+	}
+	var own syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &own); err == nil {
+		t.Logf("this process: %d %d; its programs: %s", own.Cur, own.Max, o1.firstLine())
+	}
+	if os.Getenv("LVSKIT_NOFILE_LOWERED") != "" {
+		if f := strings.Fields(o1.firstLine()); len(f) != 2 || f[0] != "256" {
+			t.Errorf("started with a soft limit of 256, its programs got %q", o1.firstLine())
+		}
+		return
+	}
+	// Again in a copy of this test started with a soft limit of 256, below
+	// the hard one, which the runtime then raises and the programs must
+	// get back.
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -Sn 256 && exec "$0" -test.run='^TestForkExecOpenFilesLimit$' -test.v`, os.Args[0])
+	cmd.Env = append(os.Environ(), "LVSKIT_NOFILE_LOWERED=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "its programs: 256 ") {
+		t.Errorf("with a soft limit of 256: %v\n%s", err, out)
+	}
+}
+
+func TestParseNofile(t *testing.T) {
+	limits := "Limit                     Soft Limit           Hard Limit           Units     \n" +
+		"Max processes             63704                63704                processes \n" +
+		"Max open files            1024                 524288               files     \n"
+	got, ok := parseNofile(limits)
+	if !ok || got.Cur != 1024 || got.Max != 524288 {
+		t.Errorf("parseNofile = %+v, %v; want 1024 524288", got, ok)
+	}
+	got, ok = parseNofile("Max open files            unlimited            unlimited            files\n")
+	if !ok || got.Cur != unix.RLIM_INFINITY || got.Max != unix.RLIM_INFINITY {
+		t.Errorf("parseNofile(unlimited) = %+v, %v", got, ok)
+	}
+	if _, ok := parseNofile("Max processes 1 1\n"); ok {
+		t.Error("parseNofile without the line: ok")
 	}
 }
