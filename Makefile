@@ -24,7 +24,7 @@ deps:
 
 ## vm-kernel: fetch and unpack the Debian kernel the VM tier boots (root only)
 vm-kernel:
-	@if [ "$$(id -u)" = 0 ] && [ ! -e /proc/net/ip_vs ]; then $(GO) run ./internal/vmrun -prepare; fi
+	@if [ "$$(id -u)" = 0 ] && [ ! -e /proc/net/ip_vs ]; then $(GO) run ./internal/testenv/vmrun -prepare; fi
 
 unit:
 	$(GO) test -race -shuffle=on -skip '^(TestIntegration|TestVM)' ./...

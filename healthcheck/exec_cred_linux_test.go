@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 // With a Credential the program runs as that user, with that group as its

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 	"golang.org/x/net/dns/dnsmessage"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/nftables"
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 	"github.com/lvskit/lvskit/nat"
 	"github.com/vishvananda/netlink"
 )

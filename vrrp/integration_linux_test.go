@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 	"github.com/vishvananda/netlink"
 )
 

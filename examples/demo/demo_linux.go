@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/cluster"
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 )
 
 // demo is one run of the cluster demo.

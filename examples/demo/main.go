@@ -8,7 +8,7 @@
 // It needs root. Every host is a network namespace (client, lb1, lb2,
 // web1..3, dns1..2, and switch for the bridges); nothing is attached to the
 // root namespace. When the kernel has no IPVS, the demo runs itself inside
-// a VM booting Debian's kernel (package internal/vm). Everything is cleaned
+// a VM booting Debian's kernel (package internal/testenv/vm). Everything is cleaned
 // up at the end, also on Ctrl-C. The exit code is non-zero if a step failed.
 package main
 
@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/vm"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
 
 // modules the demo needs from the kernel.

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/cluster"
-	"github.com/lvskit/lvskit/internal/netnstest"
-	"github.com/lvskit/lvskit/internal/topology"
-	"github.com/lvskit/lvskit/internal/vmtest"
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
+	"github.com/lvskit/lvskit/internal/testenv/vmtest"
 )
 
 // node is one balancer running lbnode (this test binary in lbnode mode).

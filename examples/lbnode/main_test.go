@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/lvskit/lvskit/internal/natswitch"
-	"github.com/lvskit/lvskit/internal/vmtest"
+	"github.com/lvskit/lvskit/internal/testenv/vmtest"
 )
 
 // TestMain lets the test binary stand in for lbnode (LVSKIT_LBNODE_MAIN=1)

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/cluster"
-	"github.com/lvskit/lvskit/internal/netnstest"
-	"github.com/lvskit/lvskit/internal/topology"
-	"github.com/lvskit/lvskit/internal/vm"
-	"github.com/lvskit/lvskit/internal/vmtest"
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
+	"github.com/lvskit/lvskit/internal/testenv/vmtest"
 	"github.com/lvskit/lvskit/proxyconf"
 )
 

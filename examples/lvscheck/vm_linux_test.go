@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
-	"github.com/lvskit/lvskit/internal/vmtest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/vmtest"
 )
 
 // runAsMain makes the test binary act as lvscheck itself, so that the VM

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 // keepalived's config-test messages that have a counterpart among the

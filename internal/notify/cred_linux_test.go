@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 // A runner given a credential runs its programs as that user and group.

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/lvskit/lvskit/vrrp"
 )
 

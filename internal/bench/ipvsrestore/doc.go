@@ -2,7 +2,7 @@
 // against ipvsadm -R on the same rules file, side by side in one run:
 //
 //	go build -o /var/tmp/ipvsrestore ./internal/bench/ipvsrestore
-//	go run ./internal/vmrun -modules ip_vs,ip_vs_wlc -- /var/tmp/ipvsrestore \
+//	go run ./internal/testenv/vmrun -modules ip_vs,ip_vs_wlc -- /var/tmp/ipvsrestore \
 //	    [-services 1000] [-dests 10] [-rounds 5] [-ipvsctl PATH] [-batch 256,32,1]
 //
 // (or natively, as root, on a kernel with IPVS). Each round restores the

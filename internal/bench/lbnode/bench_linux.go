@@ -19,9 +19,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/cluster"
-	"github.com/lvskit/lvskit/internal/topology"
-	"github.com/lvskit/lvskit/internal/vm"
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )

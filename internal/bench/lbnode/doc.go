@@ -7,7 +7,7 @@
 //
 // It builds the article's topology in network namespaces (client, lb1, lb2,
 // web1..3, dns1..2 and a switch namespace holding the bridges; see package
-// internal/cluster) three times, once for each of three setups, each run
+// internal/testenv/cluster) three times, once for each of three setups, each run
 // on both balancers of its copy:
 //
 //   - lbnode with the demo's YAML configuration (cluster.NodeYAML): VRRP on
@@ -73,7 +73,7 @@
 //
 // It needs root, keepalived, nginx, ipvsadm, nc and sysctl. When the kernel
 // has no IPVS it runs itself inside a VM booting Debian's kernel (package
-// internal/vm), where CPU times are those of an emulated machine: compare
+// internal/testenv/vm), where CPU times are those of an emulated machine: compare
 // them with each other, not with real hardware. The VM caches the host's
 // files it reads (vm.Config.CacheHostRoot), as a node's local disk would
 // be: without it every exec of MISC_CHECK's nc looks up and reads nc and

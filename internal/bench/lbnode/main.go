@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/vm"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
 
 // modules the cluster needs from the kernel.

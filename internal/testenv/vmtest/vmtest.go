@@ -1,4 +1,4 @@
-// Package vmtest connects Go tests to the VM tier (package internal/vm).
+// Package vmtest connects Go tests to the VM tier (package internal/testenv/vm).
 //
 // A package with tests that need IPVS names them TestVM*, calls [Require]
 // at the start of each, and hands its TestMain to [Main]:
@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
-	"github.com/lvskit/lvskit/internal/vm"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
 
 // InGuest reports whether this process runs inside an lvskit test VM.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 func TestMain(m *testing.M) { Main(m, "ip_vs", "ip_vs_rr", "ip_vs_wlc") }

@@ -5,7 +5,7 @@
 // in the host's namespace. Nothing is ever attached to the root namespace,
 // so no packet can leave the machine.
 //
-// The demo uses it directly; tests use it through internal/netnstest, which
+// The demo uses it directly; tests use it through internal/testenv/netnstest, which
 // ties every namespace's removal to the test's cleanup.
 //
 // Everything here needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and the `ip`

@@ -3,7 +3,7 @@ package netnstest
 import (
 	"testing"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 )
 
 // Topology is a set of hosts joined to bridges. The bridges live in the

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 )
 
 // Proc is a program started by [NS.Start]. Its output is kept in memory.

@@ -1,9 +1,9 @@
 // Command vmrun runs a program as root inside a throwaway VM that boots
-// Debian's kernel (see package internal/vm), for the VM test tier and the
+// Debian's kernel (see package internal/testenv/vm), for the VM test tier and the
 // demo on hosts whose kernel lacks IPVS:
 //
-//	go run ./internal/vmrun [-timeout 10m] [-mem 1024] [-modules ip_vs,ip_vs_wlc] -- PROGRAM [ARG...]
-//	go run ./internal/vmrun -prepare
+//	go run ./internal/testenv/vmrun [-timeout 10m] [-mem 1024] [-modules ip_vs,ip_vs_wlc] -- PROGRAM [ARG...]
+//	go run ./internal/testenv/vmrun -prepare
 //
 // It exits with the program's exit code, or 125 when the VM itself failed.
 package main
@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/vm"
+	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
 
 func main() {

@@ -119,7 +119,7 @@ func TestCPIONewc(t *testing.T) {
 
 func TestRunScriptBindsHostTmp(t *testing.T) {
 	k := &Kernel{Version: "v", Root: "/k"}
-	s := runScript(k, &Config{Dir: "/tmp/clone/internal/vm"}, []string{"/var/tmp/x/vm.test"})
+	s := runScript(k, &Config{Dir: "/tmp/clone/internal/testenv/vm"}, []string{"/var/tmp/x/vm.test"})
 	if want := "mkdir -p /tmp/clone && mount --bind /run/hosttmp/clone /tmp/clone\n"; !strings.Contains(s, want) {
 		t.Errorf("run script lacks %q:\n%s", want, s)
 	}

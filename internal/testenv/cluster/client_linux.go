@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 )
 
 // HTTPGet fetches http://ADDR/ from inside ns on a fresh connection (as the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvskit/lvskit/internal/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 // TestVMRunPropagatesOutputAndExitCode boots the VM for real, with the

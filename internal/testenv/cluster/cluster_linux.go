@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/lvskit/lvskit/internal/topology"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/vishvananda/netlink"
 )
 
