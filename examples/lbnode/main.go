@@ -11,11 +11,6 @@
 // unchanged IPVS entries; SIGTERM and SIGINT stop the node gracefully
 // (priority-0 advert, VIPs and NAT rule removed, virtual servers removed
 // unless the configuration sets dont_release_ipvs).
-//
-// lbnode runs its goroutines on one processor (GOMAXPROCS=1) unless the
-// GOMAXPROCS environment variable says otherwise: its work is a few timers
-// and sockets, and with more processors an idle node spends most of its
-// CPU time on the scheduler waking threads to look for work.
 package main
 
 import (
@@ -27,7 +22,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 
 	"github.com/lvskit/lvskit/healthcheck"
@@ -38,9 +32,6 @@ import (
 )
 
 func main() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

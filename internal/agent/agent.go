@@ -15,7 +15,6 @@ import (
 	"github.com/lvskit/lvskit/healthcheck"
 	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/internal/notify"
-	"github.com/lvskit/lvskit/internal/rawpoll"
 	"github.com/lvskit/lvskit/ipvs"
 	"github.com/lvskit/lvskit/nat"
 	"github.com/lvskit/lvskit/proxyconf"
@@ -43,11 +42,15 @@ type Options struct {
 	// OnCheck, if set, is called after every health-check attempt (for
 	// latency metrics). It must not block.
 	OnCheck func(healthcheck.Observation)
+	// Env replaces parts of the system the agent works on; the zero Env
+	// is the real system.
+	Env Env
 }
 
 // Agent is one balancer node. Create it with New and start it with Run.
 type Agent struct {
 	opts Options
+	env  Env // opts.Env with defaults
 	log  *slog.Logger
 
 	reload chan reloadReq
@@ -87,6 +90,7 @@ func New(cfg *config.Config, opts *Options) (*Agent, error) {
 	if a.opts.ProcSys == "" {
 		a.opts.ProcSys = "/proc/sys"
 	}
+	a.env = a.opts.Env.withDefaults()
 	a.log = a.opts.Logger
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -156,7 +160,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 
 	// IPVS first: the node serves as soon as it is MASTER.
 	if len(cfg.VirtualServers) > 0 {
-		c, err := ipvs.Dial(nil)
+		c, err := a.env.DialIPVS()
 		if err != nil {
 			return fmt.Errorf("ipvs: %w", err)
 		}
@@ -178,9 +182,9 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 
 	// NAT switch: present until the instance is MASTER.
-	var sw *nat.Switch
+	var sw NATSwitch
 	if cfg.NAT != nil {
-		sw, err = nat.Open(&nat.Config{Interface: cfg.NAT.Interface, VIPs: cfg.NAT.VIPs, LocalIPv4: cfg.NAT.LocalAddress})
+		sw, err = a.env.OpenNAT(&nat.Config{Interface: cfg.NAT.Interface, VIPs: cfg.NAT.VIPs, LocalIPv4: cfg.NAT.LocalAddress})
 		if err != nil {
 			return err
 		}
@@ -197,14 +201,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 
 	// nginx.
-	var ngx *nginxRunner
+	var ngx Nginx
 	if cfg.Nginx != nil {
-		ngx = newNginxRunner(nginxPrefix(cfg))
+		ngx = a.env.Nginx(nginxPrefix(cfg))
 		if _, err := a.applyNginx(ctx, ngx, cfg); err != nil {
 			return err
 		}
 		stops = append(stops, func() {
-			if err := ngx.stop(10 * time.Second); err != nil {
+			if err := ngx.Stop(10 * time.Second); err != nil {
 				log.Error("nginx: stopping", "err", err)
 			}
 		})
@@ -220,7 +224,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			a.opts.OnCheck(o)
 		}
 	}
-	mon, err := healthcheck.New(&healthcheck.Config{Observe: observe, Rounds: true}, a.currentPlan().targets...)
+	mon, err := healthcheck.New(&healthcheck.Config{Observe: observe, Rounds: true}, a.env.healthTargets(a.currentPlan().targets)...)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
@@ -230,7 +234,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	stops = append(stops, func() { stopMon(); <-monDone })
 
 	// Notify programs, in transition order.
-	notifier := notify.New(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
+	notifier := a.env.Notify(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
 	stops = append(stops, func() { notifier.Close(30 * time.Second) })
 
 	// VRRP: one router per advertisement interface. Transitions reach the
@@ -251,7 +255,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	ifaces := sortedKeys(a.vrrp)
 	for _, ifname := range ifaces {
-		r, err := vrrp.Open(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, Logger: log})
+		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, Logger: log})
 		if err != nil {
 			stopVRRP()
 			wg.Wait()
@@ -287,11 +291,8 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	})
 	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))
 
-	// A timerfd on Linux: a time.Ticker would wake the runtime's
-	// monitor thread at every tick as well.
-	drift := rawpoll.NewTimer()
-	defer drift.Close()
-	drift.Reset(driftInterval(cfg))
+	drift := time.NewTimer(driftInterval(cfg))
+	defer drift.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -301,7 +302,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			a.onTransition(t, sw, cfg)
 		case ev := <-mon.Events():
 			a.onHealth(ev)
-		case <-drift.C():
+		case <-drift.C:
 			if err := a.sync("delay loop"); err != nil {
 				log.Error("ipvs: repairing", "err", err)
 			}
@@ -340,7 +341,7 @@ func (a *Agent) Reload(ctx context.Context, cfg *config.Config) error {
 	return <-done
 }
 
-func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthcheck.Monitor, ngx *nginxRunner) error {
+func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthcheck.Monitor, ngx Nginx) error {
 	vc, err := vrrpConfigs(cfg)
 	if err != nil {
 		return err
@@ -407,7 +408,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 		a.mu.Lock()
 		delete(a.health, t.Name)
 		a.mu.Unlock()
-		if err := mon.Add(t); err != nil {
+		if err := mon.Add(a.env.healthTarget(t)); err != nil {
 			return fmt.Errorf("healthcheck: %w", err)
 		}
 	}
@@ -441,21 +442,21 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	return nil
 }
 
-func (a *Agent) applyNginx(ctx context.Context, ngx *nginxRunner, cfg *config.Config) (bool, error) {
+func (a *Agent) applyNginx(ctx context.Context, ngx Nginx, cfg *config.Config) (bool, error) {
 	mod := ""
 	if len(cfg.Nginx.Streams) > 0 {
-		m, err := ngx.streamModule(ctx)
+		m, err := ngx.StreamModule(ctx)
 		if err != nil {
 			return false, fmt.Errorf("nginx: %w", err)
 		}
 		mod = m
 	}
-	changed, err := ngx.apply(ctx, proxyConfig(cfg.Nginx, mod))
+	changed, err := ngx.Apply(ctx, proxyConfig(cfg.Nginx, mod))
 	if err != nil {
 		return false, fmt.Errorf("nginx: %w", err)
 	}
 	if changed {
-		a.log.Info("nginx configuration applied", "prefix", ngx.prefix)
+		a.log.Info("nginx configuration applied", "prefix", nginxPrefix(cfg))
 	}
 	return changed, nil
 }
@@ -468,7 +469,7 @@ func (a *Agent) currentPlan() *plan {
 
 // onTransition acts on one VRRP transition: the NAT switch follows the
 // instance that drives it.
-func (a *Agent) onTransition(t vrrp.Transition, sw *nat.Switch, cfg *config.Config) {
+func (a *Agent) onTransition(t vrrp.Transition, sw NATSwitch, cfg *config.Config) {
 	a.mu.Lock()
 	a.states[t.Instance] = t.To
 	a.mu.Unlock()

@@ -19,5 +19,8 @@
 //   - The article's sysctls are applied and read back.
 //
 // Mapping the configuration onto the packages (mapping.go) is pure; Run
-// holds the few goroutines and the kernel handles.
+// holds the few goroutines and the kernel handles. What Run opens on the
+// system (VRRP routers, the IPVS client, the NAT switch, nginx, notify
+// programs, health checkers) comes from Options.Env, the real system by
+// default, so that tests run a whole node on fakes.
 package agent

@@ -107,14 +107,14 @@ func newNginxRunner(prefix string) *nginxRunner {
 	}
 }
 
-// streamModule returns the load_module line nginx needs for stream{}.
-func (r *nginxRunner) streamModule(ctx context.Context) (string, error) {
+// StreamModule returns the load_module line nginx needs for stream{}.
+func (r *nginxRunner) StreamModule(ctx context.Context) (string, error) {
 	return r.n.StreamModule(ctx)
 }
 
-// apply installs pc and makes a running nginx use it, starting nginx when
+// Apply installs pc and makes a running nginx use it, starting nginx when
 // none runs. It reports whether anything changed.
-func (r *nginxRunner) apply(ctx context.Context, pc *proxyconf.Config) (changed bool, err error) {
+func (r *nginxRunner) Apply(ctx context.Context, pc *proxyconf.Config) (changed bool, err error) {
 	if err := pc.Validate(); err != nil {
 		return false, err
 	}
@@ -157,8 +157,8 @@ func (r *nginxRunner) pid() int {
 	return pid
 }
 
-// stop asks the running nginx to quit gracefully and waits up to timeout.
-func (r *nginxRunner) stop(timeout time.Duration) error {
+// Stop asks the running nginx to quit gracefully and waits up to timeout.
+func (r *nginxRunner) Stop(timeout time.Duration) error {
 	pid := r.pid()
 	if pid == 0 {
 		return nil
