@@ -7,10 +7,9 @@ import (
 )
 
 // attemptCtx is the context of one attempt of a Monitor. Its deadline is
-// kept by the Monitor's loop, which ends it when the deadline passes,
-// instead of by a runtime timer of its own: an attempt that finishes in
-// time, as nearly all do, then leaves no stopped timer behind whose old
-// expiry would wake the runtime for nothing (see rawpoll.Timer).
+// kept by the Monitor's loop, on the one timer that also keeps the
+// schedule, which ends it when the deadline passes: an attempt costs no
+// timer of its own.
 //
 // Values come from the parent; cancellation is the loop's: it ends the
 // context at the deadline, when the target is removed, when the Monitor

@@ -85,7 +85,7 @@ func TestAttemptContextDerived(t *testing.T) {
 	}
 }
 
-// With the kernel timer and loop-kept deadlines, in real time: attempts
+// In real time, with the deadlines the loop keeps: attempts
 // that ignore nothing but their context end at their deadline with
 // DeadlineExceeded, are reported as timed out, and do not delay a fast
 // target.

@@ -42,16 +42,15 @@ type udpConn interface {
 	Close() error
 }
 
-// netUDP is a udpConn of package net whose deadline is the check's: ctx
-// ending cuts a read short.
+// netUDP is a udpConn whose deadline is the check's: ctx ending cuts a
+// read short.
 type netUDP struct {
 	net.Conn
 	stop func() bool
 }
 
-// dialNetUDP connects a UDP socket to addr with package net for one check
-// that ends with ctx.
-func (b Bind) dialNetUDP(ctx context.Context, addr netip.AddrPort) (udpConn, error) {
+// dialUDP connects a UDP socket to addr for one check that ends with ctx.
+func (b Bind) dialUDP(ctx context.Context, addr netip.AddrPort) (udpConn, error) {
 	conn, err := b.dial(ctx, "udp", addr, true)
 	if err != nil {
 		return nil, err

@@ -50,33 +50,24 @@
 //		log.Print(ev) // "web1 down: connect: connection refused"
 //	}
 //
-// # Cost while idle
+// # Sockets, programs and timers
 //
-// On Linux the checks keepalived users run most, a TCP connect without
-// Send or Expect and Exec, and the DNS and UDP checks, make their system
-// calls raw (unix.RawSyscall) and wait in one epoll instance per process
-// that the runtime's poller watches (internal/rawpoll), instead of going
-// through package net and os/exec. Each call through the runtime's system-call
-// path wakes the runtime's monitor thread, which then polls every 20 µs
-// while the program runs; for a daemon that checks a few servers every
-// few seconds that overhead was most of its CPU time. Results and their
-// reasons read the same either way; other checkers use package net. A
-// connect that is complete when connect returns, as it often is to a local
-// or nearby server, is not waited for at all; an Exec program's pipe stays
-// open in the daemon until the program is reaped, so that a program that
-// exits wakes the daemon once, for its pidfd, not also for the end of its
-// output. On
-// linux/amd64 an Exec program is forked by a few lines of assembly that
-// call clone3 with CLONE_VM|CLONE_VFORK, as syscall.ForkExec does, but
-// make no call through that path; syscall.ForkExec makes three, and serves
-// elsewhere and where clone3 is refused.
+// Network checkers use package net: a check's socket waits in the Go
+// runtime's network poller, so a slow or silent server holds a goroutine,
+// not a thread. An Exec program is started with os/exec, in a process group
+// of its own (on Linux), with /dev/null as standard input and one pipe for
+// standard output and error, of which the first line makes the reason; it
+// gets the open-files limit this process started with, not the one the Go
+// runtime raised. A program that exits while children it left running hold
+// that pipe open is judged by its exit status a second later; on timeout
+// its whole process group is killed.
 //
-// A Monitor keeps its schedule, its attempts' deadlines and its watchdog on
-// one timer, a timerfd on Linux, re-armed only when the next wake changes.
-// An attempt's context has no timer of its own: the Monitor ends it at its
-// deadline. A context.WithTimeout per attempt would leave a stopped runtime
-// timer behind every attempt that finishes in time, and the runtime wakes
-// for such a timer's old expiry anyway.
+// A Monitor keeps its schedule, its attempts' deadlines and its watchdog
+// on one time.Timer, reset only when the next wake changes; an attempt's
+// context has no timer of its own, the Monitor ends it at its deadline.
+// The Monitor itself waits only on timers and channels: with checkers that
+// do the same, such as CheckerFunc fakes, it runs under testing/synctest on
+// its fake clock.
 //
 // # Privileges and network namespaces
 //

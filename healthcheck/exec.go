@@ -37,8 +37,9 @@ type Exec struct {
 	Credential *syscall.Credential
 }
 
-// execWaitDelay bounds how long Check waits for output pipes after the
-// process group was killed.
+// execWaitDelay bounds how long Check waits for the end of the program's
+// output once the program has exited (children it left running may hold
+// it open) or its process group was killed.
 const execWaitDelay = time.Second
 
 // Check implements Checker.
@@ -73,31 +74,32 @@ func (e *Exec) Check(ctx context.Context) Result {
 	}
 }
 
-// command runs the program with os/exec and returns its exit status, or
-// an error when it could not run or a signal ended it.
-func (e *Exec) command(ctx context.Context, out *headBuffer) (int, error) {
+// run runs the program with os/exec and returns its exit status, or an
+// error when it could not run or a signal ended it. Standard input is
+// /dev/null; standard output and error share one pipe whose first bytes
+// go to out. The program runs in a process group of its own, which is
+// killed when ctx ends (outside Linux, only the program is).
+func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
 	cmd := exec.CommandContext(ctx, e.Argv[0], e.Argv[1:]...)
 	cmd.Env = e.Env
 	cmd.Dir = e.Dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	setProcessGroup(cmd)
-	if e.Credential != nil {
-		if cmd.SysProcAttr == nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{}
-		}
-		cmd.SysProcAttr.Credential = e.Credential
-	}
 	cmd.WaitDelay = execWaitDelay
+	setSysProcAttr(cmd, e.Credential)
 	err := cmd.Run()
 	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
 		return ee.ExitCode(), nil
+	case errors.Is(err, exec.ErrWaitDelay):
+		// The program exited 0, but something it left running kept its
+		// output open past execWaitDelay; what it wrote until then counts.
+		return 0, nil
 	}
-	if err != nil {
-		return -1, err
-	}
-	return 0, nil
+	return -1, err
 }
 
 // headBuffer keeps the first max bytes written to it.

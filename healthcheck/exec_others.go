@@ -3,15 +3,15 @@
 package healthcheck
 
 import (
-	"context"
 	"os/exec"
+	"syscall"
 )
 
-// setProcessGroup keeps exec.CommandContext's default: only the program
-// itself is killed on timeout outside Linux.
-func setProcessGroup(*exec.Cmd) {}
-
-// run runs the program with os/exec.
-func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
-	return e.command(ctx, out)
+// setSysProcAttr runs cmd as the user of cred if it is set. Cancellation
+// keeps exec.CommandContext's default: outside Linux only the program
+// itself is killed on timeout.
+func setSysProcAttr(cmd *exec.Cmd, cred *syscall.Credential) {
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 }

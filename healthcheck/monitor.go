@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // DefaultConcurrency is the number of attempts a Monitor runs at once when
@@ -53,10 +51,6 @@ type Config struct {
 	// Observe, if set, is called by the monitor's goroutine after every
 	// attempt (for metrics). It must not block.
 	Observe func(Observation)
-
-	// newTimer makes the loop's timer; nil means rawpoll.NewTimer. Tests
-	// under testing/synctest use rawpoll.NewRuntimeTimer.
-	newTimer func() *rawpoll.Timer
 }
 
 // Observation describes one completed attempt.
@@ -304,14 +298,11 @@ func (l *loop) handle(c command, now time.Time) error {
 }
 
 func (l *loop) run() {
-	// One timer for the schedule, the deadlines and the watchdog, re-armed
+	// One timer for the schedule, the deadlines and the watchdog, reset
 	// only when the next wake changes.
-	newTimer := l.m.cfg.newTimer
-	if newTimer == nil {
-		newTimer = rawpoll.NewTimer
-	}
-	timer := newTimer()
-	defer timer.Close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	var armed, now time.Time
 	// fresh is set when a case read the clock already: one reading per
 	// turn.
@@ -370,7 +361,7 @@ func (l *loop) run() {
 		case out <- first:
 			l.pending[0] = Event{}
 			l.pending = l.pending[1:]
-		case <-timer.C():
+		case <-timer.C:
 			armed = time.Time{}
 		}
 	}

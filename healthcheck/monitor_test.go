@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // scripted returns a checker that answers ups[i] on its i-th call (the last
@@ -40,7 +38,6 @@ func monitorRun(t *testing.T, cfg Config, d time.Duration, targets ...Target) (e
 		obs = append(obs, o)
 		mu.Unlock()
 	}
-	cfg.newTimer = rawpoll.NewRuntimeTimer // synctest's clock
 	m, err := New(&cfg, targets...)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +206,7 @@ func TestMonitorStallWithFreeSlots(t *testing.T) {
 func TestMonitorStopCancelsInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		canceled := make(chan error, 1)
-		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
+		m, err := New(&Config{NoSpread: true}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
 			<-ctx.Done()
 			canceled <- ctx.Err()
 			return Result{Reason: "canceled"}
@@ -308,7 +305,7 @@ func TestMonitorConcurrencyBound(t *testing.T) {
 
 func TestMonitorAddRemoveWhileRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer})
+		m, err := New(&Config{NoSpread: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +358,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 func TestMonitorRemoveCancelsAttemptInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ended := make(chan error, 1)
-		m, err := New(&Config{NoSpread: true, newTimer: rawpoll.NewRuntimeTimer}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
+		m, err := New(&Config{NoSpread: true}, Target{Name: "a", Timeout: time.Hour, Checker: CheckerFunc(func(ctx context.Context) Result {
 			<-ctx.Done()
 			ended <- ctx.Err()
 			return Result{}
@@ -401,7 +398,7 @@ func TestMonitorRounds(t *testing.T) {
 		var mu sync.Mutex
 		due := map[string][]time.Duration{}
 		start := time.Now()
-		cfg := Config{Rounds: true, newTimer: rawpoll.NewRuntimeTimer, Observe: func(o Observation) {
+		cfg := Config{Rounds: true, Observe: func(o Observation) {
 			mu.Lock()
 			defer mu.Unlock()
 			if o.Attempt == 1 {

@@ -31,14 +31,6 @@ func (t *TCP) Check(ctx context.Context) Result {
 	}
 	ctx, cancel, timeout := withTimeout(ctx, t.Timeout)
 	defer cancel()
-	if len(t.Send) == 0 && len(t.Expect) == 0 {
-		if ok, err := t.Bind.connectOnly(ctx, t.Addr); ok {
-			if err != nil {
-				return down(ctx, "connect", err, timeout)
-			}
-			return up("connected")
-		}
-	}
 	conn, err := t.Bind.dial(ctx, "tcp", t.Addr, false)
 	if err != nil {
 		return down(ctx, "connect", err, timeout)

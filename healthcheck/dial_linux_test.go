@@ -42,48 +42,13 @@ func fullListener(t *testing.T) netip.AddrPort {
 	return addr
 }
 
-// The plain connect check (no Send, no Expect) takes the raw path on
-// Linux; its results read exactly as those of a dial through package net.
-func TestConnectOnlyReadsLikeNet(t *testing.T) {
-	open := tcpServer(t, nil)
-	ln6, err := net.Listen("tcp", "[::1]:0")
-	if err != nil {
-		t.Skipf("no IPv6 loopback: %v", err)
-	}
-	open6 := netip.MustParseAddrPort(ln6.Addr().String())
-	ln6.Close() // now refused
-	for _, addr := range []netip.AddrPort{open, closedPort(t, "tcp"), open6} {
-		ok, rerr := Bind{}.connectOnly(context.Background(), addr)
-		if !ok {
-			t.Fatal("connectOnly: no raw path on Linux")
-		}
-		raw := up("connected")
-		if rerr != nil {
-			raw = down(context.Background(), "connect", rerr, DefaultTimeout)
-		}
-		if got := (&TCP{Addr: addr}).Check(context.Background()); got.Up != raw.Up || got.Reason != raw.Reason {
-			t.Errorf("%v: TCP.Check %v, connectOnly %v", addr, got, raw)
-		}
-		conn, err := Bind{}.dial(context.Background(), "tcp", addr, false)
-		viaNet := up("connected")
-		if err != nil {
-			viaNet = down(context.Background(), "connect", err, DefaultTimeout)
-		} else {
-			conn.Close()
-		}
-		if raw.Up != viaNet.Up || raw.Reason != viaNet.Reason {
-			t.Errorf("%v: raw path %v, package net %v", addr, raw, viaNet)
-		}
-	}
-}
-
 // A connect still in progress ends at the check's timeout or when its
 // context is canceled, and every socket is closed, whatever the outcome.
 func TestConnectOnlyTimeoutCancelAndClose(t *testing.T) {
 	stuck := fullListener(t)
 	open := tcpServer(t, nil)
 	refused := closedPort(t, "tcp")
-	(&TCP{Addr: open}).Check(context.Background()) // the poller's own descriptor, once
+	(&TCP{Addr: open}).Check(context.Background()) // descriptors the runtime keeps, once
 	before := openFDs(t)
 
 	start := time.Now()
@@ -112,33 +77,10 @@ func TestConnectOnlyTimeoutCancelAndClose(t *testing.T) {
 	}
 }
 
-// ready, which lets a check skip the poller, sees a loopback connect as
-// done as soon as connect returns, and one whose SYN was dropped as not.
-func TestConnectReadyWithoutWaiting(t *testing.T) {
-	for _, c := range []struct {
-		addr netip.AddrPort
-		want bool
-	}{{tcpServer(t, nil), true}, {closedPort(t, "tcp"), true}, {fullListener(t), false}} {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = unix.Connect(fd, &unix.SockaddrInet4{Addr: c.addr.Addr().As4(), Port: int(c.addr.Port())})
-		if err != unix.EINPROGRESS {
-			unix.Close(fd)
-			t.Fatalf("connect to %v: %v, want EINPROGRESS", c.addr, err)
-		}
-		if got := ready(fd, unix.POLLOUT); got != c.want {
-			t.Errorf("connect to %v: ready %v, want %v", c.addr, got, c.want)
-		}
-		unix.Close(fd)
-	}
-}
-
-// The raw UDP socket that DNS and UDP checks use on Linux reads like one
-// of package net: a reply, ICMP port unreachable, and silence until a
-// deadline before the check's own.
-func TestRawUDPReadsLikeNet(t *testing.T) {
+// The connected UDP socket that DNS and UDP checks use reads a reply,
+// reports ICMP port unreachable, and reports silence at a deadline before
+// the check's own.
+func TestUDPConnReads(t *testing.T) {
 	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -185,19 +127,12 @@ func TestRawUDPReadsLikeNet(t *testing.T) {
 		{closed, "hello", outcome{refused: true}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		raw, err := Bind{}.dialUDP(ctx, tt.addr)
+		c, err := Bind{}.dialUDP(ctx, tt.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := raw.(*rawUDP); !ok {
-			t.Fatalf("dialUDP gave %T, want the raw socket on Linux", raw)
-		}
-		viaNet, err := Bind{}.dialNetUDP(ctx, tt.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, net := exchange(raw, tt.msg), exchange(viaNet, tt.msg); got != tt.want || net != tt.want {
-			t.Errorf("%v %q: raw %+v, package net %+v, want %+v", tt.addr, tt.msg, got, net, tt.want)
+		if got := exchange(c, tt.msg); got != tt.want {
+			t.Errorf("%v %q: %+v, want %+v", tt.addr, tt.msg, got, tt.want)
 		}
 		cancel()
 	}
