@@ -14,15 +14,19 @@ import (
 // failures of a whole batch fit in it.
 const receiveBuffer = 4 << 20
 
-// Dial opens a generic netlink socket (in cfg.NetNS when set) and resolves
-// the IPVS family. It needs CAP_NET_ADMIN for every request, reads included,
-// and CAP_SYS_ADMIN to enter another network namespace; the calling thread
-// stays in its namespace. The socket waits for replies in the runtime's
-// poller and makes its system calls raw, without the runtime's system call
-// path, so that a program that only reads the table now and then stays
-// cheap while idle.
+// messageBufferSize is the size of the buffer each datagram is read into.
+// The kernel sizes the datagrams of a dump after the largest buffer a
+// reader offered, up to a little under 32 KiB, so a buffer this large holds
+// any datagram IPVS or the generic netlink controller sends.
+const messageBufferSize = 32 << 10
+
+// Dial opens a generic netlink connection (in the network namespace
+// cfg.NetNS when set) and resolves the IPVS family. It opens no other
+// netlink family. Every IPVS request, reads included, needs CAP_NET_ADMIN,
+// and entering another network namespace needs CAP_SYS_ADMIN; the calling
+// goroutine's thread stays in its namespace.
 //
-// An error opening the socket is an *OpError with Op "dial", Target the
+// An error opening the connection is an *OpError with Op "dial", Target the
 // system call that failed (such as "socket" or "setns") and Err its errno,
 // or the error itself when it has none. An error matches ErrNotAvailable
 // when the kernel has no IPVS.
@@ -30,27 +34,47 @@ func Dial(cfg *Config) (*Client, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	s, pid, err := dialRawSocket(cfg.NetNS)
+	c, err := dialConn(cfg.NetNS)
 	if err != nil {
 		return nil, &OpError{Op: "dial", Target: failedCall(err), Err: errnoOf(err)}
 	}
-	configure(s)
-	return New(netlink.NewConn(s, pid), cfg)
+	return New(c, cfg)
+}
+
+// dialConn opens Dial's generic netlink connection in the network namespace
+// of the file descriptor netns, or the caller's when it is zero.
+func dialConn(netns int) (*netlink.Conn, error) {
+	c, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{
+		NetNS:             netns,
+		MessageBufferSize: messageBufferSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	configure(c)
+	return c, nil
 }
 
 // configure sets Dial's socket options, best effort: NETLINK_CAP_ACK, so
-// that failures carry only the header and not the whole request, and the
-// receive buffer.
-func configure(s *rawSocket) {
-	_ = s.setsockoptInt(unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
-	forceReceiveBuffer(s, receiveBuffer)
+// that failures carry only the header and not the whole request, and a
+// receive buffer that holds the failures of a whole batch.
+func configure(c *netlink.Conn) {
+	_ = c.SetOption(netlink.CapAcknowledge, true)
+	forceReceiveBuffer(c, receiveBuffer)
 }
 
 // forceReceiveBuffer raises the receive buffer, beyond rmem_max when the
 // process may (CAP_NET_ADMIN), best effort.
-func forceReceiveBuffer(s *rawSocket, size int) {
-	if s.setsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
-		_ = s.setsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+func forceReceiveBuffer(c *netlink.Conn, size int) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size)
+	}); err != nil || serr != nil {
+		_ = c.SetReadBuffer(size)
 	}
 }
 
