@@ -5,44 +5,27 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
-
-	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // rawConn sends and receives VRRP over a raw IPv4 socket (protocol 112)
-// bound to one interface.
-//
-// Adverts are sent and received with raw system calls on the non-blocking
-// socket, waiting for readiness in the runtime's poller. A raw call does
-// not enter the scheduler's system call path, which would wake the
-// runtime's monitor thread and have it poll every 20 µs for as long as the
-// call lasts; on a node that only sends an advert a second, those polls
-// were most of its idle CPU time.
+// bound to one interface. Reads and writes wait for the socket in the
+// runtime's network poller, as net.IPConn's do; they are ordinary recvmsg
+// and sendmsg calls, for the control messages (kernel receive time, and
+// the source address of unicast adverts) that net.IPConn does not carry.
 type rawConn struct {
 	pc  *net.IPConn
 	rc  syscall.RawConn
-	p   *ipv4.PacketConn
 	ifi *net.Interface
 
-	// Receive state, used by ReadFrom only. Kept here, on the heap, so
-	// that the kernel gets stable pointers.
-	buf   []byte // a whole IP packet
-	oob   []byte
-	rname unix.RawSockaddrInet4
-	riov  unix.Iovec
-	rmsg  unix.Msghdr
-
-	// Send state, used by WriteTo only.
-	wname unix.RawSockaddrInet4
-	wiov  unix.Iovec
-	wmsg  unix.Msghdr
-	woob  []byte // an IP_PKTINFO control message
+	buf []byte // a whole IP packet; used by ReadFrom only
+	oob []byte // its control messages
 }
 
 // listenRaw opens the socket in the calling thread's network namespace:
@@ -99,22 +82,32 @@ func listenRaw(ifi *net.Interface) (*rawConn, error) {
 		pc.Close()
 		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifi.Name, err)
 	}
-	return &rawConn{pc: ipc, rc: rc, p: p, ifi: ifi, buf: make([]byte, 65536), oob: oob,
-		woob: make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo))}, nil
+	return &rawConn{pc: ipc, rc: rc, ifi: ifi, buf: make([]byte, 65536), oob: oob}, nil
 }
 
-// recvmsg reads one packet into c.buf and its control messages into c.oob.
+// recvmsg reads one packet into c.buf and its control messages into c.oob,
+// waiting until one has come.
 func (c *rawConn) recvmsg() (n, oobn int, src netip.Addr, err error) {
-	c.riov.Base = &c.buf[0]
-	c.riov.SetLen(len(c.buf))
-	c.rmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&c.rname)), Namelen: unix.SizeofSockaddrInet4, Iov: &c.riov, Control: &c.oob[0]}
-	c.rmsg.SetIovlen(1)
-	c.rmsg.SetControllen(len(c.oob))
-	n, err = rawpoll.RecvMsg(c.rc, &c.rmsg, 0)
+	var from unix.Sockaddr
+	var rerr error
+	err = c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), c.buf, c.oob, 0)
+			if rerr != unix.EINTR {
+				return rerr != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return 0, 0, netip.Addr{}, err
 	}
-	return n, int(c.rmsg.Controllen), netip.AddrFrom4(c.rname.Addr), nil
+	if sa, ok := from.(*unix.SockaddrInet4); ok {
+		src = netip.AddrFrom4(sa.Addr)
+	}
+	return n, oobn, src, nil
 }
 
 // ReadFrom returns the VRRP message of the next packet with its source,
@@ -177,22 +170,27 @@ func (c *rawConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	if len(b) == 0 || !dst.Is4() {
 		return fmt.Errorf("vrrp: send %d bytes to %v: want an IPv4 destination and a message", len(b), dst)
 	}
-	c.wname = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: dst.As4()}
-	c.wiov.Base = &b[0]
-	c.wiov.SetLen(len(b))
-	c.wmsg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&c.wname)), Namelen: unix.SizeofSockaddrInet4, Iov: &c.wiov}
-	c.wmsg.SetIovlen(1)
+	to := &unix.SockaddrInet4{Addr: dst.As4()}
+	var oob []byte
 	if src.IsValid() {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&c.woob[0]))
-		h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
-		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
-		pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&c.woob[unix.CmsgLen(0)]))
-		*pi = unix.Inet4Pktinfo{Ifindex: int32(c.ifi.Index), Spec_dst: src.As4()}
-		c.wmsg.Control = &c.woob[0]
-		c.wmsg.SetControllen(len(c.woob))
+		oob = unix.PktInfo4(&unix.Inet4Pktinfo{Ifindex: int32(c.ifi.Index), Spec_dst: src.As4()})
 	}
-	_, err := rawpoll.SendMsg(c.rc, &c.wmsg)
-	return err
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		for {
+			_, werr = unix.SendmsgN(int(fd), b, oob, to, 0)
+			if werr != unix.EINTR {
+				return werr != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return os.NewSyscallError("sendmsg", err)
+	}
+	return nil
 }
 
 func (c *rawConn) Close() error { return c.pc.Close() }

@@ -31,10 +31,12 @@
 //     first, then a burst, a second burst after GARPDelay and an optional
 //     refresh;
 //   - tracked interfaces (the advertisement interface always) followed with
-//     rtnetlink link notifications: one down means FAULT;
-//   - timers on a timerfd, and advertisements sent and received with raw
-//     system calls, all waited for in the runtime's poller: the kernel's
-//     timer precision, and no thread blocked while idle.
+//     rtnetlink link notifications: one down means FAULT.
+//
+// Received advertisements carry the kernel's receive time, so the timers
+// they restart count from the packet's arrival, not from when the Router
+// got to it. The timers are Go timers (time.Timer), the same in a Router
+// from New under testing/synctest as in one from Open.
 //
 // Router.Reconfigure applies new settings to running instances in place,
 // keeping their states (keepalived's reload): priority, interval, VIPs,
@@ -52,8 +54,10 @@
 //
 // # Network namespaces
 //
-// Options.NetNS selects the namespace Open works in. Sockets are opened on
-// a locked OS thread that enters the namespace and comes back; rtnetlink
-// handles and link notifications are bound to it. The calling goroutine's
-// namespace never changes. Off Linux, Open returns ErrUnsupported.
+// Options.NetNS is a file descriptor of a network namespace (such as one
+// from github.com/vishvananda/netns), the same as ipvs.Config.NetNS and
+// nat.Config.NetNS; 0 means the namespace of the calling thread. Open
+// opens every socket there, the rtnetlink handle and link notifications
+// included; the calling goroutine's namespace never changes. Off Linux,
+// Open returns ErrUnsupported.
 package vrrp

@@ -59,7 +59,7 @@ type speaker struct {
 func startSpeaker(t *testing.T, ns *netnstest.NS, cfg Config) *speaker {
 	t.Helper()
 	s := &speaker{name: ns.Name, ns: ns, done: make(chan error, 1)}
-	r, err := Open([]Config{cfg}, &Options{NetNS: ns.Handle(), OnTransition: func(tr Transition) {
+	r, err := Open([]Config{cfg}, &Options{NetNS: int(ns.Handle()), OnTransition: func(tr Transition) {
 		s.mu.Lock()
 		s.trans = append(s.trans, tr)
 		s.mu.Unlock()
@@ -528,7 +528,7 @@ func TestIntegrationOpenRejectsUnknownInterface(t *testing.T) {
 	} {
 		c := articleConfig(100)
 		edit(&c)
-		_, err := Open([]Config{c}, &Options{NetNS: ns.Handle()})
+		_, err := Open([]Config{c}, &Options{NetNS: int(ns.Handle())})
 		fe, ok := err.(*FieldError)
 		if !ok || fe.Value != "nope0" {
 			t.Errorf("Open(%+v) error %v, want a FieldError naming nope0", c, err)
@@ -551,7 +551,7 @@ func TestIntegrationSeveralVRIDsOnOneInterface(t *testing.T) {
 			c1.Priority, c2.Priority = 100, 150
 		}
 		c2.VRID, c2.VIPs = 2, []netip.Prefix{vip2}
-		r, err := Open([]Config{c1, c2}, &Options{NetNS: h.Handle()})
+		r, err := Open([]Config{c1, c2}, &Options{NetNS: int(h.Handle())})
 		if err != nil {
 			t.Fatal(err)
 		}

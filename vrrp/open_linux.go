@@ -8,8 +8,6 @@ import (
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-
-	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // Open validates cfgs, opens what the instances need in the network
@@ -17,7 +15,7 @@ import (
 // to Run: a raw IP socket on the shared advertisement interface, AF_PACKET
 // sockets on the VIP interfaces and an rtnetlink handle. It needs
 // CAP_NET_RAW and CAP_NET_ADMIN. It returns a *FieldError for an invalid
-// configuration or an interface that does not exist.
+// configuration, a negative NetNS or an interface that does not exist.
 func Open(cfgs []Config, opts *Options) (*Router, error) {
 	if len(cfgs) == 0 {
 		return nil, &FieldError{Field: "instances", Msg: "none configured"}
@@ -31,8 +29,11 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 		norm[i] = n
 	}
 	ns := netns.None()
+	if opts != nil && opts.NetNS < 0 {
+		return nil, &FieldError{Field: "NetNS", Value: itoa(opts.NetNS), Msg: "not a file descriptor"}
+	}
 	if opts != nil && opts.NetNS > 0 {
-		ns = opts.NetNS
+		ns = netns.NsHandle(opts.NetNS)
 	}
 	var nl *netlink.Handle
 	var err error
@@ -112,7 +113,6 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 		return fail(err)
 	}
 	r.closers = append(r.closers, h.Close)
-	r.newTimer = rawpoll.NewTimer
 	return r, nil
 }
 

@@ -9,10 +9,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/vishvananda/netns"
-
-	"github.com/lvskit/lvskit/internal/rawpoll"
 )
 
 // Conn carries VRRP messages (IP payloads) on one interface. Open provides
@@ -60,10 +56,11 @@ type Options struct {
 	// Logger receives transitions (Info), dropped adverts (Debug) and
 	// failures (Warn). Default: no logging.
 	Logger *slog.Logger
-	// NetNS is the network namespace Open works in; 0 or netns.None()
-	// means the calling thread's namespace. Open does not take ownership
-	// of the handle. New ignores it.
-	NetNS netns.NsHandle
+	// NetNS is a file descriptor of the network namespace Open works in
+	// (as from github.com/vishvananda/netns); 0 means the namespace of the
+	// calling thread. Open neither takes ownership of it nor needs it after
+	// returning. New ignores it.
+	NetNS int
 }
 
 // RouterStats are the counters of a Router.
@@ -95,13 +92,8 @@ type Router struct {
 	unmatched uint64
 	ran       bool
 	closeOnce sync.Once
-	// newTimer, when set, makes the timer Run waits on; by default one
-	// over a runtime timer, which follows testing/synctest's clock.
-	// Runtime timers can be a millisecond late, so Open sets a kernel
-	// timer (a timerfd) that the runtime's poller waits on.
-	newTimer func() *rawpoll.Timer
-	closeErr error
-	closers  []func() error
+	closeErr  error
+	closers   []func() error
 
 	reconf   chan reconfReq
 	loopDone chan struct{} // closed when Run's loop has ended
@@ -191,12 +183,11 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 	}()
 
-	newTimer := r.newTimer
-	if newTimer == nil {
-		newTimer = rawpoll.NewRuntimeTimer
-	}
-	timer := newTimer()
-	defer timer.Close()
+	// The instances' next deadline. Reset and Stop leave no stale firing
+	// in the channel.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 
 	linkCtx, cancelLinks := context.WithCancel(ctx)
 	defer cancelLinks()
@@ -287,7 +278,7 @@ loop:
 			for _, in := range r.insts {
 				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
 			}
-		case <-timer.C():
+		case <-timer.C:
 			now = time.Now()
 			for _, in := range r.insts {
 				if d := in.m.Deadline(); !d.IsZero() && !now.Before(d) {
