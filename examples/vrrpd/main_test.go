@@ -14,39 +14,20 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
-	base := []string{"-interface", "lo", "-vrid", "1", "-vip", "192.168.0.100/24"}
-	o, err := parseFlags(append(base, "-priority", "150", "-vip-interface", "lo", "-advert-int", "2s",
-		"-auth-pass", "secret", "-nopreempt", "-preempt-delay", "10s", "-unicast-src", "172.16.0.1",
-		"-unicast-peer", "172.16.0.2,172.16.0.3", "-track-interface", "lo", "-garp-repeat", "3",
-		"-garp-delay", "0", "-garp-refresh", "1m", "-metrics", ":9100"), io.Discard)
+	o, err := parseFlags([]string{"-interface", "lo", "-vrid", "1", "-vip", "192.168.0.100/24,192.168.0.101/24",
+		"-priority", "150", "-unicast-peer", "172.16.0.2", "-garp-delay", "0", "-notify", "/bin/true", "-metrics", ":9100"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := vrrp.Config{Interface: "lo", VRID: 1, Priority: 150, VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24")},
-		VIPInterface: "lo", AdvertInterval: 2 * time.Second, AuthPass: "secret", NoPreempt: true, PreemptDelay: 10 * time.Second,
-		UnicastSrc:      netip.MustParseAddr("172.16.0.1"),
-		UnicastPeers:    []netip.Addr{netip.MustParseAddr("172.16.0.2"), netip.MustParseAddr("172.16.0.3")},
-		TrackInterfaces: []string{"lo"}, GARPRepeat: 3, GARPDelay: -1, GARPRefresh: time.Minute}
+	want := vrrp.Config{Name: "VI_1", Interface: "lo", VIPInterface: "lo", VRID: 1, Priority: 150,
+		VIPs:           []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24"), netip.MustParsePrefix("192.168.0.101/24")},
+		AdvertInterval: time.Second, UnicastPeers: []netip.Addr{netip.MustParseAddr("172.16.0.2")},
+		GARPRepeat: vrrp.DefaultGARPRepeat, GARPDelay: -1}
 	if diff := cmp.Diff(want, o.cfg, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
-	if o.metrics != ":9100" {
-		t.Errorf("metrics %q", o.metrics)
-	}
-	o, err = parseFlags(base, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.cfg.Priority != 100 || o.cfg.AdvertInterval != time.Second || o.cfg.GARPRepeat != 5 || o.cfg.GARPDelay != 5*time.Second {
-		t.Errorf("defaults: %+v", o.cfg)
-	}
-	// Bare numbers are seconds, as in keepalived.conf.
-	o, err = parseFlags(append(base, "-advert-int", "3", "-garp-delay", "2.5"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.cfg.AdvertInterval != 3*time.Second || o.cfg.GARPDelay != 2500*time.Millisecond {
-		t.Errorf("bare seconds: interval %v, garp delay %v", o.cfg.AdvertInterval, o.cfg.GARPDelay)
+	if o.notify != "/bin/true" || o.metrics != ":9100" {
+		t.Errorf("notify %q, metrics %q", o.notify, o.metrics)
 	}
 }
 
