@@ -3,6 +3,7 @@ package netnstest_test
 import (
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -202,4 +203,39 @@ func TestIntegrationStartSurvivesDo(t *testing.T) {
 	if p.Exited() {
 		t.Fatalf("sleep exited after Do calls: %v", p.ExitErr())
 	}
+}
+
+// TestIntegrationKillChildrenEndsWhatOutlivesTheProgram: a child left
+// running by a stopped program is killed, found through the program's
+// process group.
+func TestIntegrationKillChildrenEndsWhatOutlivesTheProgram(t *testing.T) {
+	netnstest.RequirePrivileged(t, "sh", "sleep")
+	ns := netnstest.New(t)
+	p := ns.Start(t, "sh", "-c", `sleep 60 & echo "child=$!"; wait`)
+	p.WaitOutput(t, "child=", 10*time.Second)
+	var child int
+	if _, err := fmt.Sscanf(p.Output()[strings.Index(p.Output(), "child="):], "child=%d", &child); err != nil {
+		t.Fatalf("child PID in %q: %v", p.Output(), err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) })
+	p.Stop(5 * time.Second)
+	if !alive(child) {
+		t.Fatalf("child %d did not outlive sh, nothing to test", child)
+	}
+	if err := p.KillChildren(); err != nil {
+		t.Fatal(err)
+	}
+	netnstest.WaitFor(t, "the child to die", 10*time.Second, func() bool { return !alive(child) })
+}
+
+// alive reports whether pid is a process that has not exited (a zombie
+// has).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }

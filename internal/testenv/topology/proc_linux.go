@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/childproc"
 )
 
 // Proc is a program started by [NS.Start]. Its output is kept in memory.
@@ -41,30 +44,25 @@ func (ns *NS) Start(name string, args ...string) (*Proc, error) {
 	p := &Proc{name: name, ns: ns.Name, done: make(chan struct{})}
 	cmd.Stdout = procWriter{p}
 	cmd.Stderr = procWriter{p}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// Pdeathsig fires when the OS thread that forked the child exits, not
-	// the process, and a thread can exit under us (a goroutine that locked
-	// it into a namespace ends, as NS.Do's do). The child is therefore
-	// started and waited for on a thread locked for its whole life.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		p.pid = cmd.Process.Pid
-		started <- nil
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A child that outlives the program holds its output open: Wait stops
+	// reading a second after the program exits, so that Stop returns and
+	// the child can be killed with KillChildren.
+	cmd.WaitDelay = time.Second
+	err := childproc.Start(cmd, func() {
 		err := cmd.Wait()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			err = nil // exit status 0
+		}
 		p.mu.Lock()
 		p.err = err
 		p.mu.Unlock()
 		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("in %s: starting %s: %w", ns.Name, name, err)
 	}
+	p.pid = cmd.Process.Pid
 	return p, nil
 }
 
@@ -161,4 +159,52 @@ func (p *Proc) Stop(grace time.Duration) {
 		return
 	}
 	<-p.done
+}
+
+// KillChildren sends SIGKILL to the processes left in the program's process
+// group other than the program itself: the children it forked, which may
+// outlive it (keepalived's VRRP child survives a SIGKILL of its parent). It
+// finds them by reading /proc and signals each by its PID; a child that
+// moved to a group of its own is not found. Call it once the program has
+// been stopped.
+func (p *Proc) KillChildren() error {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == p.pid {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if pgrp, ok := statPgrp(string(b)); !ok || pgrp != p.pid {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, fmt.Errorf("killing pid %d, a child of %s (pid %d): %w", pid, p.name, p.pid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// statPgrp returns the process group ID in the contents of /proc/PID/stat,
+// whose fields are counted from the last ')': the command name before it
+// may hold spaces and parentheses.
+func statPgrp(stat string) (int, bool) {
+	end := strings.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, false
+	}
+	// state ppid pgrp ...
+	f := strings.Fields(stat[end+1:])
+	if len(f) < 3 {
+		return 0, false
+	}
+	pgrp, err := strconv.Atoi(f[2])
+	return pgrp, err == nil
 }

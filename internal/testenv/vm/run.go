@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/childproc"
 )
 
 // Config says what to run in the guest and how.
@@ -139,30 +140,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		args = append(args, "-enable-kvm", "-cpu", "host")
 	}
 	cmd := exec.Command(qemu, args...)
-	setProcAttr(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("vm: %w", err)
 	}
 	cmd.Stderr = cmd.Stdout
-	// qemu is started and waited for on a thread locked for its whole life:
-	// Pdeathsig follows the forking thread, which must not exit before qemu.
 	booted := make(chan time.Time, 1)
 	exit := make(chan int, 1)
-	started := make(chan error, 1)
 	waited := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
+	if err := childproc.Start(cmd, func() {
 		_ = scanConsole(stdout, cfg.Output, booted, exit)
 		waited <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("vm: starting qemu: %w", err)
 	}
 
