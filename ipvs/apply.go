@@ -8,9 +8,9 @@ import (
 )
 
 // Apply performs the operations in order, pipelined: it writes up to
-// Config.BatchSize requests per system call, only the last of each batch
-// asking for an acknowledgement (the kernel reports every failure anyway),
-// and then reads the answers. The kernel carries on after a failed operation,
+// Config.BatchSize requests in one message to the kernel, only the last of
+// each batch asking for an acknowledgement (the kernel reports every failure
+// anyway), and then reads the answers. The kernel carries on after a failed operation,
 // as ipvsadm -R does.
 //
 // Every operation is validated before anything is sent: on a validation

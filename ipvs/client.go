@@ -18,7 +18,8 @@ const FamilyName = "IPVS"
 // familyVersion is the IPVS generic netlink family version.
 const familyVersion = 1
 
-// DefaultBatchSize is how many write requests Apply sends per system call.
+// DefaultBatchSize is how many write requests Apply sends in one message to
+// the kernel.
 const DefaultBatchSize = 256
 
 // Config configures a Client. A nil *Config means defaults.
@@ -27,8 +28,8 @@ type Config struct {
 	// from github.com/vishvananda/netns). Zero means the namespace of the
 	// calling thread.
 	NetNS int
-	// BatchSize is how many write requests Apply sends per system call;
-	// zero means DefaultBatchSize.
+	// BatchSize is how many write requests Apply sends in one message to the
+	// kernel; zero means DefaultBatchSize.
 	BatchSize int
 }
 

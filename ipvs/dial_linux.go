@@ -23,8 +23,8 @@ const messageBufferSize = 32 << 10
 // Dial opens a generic netlink connection (in the network namespace
 // cfg.NetNS when set) and resolves the IPVS family. It opens no other
 // netlink family. Every IPVS request, reads included, needs CAP_NET_ADMIN,
-// and entering another network namespace needs CAP_SYS_ADMIN; the calling
-// goroutine's thread stays in its namespace.
+// and entering another network namespace needs CAP_SYS_ADMIN; the caller
+// stays in its own namespace.
 //
 // An error opening the connection is an *OpError with Op "dial", Target the
 // system call that failed (such as "socket" or "setns") and Err its errno,

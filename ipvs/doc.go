@@ -6,10 +6,11 @@
 //
 // # Reading and writing
 //
-// Dial opens a Client; New wraps an already open netlink connection. Each
-// method is one request; Apply sends many operations pipelined (many
-// requests per system call, one acknowledgement per batch), which is what
-// makes restoring thousands of rules fast:
+// Dial opens a Client over a generic netlink connection; New wraps an
+// already open one (such as ipvstest's fake). Each method is one request;
+// Apply sends many operations pipelined (Config.BatchSize requests per
+// message to the kernel, one acknowledgement per batch), which is what makes
+// restoring thousands of rules fast:
 //
 //	c, err := ipvs.Dial(nil)
 //	if err != nil { ... } // errors.Is(err, ipvs.ErrNotAvailable) without IPVS
@@ -22,15 +23,19 @@
 // A Table is a list of services with their destinations. Plan(current,
 // desired) computes the fewest operations between two tables (a weight change
 // is an update, so established connections survive); Client.Reconcile reads
-// the kernel's table, plans and applies. Applying the same desired table
-// twice performs no writes the second time.
+// the kernel's table, plans and applies, and Client.Plan stops before applying
+// (a dry run). Applying the same desired table twice performs no writes the
+// second time. ReadTable reads a desired table from -A and -a lines, and
+// WriteOps prints a plan as ipvsadm command lines.
 //
 // # ipvsadm compatibility
 //
 // WriteList and WriteRules print a table exactly as ipvsadm -Ln and
-// ipvsadm -Sn do (same sorting, same columns); ParseRules reads the lines of
-// ipvsadm -S into operations, so that Apply(ParseRules(...)) does what
-// ipvsadm -R does with the same input.
+// ipvsadm -Sn do (same sorting, same columns), and Client.List and
+// Client.Save print the kernel's; ParseRules reads the lines of ipvsadm -S
+// into operations, and Client.Restore applies them as ipvsadm -R does,
+// reporting failed operations by line. ParseTimeouts reads the arguments of
+// ipvsadm --set.
 //
 // # Errors
 //
@@ -42,9 +47,11 @@
 // # Privileges and network namespaces
 //
 // Every IPVS request, reads included, needs CAP_NET_ADMIN. The IPVS table
-// belongs to a network namespace: Config.NetNS selects the namespace of the
-// socket (entering it needs CAP_SYS_ADMIN) without moving the calling thread.
-// The kernel needs CONFIG_IP_VS (module ip_vs) and one module per scheduler
+// belongs to a network namespace: Config.NetNS (a namespace file descriptor)
+// selects the namespace of the connection (entering it needs CAP_SYS_ADMIN)
+// without moving the caller into it. Dial opens only a generic netlink
+// connection. The kernel needs CONFIG_IP_VS (module ip_vs, loaded beforehand
+// where modules are not loaded on demand) and one module per scheduler
 // (ip_vs_rr, ip_vs_wlc, ...).
 //
 // Dial is implemented on Linux only; elsewhere it returns an error.

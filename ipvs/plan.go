@@ -125,15 +125,21 @@ func sameDestination(a, b Destination) bool {
 		a.TunnelFlags == b.TunnelFlags
 }
 
-// Reconcile reads the kernel's table, plans the operations that make it
-// match desired (see Plan) and applies them. It returns the operations it
-// performed (attempted), and the error of Apply.
-func (c *Client) Reconcile(desired *Table, opts *PlanOptions) ([]Op, error) {
+// Plan reads the kernel's table and returns the operations that would make
+// it match desired (see the function Plan), without applying them.
+func (c *Client) Plan(desired *Table, opts *PlanOptions) ([]Op, error) {
 	current, err := c.Table()
 	if err != nil {
 		return nil, err
 	}
-	ops, err := Plan(current, desired, opts)
+	return Plan(current, desired, opts)
+}
+
+// Reconcile reads the kernel's table, plans the operations that make it
+// match desired (see Plan) and applies them. It returns the operations it
+// performed (attempted), and the error of Apply.
+func (c *Client) Reconcile(desired *Table, opts *PlanOptions) ([]Op, error) {
+	ops, err := c.Plan(desired, opts)
 	if err != nil {
 		return nil, err
 	}
