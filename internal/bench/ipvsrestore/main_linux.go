@@ -22,7 +22,7 @@ func main() {
 	dests := flag.Int("dests", 10, "destinations per service")
 	rounds := flag.Int("rounds", 5, "measured rounds")
 	ipvsctl := flag.String("ipvsctl", "", "also time this ipvsctl binary (ipvsctl restore)")
-	batchList := flag.String("batch", "0", "comma-separated requests per system call for lvskit, one series each (0: the default)")
+	batchList := flag.String("batch", "0", "comma-separated requests per message for lvskit, one series each (0: the default)")
 	flag.Parse()
 	var batches []int
 	for _, f := range strings.Split(*batchList, ",") {
@@ -99,16 +99,12 @@ func dial(ns string, batch int) (*ipvs.Client, error) {
 // restoreLvskit does what ipvsctl restore does, in this process.
 func restoreLvskit(ns string, text []byte, batch int) (time.Duration, error) {
 	start := time.Now()
-	ops, err := ipvs.ParseRules(bytes.NewReader(text))
-	if err != nil {
-		return 0, err
-	}
 	c, err := dial(ns, batch)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	if err := c.Apply(ops); err != nil {
+	if err := c.Restore(bytes.NewReader(text)); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
@@ -289,21 +285,9 @@ func bench(services, dests, rounds int, ipvsctl string, batches []int) error {
 // declarative times Reconcile on the restored table: the same state, then a
 // one-weight change; and ipvsadm -e doing that change, for reference.
 func declarative(ns string, text []byte, rounds int) error {
-	ops, err := ipvs.ParseRules(bytes.NewReader(text))
+	desired, err := ipvs.ReadTable(bytes.NewReader(text))
 	if err != nil {
 		return err
-	}
-	desired := &ipvs.Table{}
-	index := map[ipvs.ServiceKey]int{}
-	for _, o := range ops {
-		switch o.Kind {
-		case ipvs.AddService:
-			index[o.Service.Key()] = len(desired.Services)
-			desired.Services = append(desired.Services, ipvs.VirtualServer{Service: o.Service})
-		case ipvs.AddDestination:
-			i := index[o.Service.Key()]
-			desired.Services[i].Destinations = append(desired.Services[i].Destinations, o.Destination)
-		}
 	}
 	c, err := dial(ns, 0)
 	if err != nil {
