@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,8 +36,7 @@ vrrp_instance VI_1 {
 }
 
 type keepalived struct {
-	p   *netnstest.Proc
-	dir string
+	p *netnstest.Proc
 }
 
 // startKeepalived runs Debian's keepalived, VRRP only, in the foreground
@@ -50,27 +48,16 @@ func startKeepalived(t *testing.T, ns *netnstest.NS, conf string) *keepalived {
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	k := &keepalived{dir: dir}
+	k := &keepalived{}
 	// Registered before Start, so it runs after the main process is stopped.
-	t.Cleanup(func() { k.killChild() })
+	t.Cleanup(func() {
+		if k.p != nil {
+			_ = k.p.KillChildren()
+		}
+	})
 	k.p = ns.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", file,
 		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
 	return k
-}
-
-func (k *keepalived) killChild() {
-	b, err := os.ReadFile(filepath.Join(k.dir, "vrrp.pid"))
-	if err != nil {
-		return
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 1 {
-		return
-	}
-	// Only the VRRP child of the keepalived we started: check its name.
-	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "keepalived" {
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
 }
 
 // waitLog polls keepalived's output for substr after the first occurrence

@@ -127,27 +127,11 @@ func (d *demo) balancer(name string) *cluster.Balancer {
 	panic("no balancer " + name)
 }
 
-// waitFor polls cond every 20 ms until it holds, ctx ends or timeout.
-func waitFor(ctx context.Context, what string, timeout time.Duration, cond func() bool) (time.Duration, error) {
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			return 0, fmt.Errorf("%s: not within %v", what, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return time.Since(start), nil
-}
-
 func (d *demo) election(ctx context.Context) error {
 	if err := d.startNode("lb1", 102); err != nil {
 		return err
 	}
-	took, err := waitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return d.balancer("lb1").HasVIP() })
+	took, err := topology.WaitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return d.balancer("lb1").HasVIP() })
 	if err != nil {
 		return fmt.Errorf("%w\nlbnode on lb1:\n%s", err, d.nodes["lb1"].Output())
 	}
@@ -155,7 +139,7 @@ func (d *demo) election(ctx context.Context) error {
 	if err := d.startNode("lb2", 101); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, "lb2 BACKUP", 60*time.Second, func() bool {
+	if _, err := topology.WaitFor(ctx, "lb2 BACKUP", 60*time.Second, func() bool {
 		return strings.Contains(d.nodes["lb2"].Output(), "to=BACKUP") && strings.Contains(d.nodes["lb2"].Output(), "node up")
 	}); err != nil {
 		return fmt.Errorf("%w\nlbnode on lb2:\n%s", err, d.nodes["lb2"].Output())
@@ -166,7 +150,7 @@ func (d *demo) election(ctx context.Context) error {
 	d.say("  lb2: BACKUP, its NAT switch accepts what lb1's IPVS forwards to it")
 	// lb2's nginx was down when lb1 started, so lb1's health checks took it
 	// out of IPVS; the next delay loop (6 s) puts it back.
-	took, err = waitFor(ctx, "lb1's health checks adding lb2's nginx", 30*time.Second, func() bool {
+	took, err = topology.WaitFor(ctx, "lb1's health checks adding lb2's nginx", 30*time.Second, func() bool {
 		out, _ := d.balancer("lb1").NS.Command("ipvsadm", "-Ln").CombinedOutput()
 		return strings.Count(string(out), "-> 172.16.0.2:") == 2
 	})
@@ -229,7 +213,7 @@ func (d *demo) ipvsTable(ctx context.Context) (string, error) {
 	lb1 := d.balancer("lb1")
 	// The kernel folds its per-CPU counters into what ipvsadm shows every
 	// two seconds.
-	if _, err := waitFor(ctx, "IPVS counters", 10*time.Second, func() bool {
+	if _, err := topology.WaitFor(ctx, "IPVS counters", 10*time.Second, func() bool {
 		out, _ := lb1.NS.Command("ipvsadm", "-Ln", "--stats").CombinedOutput()
 		return strings.Count(string(out), "-> 172.16.0.") == 4 && !regexp.MustCompile(`-> 172\.16\.0\.\d+:\d+\s+0 `).Match(out)
 	}); err != nil {
@@ -287,7 +271,7 @@ func (d *demo) failover(ctx context.Context) (string, error) {
 		close(stop)
 		return "", err
 	}
-	took, err := waitFor(ctx, "lb2 holding the VIP", 20*time.Second, func() bool { return d.balancer("lb2").HasVIP() })
+	took, err := topology.WaitFor(ctx, "lb2 holding the VIP", 20*time.Second, func() bool { return d.balancer("lb2").HasVIP() })
 	if err != nil {
 		close(stop)
 		for range results {
@@ -328,18 +312,18 @@ func (d *demo) comeBack(ctx context.Context) (string, error) {
 	if err := d.startNode("lb1", 102); err != nil {
 		return "", err
 	}
-	if _, err := waitFor(ctx, "lb1's lbnode up", 60*time.Second, func() bool { return strings.Contains(d.nodes["lb1"].Output(), "node up") }); err != nil {
+	if _, err := topology.WaitFor(ctx, "lb1's lbnode up", 60*time.Second, func() bool { return strings.Contains(d.nodes["lb1"].Output(), "node up") }); err != nil {
 		return "", err
 	}
 	var note string
 	if d.preempt {
-		took, err := waitFor(ctx, "lb1 preempting", 30*time.Second, func() bool { return d.balancer("lb1").HasVIP() && !d.balancer("lb2").HasVIP() })
+		took, err := topology.WaitFor(ctx, "lb1 preempting", 30*time.Second, func() bool { return d.balancer("lb1").HasVIP() && !d.balancer("lb2").HasVIP() })
 		if err != nil {
 			return "", err
 		}
 		note = fmt.Sprintf("lb1 took MASTER back after %v (preempt)", took.Round(time.Millisecond))
 	} else {
-		if _, err := waitFor(ctx, "lb1 dropping its stale VIP", 30*time.Second, func() bool { return !d.balancer("lb1").HasVIP() }); err != nil {
+		if _, err := topology.WaitFor(ctx, "lb1 dropping its stale VIP", 30*time.Second, func() bool { return !d.balancer("lb1").HasVIP() }); err != nil {
 			return "", err
 		}
 		time.Sleep(4 * time.Second)

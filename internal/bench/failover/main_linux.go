@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,7 +47,6 @@ type node interface {
 // lvskit speaker). Transitions are counted from its output.
 type procNode struct {
 	ns           *topology.NS
-	dir          string
 	argv         []string
 	master, back string // output marks of the transitions
 	p            *topology.Proc
@@ -79,7 +77,8 @@ func (k *procNode) stop() error {
 	k.p.Stop(10 * time.Second)
 	k.base[0] += k.count(k.master)
 	k.base[1] += k.count(k.back)
-	k.killChild()
+	// keepalived's VRRP child, should it have outlived its parent.
+	_ = k.p.KillChildren()
 	k.p = nil
 	return nil
 }
@@ -87,25 +86,6 @@ func (k *procNode) stop() error {
 func (k *procNode) masters() int { return k.base[0] + k.count(k.master) }
 func (k *procNode) backups() int { return k.base[1] + k.count(k.back) }
 func (k *procNode) close()       { k.stop() }
-
-// killChild ends the VRRP child of the keepalived this program started,
-// should it have outlived its parent.
-func (k *procNode) killChild() {
-	if k.dir == "" {
-		return
-	}
-	b, err := os.ReadFile(filepath.Join(k.dir, "vrrp.pid"))
-	if err != nil {
-		return
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 1 {
-		return
-	}
-	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "keepalived" {
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
-}
 
 const kaConf = `global_defs {
 	router_id %s
@@ -211,7 +191,7 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 			if err := os.WriteFile(filepath.Join(d, "keepalived.conf"), []byte(conf), 0o644); err != nil {
 				return nil, err
 			}
-			nodes[i] = &procNode{ns: h, dir: d, master: "Entering MASTER STATE", back: "Entering BACKUP STATE",
+			nodes[i] = &procNode{ns: h, master: "Entering MASTER STATE", back: "Entering BACKUP STATE",
 				argv: []string{"keepalived", "-P", "-n", "-l", "-D", "-f", filepath.Join(d, "keepalived.conf"),
 					"-p", filepath.Join(d, "keepalived.pid"), "-r", filepath.Join(d, "vrrp.pid")}}
 		}

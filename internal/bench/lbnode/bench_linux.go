@@ -22,7 +22,6 @@ import (
 	"github.com/lvskit/lvskit/internal/testenv/cluster"
 	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/lvskit/lvskit/internal/testenv/vm"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -288,7 +287,7 @@ func (r *runner) keepalived() implementation {
 		},
 		stop: func(bd *bed, b *cluster.Balancer, p *topology.Proc) {
 			p.Stop(15 * time.Second)
-			killKAChildren(bd, b)
+			_ = p.KillChildren()
 			stopNginx(bd, b)
 		},
 	}
@@ -299,16 +298,6 @@ func kaPIDFile(bd *bed, b *cluster.Balancer, kind string) string {
 		kind = "-" + kind
 	}
 	return filepath.Join(bd.dir, "keepalived-"+b.Name+kind+".pid")
-}
-
-// killKAChildren ends keepalived's children on b by their PID files. They
-// end with their parent; this is for one that outlived it.
-func killKAChildren(bd *bed, b *cluster.Balancer) {
-	for _, kind := range []string{"vrrp", "checkers"} {
-		if pid := readPID(kaPIDFile(bd, b, kind)); pid > 0 && comm(pid) == "keepalived" {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
 }
 
 func nginxPrefix(bd *bed, b *cluster.Balancer) string {
@@ -399,39 +388,6 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-func hasVIP(b *cluster.Balancer) bool {
-	nl, err := b.NS.Netlink()
-	if err != nil {
-		return false
-	}
-	l, err := nl.LinkByName("eth0")
-	if err != nil {
-		return false
-	}
-	addrs, _ := nl.AddrList(l, netlink.FAMILY_V4)
-	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == cluster.VIP {
-			return true
-		}
-	}
-	return false
-}
-
-func waitFor(ctx context.Context, what string, timeout time.Duration, cond func() bool) (time.Duration, error) {
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			return 0, fmt.Errorf("%s: not within %v", what, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return time.Since(start), nil
-}
-
 func sleep(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
@@ -474,7 +430,7 @@ func (r *runner) measure(ctx context.Context) error {
 		lb1, lb2 := bd.nodes[0], bd.nodes[1]
 		for _, n := range bd.nodes {
 			n.role = "BACKUP"
-			if hasVIP(n.b) {
+			if n.b.HasVIP() {
 				n.role = "MASTER"
 			}
 		}
@@ -544,7 +500,7 @@ func (r *runner) up(ctx context.Context, bd *bed) error {
 	if err := start(lb1, 102); err != nil {
 		return err
 	}
-	took, err := waitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return hasVIP(lb1.b) || lb1.p.Exited() })
+	took, err := topology.WaitFor(ctx, "lb1 holding the VIP", 60*time.Second, func() bool { return lb1.b.HasVIP() || lb1.p.Exited() })
 	if err != nil {
 		return err
 	}
@@ -555,7 +511,7 @@ func (r *runner) up(ctx context.Context, bd *bed) error {
 	if err := start(lb2, 101); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, "lb2 BACKUP", 60*time.Second, func() bool {
+	if _, err := topology.WaitFor(ctx, "lb2 BACKUP", 60*time.Second, func() bool {
 		return strings.Contains(lb2.p.Output(), im.backupMark) || lb2.p.Exited()
 	}); err != nil {
 		return err
@@ -564,7 +520,7 @@ func (r *runner) up(ctx context.Context, bd *bed) error {
 		return fmt.Errorf("on lb2 it exited: %v", lb2.p.ExitErr())
 	}
 	r.say("  lb2 BACKUP")
-	took, err = waitFor(ctx, "lb1's IPVS forwarding to lb2's nginx", 60*time.Second, func() bool {
+	took, err = topology.WaitFor(ctx, "lb1's IPVS forwarding to lb2's nginx", 60*time.Second, func() bool {
 		out, _ := lb1.b.NS.Command("ipvsadm", "-Ln").CombinedOutput()
 		return strings.Count(string(out), lb2Dest) == 2
 	})
@@ -705,7 +661,7 @@ func (r *runner) phase(ctx context.Context, phase string, nodes []*node, d time.
 		if !accs[i].pssOK {
 			rw.pssSteady = math.NaN()
 		}
-		if role := map[bool]string{true: "MASTER", false: "BACKUP"}[hasVIP(n.b)]; role != n.role {
+		if role := map[bool]string{true: "MASTER", false: "BACKUP"}[n.b.HasVIP()]; role != n.role {
 			rw.note = "role changed to " + role
 		}
 		if n == n.bd.nodes[0] {
@@ -1088,14 +1044,15 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// cleanup stops every daemon this run started (by PID) and nginx, then
-// removes the namespaces and the folder.
+// cleanup stops every daemon this run started (by PID) with the children
+// it left, and nginx, then removes the namespaces and the folder.
 func (r *runner) cleanup() {
 	r.mu.Lock()
 	procs := r.procs
 	r.mu.Unlock()
 	for _, p := range procs {
 		p.Stop(10 * time.Second)
+		_ = p.KillChildren()
 	}
 	for _, bd := range r.beds {
 		if bd.c == nil {
@@ -1103,7 +1060,6 @@ func (r *runner) cleanup() {
 		}
 		for _, b := range bd.c.Balancers {
 			stopNginx(bd, b)
-			killKAChildren(bd, b)
 		}
 		if err := bd.c.Close(); err != nil {
 			r.say("cleanup: %v", err)
