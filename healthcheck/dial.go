@@ -33,24 +33,15 @@ func (b Bind) dial(ctx context.Context, network string, addr netip.AddrPort, rec
 	return b.dialer(network, recvErr).DialContext(ctx, network, addr.String())
 }
 
-// udpConn is a connected UDP socket for one check.
-type udpConn interface {
-	Write(b []byte) (int, error)
-	// ReadUntil reads a datagram, waiting until the check's end or, if
-	// set, deadline, whichever is first.
-	ReadUntil(b []byte, deadline time.Time) (int, error)
-	Close() error
-}
-
-// netUDP is a udpConn whose deadline is the check's: ctx ending cuts a
-// read short.
-type netUDP struct {
+// udpConn is a connected UDP socket for one check, whose deadline is the
+// check's: ctx ending cuts a read short.
+type udpConn struct {
 	net.Conn
 	stop func() bool
 }
 
 // dialUDP connects a UDP socket to addr for one check that ends with ctx.
-func (b Bind) dialUDP(ctx context.Context, addr netip.AddrPort) (udpConn, error) {
+func (b Bind) dialUDP(ctx context.Context, addr netip.AddrPort) (*udpConn, error) {
 	conn, err := b.dial(ctx, "udp", addr, true)
 	if err != nil {
 		return nil, err
@@ -58,17 +49,19 @@ func (b Bind) dialUDP(ctx context.Context, addr netip.AddrPort) (udpConn, error)
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
-	return &netUDP{conn, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })}, nil
+	return &udpConn{conn, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })}, nil
 }
 
-func (c *netUDP) ReadUntil(b []byte, deadline time.Time) (int, error) {
+// ReadUntil reads a datagram, waiting until the check's end or, if set,
+// deadline, whichever is first.
+func (c *udpConn) ReadUntil(b []byte, deadline time.Time) (int, error) {
 	if !deadline.IsZero() {
 		c.SetReadDeadline(deadline)
 	}
 	return c.Read(b)
 }
 
-func (c *netUDP) Close() error {
+func (c *udpConn) Close() error {
 	c.stop()
 	return c.Conn.Close()
 }

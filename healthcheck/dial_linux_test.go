@@ -105,7 +105,7 @@ func TestUDPConnReads(t *testing.T) {
 		refused bool
 		timeout bool
 	}
-	exchange := func(c udpConn, msg string) outcome {
+	exchange := func(c *udpConn, msg string) outcome {
 		defer c.Close()
 		if _, err := c.Write([]byte(msg)); err != nil {
 			return outcome{refused: errors.Is(err, syscall.ECONNREFUSED)}

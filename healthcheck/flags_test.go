@@ -57,7 +57,9 @@ func TestFlagsChecker(t *testing.T) {
 			&HTTP{URL: "https://192.0.2.1:443/", Timeout: DefaultTimeout, ServerName: "www.lvskit.test", InsecureSkipVerify: true,
 				Digest: strings.Repeat("0", 32)}},
 	}
-	regexps := cmp.Comparer(func(a, b *regexp.Regexp) bool { return (a == nil) == (b == nil) && (a == nil || a.String() == b.String()) })
+	regexps := cmp.Comparer(func(a, b *regexp.Regexp) bool {
+		return (a == nil) == (b == nil) && (a == nil || a.String() == b.String())
+	})
 	for _, tt := range tests {
 		got, err := flagsChecker(t, tt.args...)
 		if err != nil {
