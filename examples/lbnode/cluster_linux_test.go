@@ -39,18 +39,6 @@ func startNode(t *testing.T, n *node) {
 	})
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			t.Fatalf("%s: not within %v", what, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 func ipvsadm(t *testing.T, b *cluster.Balancer, args ...string) string {
 	t.Helper()
 	out, err := b.NS.Command("ipvsadm", args...).CombinedOutput()
@@ -105,10 +93,10 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	// stays MASTER, as with keepalived: lb1 starts first, lb2 joins as
 	// BACKUP.
 	startNode(t, lb1)
-	took := waitFor(t, "lb1 holds the VIP", 30*time.Second, func() bool { return lb1.b.HasVIP() })
+	took := netnstest.WaitFor(t, "lb1 holds the VIP", 30*time.Second, func() bool { return lb1.b.HasVIP() })
 	t.Logf("lb1 became MASTER after %v", took)
 	startNode(t, lb2)
-	waitFor(t, "lb2 up as BACKUP", 30*time.Second, func() bool {
+	netnstest.WaitFor(t, "lb2 up as BACKUP", 30*time.Second, func() bool {
 		return strings.Contains(lb2.proc.Output(), "to=BACKUP")
 	})
 	time.Sleep(2 * time.Second)
@@ -155,7 +143,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 		return m != nil && m[1] != "0"
 	}
 	var stats string
-	waitFor(t, "connections counted for both balancers' nginx", 10*time.Second, func() bool {
+	netnstest.WaitFor(t, "connections counted for both balancers' nginx", 10*time.Second, func() bool {
 		stats = ipvsadm(t, lb1.b, "-Ln", "--stats")
 		return conns(stats, "172.16.0.1:80") && conns(stats, "172.16.0.2:80")
 	})
@@ -183,7 +171,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	// Drift repair: a service deleted behind the node's back comes back
 	// within a delay loop (3 s here).
 	ipvsadm(t, lb1.b, "-D", "-t", "192.168.0.100:80")
-	took = waitFor(t, "the deleted service restored", 15*time.Second, func() bool {
+	took = netnstest.WaitFor(t, "the deleted service restored", 15*time.Second, func() bool {
 		return strings.Contains(ipvsadm(t, lb1.b, "-Ln"), "TCP  192.168.0.100:80 wlc")
 	})
 	t.Logf("deleted service restored after %v", took)
@@ -203,10 +191,10 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb1.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "weight 3 after SIGHUP", 15*time.Second, func() bool {
+	netnstest.WaitFor(t, "weight 3 after SIGHUP", 15*time.Second, func() bool {
 		return regexp.MustCompile(`-> 172\.16\.0\.2:80\s+Route\s+3 `).MatchString(ipvsadm(t, lb1.b, "-Ln"))
 	})
-	waitFor(t, "lb1's VRRP instance at priority 103", 15*time.Second, func() bool {
+	netnstest.WaitFor(t, "lb1's VRRP instance at priority 103", 15*time.Second, func() bool {
 		return regexp.MustCompile(`vrrp: reconfigured.*state=MASTER priority=103`).MatchString(lb1.proc.Output())
 	})
 	if after := strings.Count(lb1.proc.Output(), "vrrp: transition"); after != before || !lb1.b.HasVIP() {
@@ -240,7 +228,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb1.proc.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	took = waitFor(t, "lb2 holds the VIP", 15*time.Second, func() bool { return lb2.b.HasVIP() })
+	took = netnstest.WaitFor(t, "lb2 holds the VIP", 15*time.Second, func() bool { return lb2.b.HasVIP() })
 	t.Logf("VIP on lb2 %v after lb1's lbnode was killed", took)
 	time.Sleep(3 * time.Second)
 	close(stop)
@@ -269,8 +257,8 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	// lb1 comes back: the VIP it still held is removed as it starts
 	// BACKUP, and with nopreempt it does not take MASTER back.
 	startNode(t, lb1)
-	waitFor(t, "lb1 back up", 30*time.Second, func() bool { return strings.Contains(lb1.proc.Output(), "node up") })
-	waitFor(t, "lb1 drops the stale VIP", 15*time.Second, func() bool { return !lb1.b.HasVIP() })
+	netnstest.WaitFor(t, "lb1 back up", 30*time.Second, func() bool { return strings.Contains(lb1.proc.Output(), "node up") })
+	netnstest.WaitFor(t, "lb1 drops the stale VIP", 15*time.Second, func() bool { return !lb1.b.HasVIP() })
 	time.Sleep(5 * time.Second)
 	if lb1.b.HasVIP() || !lb2.b.HasVIP() {
 		t.Errorf("after lb1's return: lb1 VIP %v, lb2 VIP %v; want lb2 only (nopreempt)", lb1.b.HasVIP(), lb2.b.HasVIP())
@@ -292,7 +280,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb2.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "lb2 reloaded", 15*time.Second, func() bool { return strings.Contains(lb2.proc.Output(), "configuration reloaded") })
+	netnstest.WaitFor(t, "lb2 reloaded", 15*time.Second, func() bool { return strings.Contains(lb2.proc.Output(), "configuration reloaded") })
 
 	// Graceful stop of the master: priority-0 advert, lb1 takes over
 	// within about Skew_Time.
@@ -300,7 +288,7 @@ func TestVMClusterEndToEnd(t *testing.T) {
 	if err := lb2.proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	took = waitFor(t, "lb1 takes over after lb2's graceful stop", 10*time.Second, func() bool { return lb1.b.HasVIP() })
+	took = netnstest.WaitFor(t, "lb1 takes over after lb2's graceful stop", 10*time.Second, func() bool { return lb1.b.HasVIP() })
 	t.Logf("graceful stop of lb2: VIP on lb1 after %v", took)
 	if err := lb2.proc.Wait(15 * time.Second); err != nil {
 		t.Errorf("lbnode on lb2 after SIGTERM: %v", err)

@@ -179,8 +179,8 @@ func TestVMMixedCluster(t *testing.T) {
 	waitOut(ka, "Entering MASTER STATE", 30*time.Second)
 	node2 := &node{b: lb2, conf: lb2Conf}
 	startNode(t, node2)
-	waitFor(t, "lbnode BACKUP on lb2", 30*time.Second, func() bool { return strings.Contains(node2.proc.Output(), "to=BACKUP") })
-	waitFor(t, "the NAT rule on lb2 (natswitch run by lbnode)", 15*time.Second, func() bool {
+	netnstest.WaitFor(t, "lbnode BACKUP on lb2", 30*time.Second, func() bool { return strings.Contains(node2.proc.Output(), "to=BACKUP") })
+	netnstest.WaitFor(t, "the NAT rule on lb2 (natswitch run by lbnode)", 15*time.Second, func() bool {
 		out, _ := lb2.NS.Command("nft", "list", "ruleset").CombinedOutput()
 		return strings.Contains(string(out), "dnat to 172.16.0.2")
 	})
@@ -193,7 +193,7 @@ func TestVMMixedCluster(t *testing.T) {
 		t.Errorf("keepalived MASTER: not every web server answered: %v", seen)
 	}
 	// The kernel folds its per-CPU counters into what it reports every 2 s.
-	waitFor(t, "keepalived's IPVS counting connections to lbnode's node", 10*time.Second, func() bool {
+	netnstest.WaitFor(t, "keepalived's IPVS counting connections to lbnode's node", 10*time.Second, func() bool {
 		return ipvsConns(t, lb1, "172.16.0.2:80") > 0
 	})
 
@@ -202,14 +202,14 @@ func TestVMMixedCluster(t *testing.T) {
 	if err := ka.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	took := waitFor(t, "lbnode MASTER on lb2", 15*time.Second, func() bool { return lb2.HasVIP() })
+	took := netnstest.WaitFor(t, "lbnode MASTER on lb2", 15*time.Second, func() bool { return lb2.HasVIP() })
 	t.Logf("keepalived stopped: lbnode on lb2 holds the VIP %v later", took)
 	nginx1.Stop(10 * time.Second)
 	if err := ka.Wait(15 * time.Second); err != nil {
 		t.Logf("keepalived exit: %v", err)
 	}
 	// lbnode's health checks take lb1's nginx out within a delay loop.
-	waitFor(t, "lb1's nginx out of lbnode's IPVS", 20*time.Second, func() bool {
+	netnstest.WaitFor(t, "lb1's nginx out of lbnode's IPVS", 20*time.Second, func() bool {
 		return !strings.Contains(ipvsadm(t, lb2, "-Ln"), "-> 172.16.0.1:80")
 	})
 	if seen := through(10); len(seen) == 0 {
@@ -226,16 +226,16 @@ func TestVMMixedCluster(t *testing.T) {
 	if out := ka.Output(); strings.Contains(out, "Entering MASTER STATE") {
 		t.Errorf("returning keepalived preempted lbnode despite nopreempt:\n%s", out)
 	}
-	waitFor(t, "the NAT rule on lb1 (natswitch run by keepalived)", 15*time.Second, func() bool {
+	netnstest.WaitFor(t, "the NAT rule on lb1 (natswitch run by keepalived)", 15*time.Second, func() bool {
 		out, _ := lb1.NS.Command("nft", "list", "ruleset").CombinedOutput()
 		return strings.Contains(string(out), "dnat to 172.16.0.1")
 	})
-	waitFor(t, "lb1's nginx back in lbnode's IPVS", 20*time.Second, func() bool {
+	netnstest.WaitFor(t, "lb1's nginx back in lbnode's IPVS", 20*time.Second, func() bool {
 		return strings.Contains(ipvsadm(t, lb2, "-Ln"), "-> 172.16.0.1:80")
 	})
 	seen = through(20)
 	t.Logf("lbnode MASTER: %v", seen)
-	waitFor(t, "lbnode's IPVS counting connections to keepalived's node", 10*time.Second, func() bool {
+	netnstest.WaitFor(t, "lbnode's IPVS counting connections to keepalived's node", 10*time.Second, func() bool {
 		return ipvsConns(t, lb2, "172.16.0.1:80") > 0
 	})
 	if log, err := os.ReadFile(filepath.Join(dir, "natswitch.log")); err == nil {

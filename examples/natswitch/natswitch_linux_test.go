@@ -64,21 +64,33 @@ func rulesetWith(rules ...string) string {
 	return b.String()
 }
 
-func TestIntegrationNatswitchCommandLine(t *testing.T) {
-	netnstest.RequirePrivileged(t, "nft", "go", "setpriv")
-	bin := buildNatswitch(t)
+// nodeNS returns a namespace with interface eth1 (172.16.0.2/24), natswitch's
+// -interface, and the address-less interfaces in more; each is one end of
+// a veth pair whose other end stays in the namespace.
+func nodeNS(t *testing.T, more ...string) *netnstest.NS {
+	t.Helper()
 	ns := netnstest.New(t)
 	nl := ns.Netlink(t)
-	for _, name := range []string{"eth1", "bare0"} {
+	for _, name := range append([]string{"eth1"}, more...) {
 		if err := nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "p"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eth1, _ := nl.LinkByName("eth1")
+	eth1, err := nl.LinkByName("eth1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr, _ := netlink.ParseAddr("172.16.0.2/24")
 	if err := nl.AddrAdd(eth1, addr); err != nil {
 		t.Fatal(err)
 	}
+	return ns
+}
+
+func TestIntegrationNatswitchCommandLine(t *testing.T) {
+	netnstest.RequirePrivileged(t, "nft", "go", "setpriv")
+	bin := buildNatswitch(t)
+	ns := nodeNS(t, "bare0")
 	lock := filepath.Join(t.TempDir(), "natswitch.lock")
 	base := []string{"-interface", "eth1", "-vip", "192.168.0.100", "-lock", lock}
 
@@ -141,16 +153,7 @@ func TestIntegrationNatswitchCommandLine(t *testing.T) {
 func TestIntegrationNatswitchConcurrentRuns(t *testing.T) {
 	netnstest.RequirePrivileged(t, "nft", "go")
 	bin := buildNatswitch(t)
-	ns := netnstest.New(t)
-	nl := ns.Netlink(t)
-	if err := nl.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth1"}, PeerName: "eth1p"}); err != nil {
-		t.Fatal(err)
-	}
-	eth1, _ := nl.LinkByName("eth1")
-	addr, _ := netlink.ParseAddr("172.16.0.2/24")
-	if err := nl.AddrAdd(eth1, addr); err != nil {
-		t.Fatal(err)
-	}
+	ns := nodeNS(t)
 	lock := filepath.Join(t.TempDir(), "natswitch.lock")
 	// Rounds of processes started together, as keepalived does for quick
 	// transitions: whatever the order, the chain ends with at most one rule,
@@ -223,18 +226,6 @@ func startKeepalived(t *testing.T, ns *netnstest.NS, dir, name, conf string) *ne
 		"-p", filepath.Join(dir, name+".pid"), "-r", filepath.Join(dir, name+"-vrrp.pid"))
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestIntegrationKeepalivedDrivesNatswitch(t *testing.T) {
 	netnstest.RequirePrivileged(t, "nft", "go", "keepalived")
 	bin := buildNatswitch(t)
@@ -265,7 +256,7 @@ func TestIntegrationKeepalivedDrivesNatswitch(t *testing.T) {
 	// Alone, the node goes BACKUP (rule added), then MASTER (rule removed).
 	ka := startKeepalived(t, node, dir, "node", keepalivedConf("node", 100, notify))
 	ka.WaitOutput(t, "Entering MASTER STATE", 30*time.Second)
-	waitFor(t, "natswitch to run for MASTER", 20*time.Second, logHas("INSTANCE VI_1 MASTER 100: rule absent"))
+	netnstest.WaitFor(t, "natswitch to run for MASTER", 20*time.Second, logHas("INSTANCE VI_1 MASTER 100: rule absent"))
 	if !logHas("INSTANCE VI_1 BACKUP 100: rule present")() {
 		t.Errorf("natswitch was not run for the initial BACKUP state; log:\n%s", readFile(logFile))
 	}
@@ -276,7 +267,7 @@ func TestIntegrationKeepalivedDrivesNatswitch(t *testing.T) {
 	// A peer with a higher priority appears: the node becomes BACKUP.
 	pk := startKeepalived(t, peer, dir, "peer", keepalivedConf("peer", 200, ""))
 	pk.WaitOutput(t, "Entering MASTER STATE", 30*time.Second)
-	waitFor(t, "the DNAT rule on the node after the peer took over", 20*time.Second, hasRule)
+	netnstest.WaitFor(t, "the DNAT rule on the node after the peer took over", 20*time.Second, hasRule)
 	if diff := cmp.Diff(rulesetWith(ruleLine), ruleset()); diff != "" {
 		t.Errorf("as BACKUP (-want +got):\n%s", diff)
 	}
@@ -288,7 +279,7 @@ func TestIntegrationKeepalivedDrivesNatswitch(t *testing.T) {
 	if err := pk.Wait(15 * time.Second); err != nil {
 		t.Logf("peer keepalived exit: %v", err)
 	}
-	waitFor(t, "the DNAT rule gone after the peer left", 20*time.Second, func() bool { return !hasRule() })
+	netnstest.WaitFor(t, "the DNAT rule gone after the peer left", 20*time.Second, func() bool { return !hasRule() })
 	if diff := cmp.Diff(rulesetWith(), ruleset()); diff != "" {
 		t.Errorf("as MASTER again (-want +got):\n%s", diff)
 	}

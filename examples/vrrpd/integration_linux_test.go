@@ -47,18 +47,6 @@ func vipOn(t *testing.T, ns *netnstest.NS, ifname, ip string) bool {
 	return false
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s", timeout, what)
-}
-
 // scrape fetches /metrics from addr inside ns (the socket is opened there).
 func scrape(t *testing.T, ns *netnstest.NS, addr string) string {
 	t.Helper()
@@ -122,7 +110,7 @@ func TestIntegrationVrrpdKilledMasterIsReplaced(t *testing.T) {
 	if !strings.Contains(b.Output(), `reason="master down timer expired"`) {
 		t.Errorf("backup log lacks the reason:\n%s", b.Output())
 	}
-	waitFor(t, "VIP on lb2", 10*time.Second, func() bool { return vipOn(t, hs[1], "eth0", "192.168.0.100") })
+	netnstest.WaitFor(t, "VIP on lb2", 10*time.Second, func() bool { return vipOn(t, hs[1], "eth0", "192.168.0.100") })
 }
 
 func TestIntegrationVrrpdPair(t *testing.T) {
@@ -148,7 +136,7 @@ func TestIntegrationVrrpdPair(t *testing.T) {
 	b := hs[1].Start(t, bin, args(100, "lb2")...)
 	m.WaitOutput(t, "to=MASTER", 30*time.Second)
 	b.WaitOutput(t, "to=BACKUP", 30*time.Second)
-	waitFor(t, "VIP on lb1", 10*time.Second, func() bool { return vipOn(t, hs[0], "eth0", "192.168.0.100") })
+	netnstest.WaitFor(t, "VIP on lb1", 10*time.Second, func() bool { return vipOn(t, hs[0], "eth0", "192.168.0.100") })
 	if vipOn(t, hs[1], "eth0", "192.168.0.100") {
 		t.Errorf("backup holds the VIP")
 	}
@@ -178,7 +166,7 @@ func TestIntegrationVrrpdPair(t *testing.T) {
 	if !strings.Contains(b.Output(), "priority 0 from 172.16.0.1") {
 		t.Errorf("backup log lacks the reason:\n%s", b.Output())
 	}
-	waitFor(t, "VIP on lb2", 10*time.Second, func() bool { return vipOn(t, hs[1], "eth0", "192.168.0.100") })
+	netnstest.WaitFor(t, "VIP on lb2", 10*time.Second, func() bool { return vipOn(t, hs[1], "eth0", "192.168.0.100") })
 	if err := b.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
