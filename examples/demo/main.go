@@ -23,11 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
 	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
-
-// modules the demo needs from the kernel.
-var modules = []string{"ip_vs", "ip_vs_wlc", "nf_conntrack", "nf_nat", "nft_chain_nat", "nft_nat"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -73,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	if !vm.InGuest() && !vm.HostHasIPVS(modules) {
+	if !vm.InGuest() && !vm.HostHasIPVS(cluster.Modules) {
 		fmt.Fprintln(stdout, "The kernel has no IPVS: running the demo in a VM that boots Debian's kernel (about 10-30 s to boot).")
 		self, err := os.Executable()
 		if err != nil {
@@ -85,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			guestArgs = append(guestArgs, "-preempt")
 		}
 		res, err := vm.Run(ctx, vm.Config{
-			Program: self, Args: guestArgs, Dir: filepath.Dir(abs), Modules: modules,
+			Program: self, Args: guestArgs, Dir: filepath.Dir(abs), Modules: cluster.Modules,
 			MemoryMB: 1536, Timeout: *timeout, Output: stdout,
 		})
 		if err != nil {

@@ -13,11 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
 	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
-
-// modules the cluster needs from the kernel.
-var modules = []string{"ip_vs", "ip_vs_wlc", "nf_conntrack", "nf_nat", "nft_chain_nat", "nft_nat"}
 
 // options are the benchmark's settings.
 type options struct {
@@ -87,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		*p = abs
 	}
 
-	if !vm.InGuest() && !vm.HostHasIPVS(modules) {
+	if !vm.InGuest() && !vm.HostHasIPVS(cluster.Modules) {
 		fmt.Fprintln(stdout, "The kernel has no IPVS: running the benchmark in a VM that boots Debian's kernel.")
 		self, err := os.Executable()
 		if err != nil {
@@ -101,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"-timeout", o.timeout.String(), fmt.Sprintf("-metrics=%t", o.metrics),
 		}
 		res, err := vm.Run(ctx, vm.Config{
-			Program: self, Args: guestArgs, Dir: "/", Modules: modules,
+			Program: self, Args: guestArgs, Dir: "/", Modules: cluster.Modules,
 			MemoryMB: 1536, Timeout: o.timeout, Output: stdout, CacheHostRoot: true,
 		})
 		if err != nil {
