@@ -1,12 +1,9 @@
 package vmtest
 
 import (
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 )
 
 func TestMain(m *testing.M) { Main(m, "ip_vs", "ip_vs_rr", "ip_vs_wlc") }
@@ -33,25 +30,5 @@ func TestGuestArgsDropHostPaths(t *testing.T) {
 	want := []string{"-test.paniconexit0", "-test.timeout=10m0s", "-test.run=^TestVM"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("guestArgs (-want +got):\n%s", diff)
-	}
-}
-
-// TestVMIPVSAvailable proves the VM tier: IPVS loads, and ipvsadm creates
-// and lists a service inside a network namespace of the guest.
-func TestVMIPVSAvailable(t *testing.T) {
-	Require(t)
-	netnstest.RequirePrivileged(t, "ipvsadm")
-	if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
-		t.Fatalf("/proc/net/ip_vs: %v", err)
-	}
-	ns := netnstest.New(t)
-	ns.Run(t, "ipvsadm", "-A", "-t", "10.1.2.3:80", "-s", "wlc")
-	out := ns.Run(t, "ipvsadm", "-Ln")
-	if !strings.Contains(out, "TCP  10.1.2.3:80 wlc") {
-		t.Fatalf("ipvsadm -Ln in the namespace does not list the service:\n%s", out)
-	}
-	// The service exists in that namespace only.
-	if root, err := os.ReadFile("/proc/net/ip_vs"); err != nil || strings.Contains(string(root), "0A010203:0050") {
-		t.Fatalf("service leaked into the initial namespace (err %v):\n%s", err, root)
 	}
 }
