@@ -1,19 +1,22 @@
 // Package testenv is the home of lvskit's test environments; it holds no
-// code of its own. Its subpackages build the places the privileged tiers and
-// the demo run in:
+// code of its own. Its subpackages build the places the privileged test
+// tiers, the demo and the benchmarks run in:
 //
 //   - topology: hosts as named network namespaces joined by bridges that
 //     live in a "switch" namespace of their own, and programs run inside
-//     them; nothing is attached to the root namespace.
+//     them, tracked by PID; nothing is attached to the root namespace.
 //   - netnstest: topology tied to a test's cleanup, and RequirePrivileged,
 //     which skips a privileged test with its reason, or fails it when
 //     LVSKIT_REQUIRE_PRIVILEGED=1.
 //   - cluster: the article's two-balancer topology with its web and DNS
 //     servers, used by the demo, the end-to-end tests and the benchmarks.
 //   - vm, vmrun, vmtest: a throwaway qemu VM booting Debian's kernel, for
-//     IPVS where the host kernel has none; vmrun is its command line and
-//     vmtest re-runs a test inside it.
+//     IPVS where the host kernel has none; vmrun is its command line
+//     (go run ./internal/testenv/vmrun) and vmtest re-runs a package's
+//     TestVM tests inside it.
+//   - childproc: starts the programs of topology and vm so that they die
+//     with the process that started them.
 //
-// Product code lives beside this folder (internal/agent, config, metrics,
-// notify, natswitch); benchmarks live in internal/bench.
+// Product code lives beside this folder (internal/agent,
+// config, metrics, notify, natswitch); benchmarks live in internal/bench.
 package testenv

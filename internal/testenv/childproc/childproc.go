@@ -1,5 +1,3 @@
-// Package childproc starts the programs of lvskit's test environments so
-// that they die with the process that started them.
 package childproc
 
 import (

@@ -1,5 +1,6 @@
-// Package cluster builds the article's reference topology on one machine,
-// for the demo and the end-to-end tests:
+// Package cluster builds the article's reference topology on one machine
+// with package topology (see internal/testenv), for the demo, the
+// end-to-end tests and the benchmarks:
 //
 //	switch namespace: bridge "lan" (192.168.0.0/24) and bridge "svc" (172.16.0.0/24)
 //	client  eth0 192.168.0.254 on lan
@@ -8,7 +9,6 @@
 //	web1..3 eth0 192.168.0.101-103 on lan, answering "Hello from server-N !"
 //	dns1..2 eth0 192.168.0.201-202 on lan, answering A queries
 //
-// The VIP is 192.168.0.100. Nothing is attached to the root namespace. The
-// web and DNS servers run as goroutines of the calling process whose
-// sockets live in their hosts' namespaces.
+// The VIP is 192.168.0.100. The web and DNS servers run as goroutines of
+// the calling process whose sockets live in their hosts' namespaces.
 package cluster
