@@ -38,16 +38,24 @@ func rootState(t *testing.T) []string {
 	return s
 }
 
+// twoHosts builds hosts a and b on bridge lan, with PREFIX.1/24 and
+// PREFIX.2/24 on their eth0.
+func twoHosts(t *testing.T, prefix string) (tp *netnstest.Topology, a, b *netnstest.NS) {
+	t.Helper()
+	tp = netnstest.NewTopology(t)
+	tp.Bridge("lan")
+	a = tp.Host("a")
+	b = tp.Host("b")
+	tp.Connect(a, "eth0", "lan", prefix+".1/24")
+	tp.Connect(b, "eth0", "lan", prefix+".2/24")
+	return tp, a, b
+}
+
 func TestIntegrationTwoHostsExchangeUDP(t *testing.T) {
 	netnstest.RequirePrivileged(t)
 	before := rootState(t)
 
-	tp := netnstest.NewTopology(t)
-	tp.Bridge("lan")
-	a := tp.Host("a")
-	b := tp.Host("b")
-	tp.Connect(a, "eth0", "lan", "10.99.0.1/24")
-	tp.Connect(b, "eth0", "lan", "10.99.0.2/24")
+	tp, a, b := twoHosts(t, "10.99.0")
 
 	var server *net.UDPConn
 	if err := b.Do(func() error {
@@ -127,12 +135,7 @@ func TestIntegrationTwoHostsExchangeUDP(t *testing.T) {
 
 func TestIntegrationSetPortCutsTheLink(t *testing.T) {
 	netnstest.RequirePrivileged(t, "ping")
-	tp := netnstest.NewTopology(t)
-	tp.Bridge("lan")
-	a := tp.Host("a")
-	b := tp.Host("b")
-	tp.Connect(a, "eth0", "lan", "10.99.1.1/24")
-	tp.Connect(b, "eth0", "lan", "10.99.1.2/24")
+	tp, a, b := twoHosts(t, "10.99.1")
 
 	a.Run(t, "ping", "-c", "1", "-W", "2", "10.99.1.2")
 	tp.SetPort(b, "eth0", false)
