@@ -487,14 +487,23 @@ func TestVMRestoreRoundTrip(t *testing.T) {
 	// Restoring the saved text into a third namespace gives the same text.
 	saved := saveText(t, c)
 	nsC, c3 := ipvsNS(t)
-	ops, err = ipvs.ParseRules(strings.NewReader(saved))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c3.Apply(ops); err != nil {
+	if err := c3.Restore(strings.NewReader(saved)); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(lines(saved), lines(ipvsadm(t, nsC, "", "-Sn"))); diff != "" {
 		t.Errorf("save, restore, save (-first +second):\n%s", diff)
+	}
+
+	// Restoring the rules again fails on every line, each reported with
+	// its line number, across several batches.
+	err = c.Restore(strings.NewReader("# again\n" + rules))
+	var re *ipvs.RestoreError
+	if !errors.As(err, &re) || len(re.Errors) != len(ops) || re.Operations != len(ops) {
+		t.Fatalf("Restore of the same rules: %v, want %d failed lines", err, len(ops))
+	}
+	for i, le := range re.Errors {
+		if le.Line != i+2 || !errors.Is(le, ipvs.ErrExists) {
+			t.Fatalf("failure %d: %v, want line %d and ErrExists", i, le, i+2)
+		}
 	}
 }

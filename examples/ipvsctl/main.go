@@ -52,6 +52,18 @@ commands:
 // usageError is an error of the command line (exit code 2).
 type usageError struct{ error }
 
+// command is one parsed command line.
+type command struct {
+	name            string
+	args            []string
+	list            ipvs.ListFormat
+	timeout, daemon bool // list -timeout, list -daemon
+	file            string
+	dry, prune      bool
+	stdin           io.Reader
+	stdout          io.Writer
+}
+
 // run is the whole program; it returns the exit code: 0 done, 1 failed,
 // 2 usage.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, dial func(netns string) (*ipvs.Client, error)) int {
@@ -59,115 +71,44 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, dial func(net
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	netns := fs.String("netns", "", "work in the network namespace `NAME` (/run/netns/NAME)")
-	if fs.Parse(args) != nil || fs.NArg() == 0 {
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
 		fs.Usage()
 		return 2
 	}
-	cmd := fs.Arg(0)
-	sub := flag.NewFlagSet("ipvsctl "+cmd, flag.ContinueOnError)
+	x := &command{name: fs.Arg(0), stdin: stdin, stdout: stdout}
+	sub := flag.NewFlagSet("ipvsctl "+x.name, flag.ContinueOnError)
 	sub.SetOutput(stderr)
-	var f ipvs.ListFormat
-	var timeout, daemon, dry, prune bool
-	var file string
-	switch cmd {
+	switch x.name {
 	case "list":
-		sub.BoolVar(&f.Stats, "stats", false, "counters")
-		sub.BoolVar(&f.Rate, "rate", false, "rates")
-		sub.BoolVar(&f.Thresholds, "thresholds", false, "thresholds")
-		sub.BoolVar(&f.PersistentConn, "persistent-conn", false, "persistent connections")
-		sub.BoolVar(&f.TunInfo, "tun-info", false, "tunnel information")
-		sub.BoolVar(&f.Exact, "exact", false, "exact numbers")
-		sub.BoolVar(&f.NoSort, "nosort", false, "the kernel's order")
-		sub.BoolVar(&timeout, "timeout", false, "the connection timeouts")
-		sub.BoolVar(&daemon, "daemon", false, "the sync daemons")
+		sub.BoolVar(&x.list.Stats, "stats", false, "counters")
+		sub.BoolVar(&x.list.Rate, "rate", false, "rates")
+		sub.BoolVar(&x.list.Thresholds, "thresholds", false, "thresholds")
+		sub.BoolVar(&x.list.PersistentConn, "persistent-conn", false, "persistent connections")
+		sub.BoolVar(&x.list.TunInfo, "tun-info", false, "tunnel information")
+		sub.BoolVar(&x.list.Exact, "exact", false, "exact numbers")
+		sub.BoolVar(&x.list.NoSort, "nosort", false, "the kernel's order")
+		sub.BoolVar(&x.timeout, "timeout", false, "the connection timeouts")
+		sub.BoolVar(&x.daemon, "daemon", false, "the sync daemons")
 		sub.Bool("n", true, "numeric output (always)")
 	case "save":
 		sub.Bool("n", true, "numeric output (always)")
 	case "apply":
-		sub.StringVar(&file, "f", "", "the desired state, as ipvsadm -S lines (-A and -a)")
-		sub.BoolVar(&dry, "dry-run", false, "print the plan, change nothing")
-		sub.BoolVar(&prune, "prune", false, "also delete the services the file does not name")
+		sub.StringVar(&x.file, "f", "", "the desired state, as ipvsadm -S lines (-A and -a)")
+		sub.BoolVar(&x.dry, "dry-run", false, "print the plan, change nothing")
+		sub.BoolVar(&x.prune, "prune", false, "also delete the services the file does not name")
 	case "restore", "flush", "timeout":
 	default:
-		fmt.Fprintf(stderr, "ipvsctl: unknown command %q\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "ipvsctl: unknown command %q\n%s", x.name, usage)
 		return 2
 	}
-	if sub.Parse(fs.Args()[1:]) != nil {
+	if err := sub.Parse(fs.Args()[1:]); err != nil {
 		return 2
 	}
-	rest := sub.Args()
-	var desired *ipvs.Table
-	var set *ipvs.Timeouts
-	err := func() error {
-		var err error
-		switch {
-		case (timeout || daemon) && (f.Stats || f.Rate || f.Thresholds || f.PersistentConn) || timeout && daemon:
-			return usageError{errors.New("options conflict in the list command")}
-		case cmd == "apply" && file == "":
-			return usageError{errors.New("-f FILE is required")}
-		case cmd == "apply":
-			if desired, err = readTable(file); err != nil {
-				return err
-			}
-		case cmd == "timeout" && len(rest) > 0:
-			t, err := ipvs.ParseTimeouts(rest)
-			if err != nil {
-				return usageError{err}
-			}
-			set, rest = &t, nil
-		}
-		if len(rest) > 0 {
-			return usageError{fmt.Errorf("unexpected argument %q", rest[0])}
-		}
-		c, err := dial(*netns)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		switch {
-		case cmd == "timeout" && set != nil:
-			return c.SetTimeouts(*set)
-		case cmd == "timeout", timeout:
-			t, err := c.Timeouts()
-			if err != nil {
-				return err
-			}
-			return ipvs.WriteTimeouts(stdout, t)
-		case daemon:
-			ds, err := c.Daemons()
-			if err != nil {
-				return err
-			}
-			return ipvs.WriteDaemons(stdout, ds)
-		case cmd == "list":
-			return c.List(stdout, f)
-		case cmd == "save":
-			return c.Save(stdout)
-		case cmd == "restore":
-			return c.Restore(stdin)
-		case cmd == "flush":
-			return c.Flush()
-		}
-		opts := &ipvs.PlanOptions{Prune: prune}
-		var ops []ipvs.Op
-		if dry {
-			ops, err = c.Plan(desired, opts)
-		} else {
-			ops, err = c.Reconcile(desired, opts)
-		}
-		if werr := ipvs.WriteOps(stdout, ops); err == nil {
-			err = werr
-		}
-		switch {
-		case err != nil:
-			return err
-		case dry:
-			fmt.Fprintf(stdout, "# dry run: %d operations planned, none applied\n", len(ops))
-		default:
-			fmt.Fprintf(stdout, "# %d operations applied\n", len(ops))
-		}
-		return nil
-	}()
+	x.args = sub.Args()
+	err := x.run(func() (*ipvs.Client, error) { return dial(*netns) })
 	if err == nil {
 		return 0
 	}
@@ -176,11 +117,85 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, dial func(net
 			fmt.Fprintln(stderr, le)
 		}
 	}
-	fmt.Fprintf(stderr, "ipvsctl %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "ipvsctl %s: %v\n", x.name, err)
 	if errors.As(err, new(usageError)) {
 		return 2
 	}
 	return 1
+}
+
+// run checks the arguments of the command, and then runs it on a client.
+func (x *command) run(dial func() (*ipvs.Client, error)) error {
+	var desired *ipvs.Table
+	var set *ipvs.Timeouts
+	var err error
+	switch f := x.list; {
+	case (x.timeout || x.daemon) && (f.Stats || f.Rate || f.Thresholds || f.PersistentConn) || x.timeout && x.daemon:
+		return usageError{errors.New("options conflict in the list command")}
+	case x.name == "apply" && x.file == "":
+		return usageError{errors.New("-f FILE is required")}
+	case x.name == "apply":
+		if desired, err = readTable(x.file); err != nil {
+			return err
+		}
+	case x.name == "timeout" && len(x.args) > 0:
+		t, err := ipvs.ParseTimeouts(x.args)
+		if err != nil {
+			return usageError{err}
+		}
+		set, x.args = &t, nil
+	}
+	if len(x.args) > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", x.args[0])}
+	}
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch {
+	case set != nil:
+		return c.SetTimeouts(*set)
+	case x.name == "timeout", x.timeout:
+		t, err := c.Timeouts()
+		if err != nil {
+			return err
+		}
+		return ipvs.WriteTimeouts(x.stdout, t)
+	case x.daemon:
+		ds, err := c.Daemons()
+		if err != nil {
+			return err
+		}
+		return ipvs.WriteDaemons(x.stdout, ds)
+	case x.name == "list":
+		return c.List(x.stdout, x.list)
+	case x.name == "save":
+		return c.Save(x.stdout)
+	case x.name == "restore":
+		return c.Restore(x.stdin)
+	case x.name == "flush":
+		return c.Flush()
+	}
+	opts := &ipvs.PlanOptions{Prune: x.prune}
+	var ops []ipvs.Op
+	if x.dry {
+		ops, err = c.Plan(desired, opts)
+	} else {
+		ops, err = c.Reconcile(desired, opts)
+	}
+	if werr := ipvs.WriteOps(x.stdout, ops); err == nil {
+		err = werr
+	}
+	switch {
+	case err != nil:
+		return err
+	case x.dry:
+		fmt.Fprintf(x.stdout, "# dry run: %d operations planned, none applied\n", len(ops))
+	default:
+		fmt.Fprintf(x.stdout, "# %d operations applied\n", len(ops))
+	}
+	return nil
 }
 
 // readTable reads an apply file.
