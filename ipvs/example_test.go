@@ -80,3 +80,42 @@ func ExampleWriteList() {
 	// TCP  192.168.0.100:80 wlc
 	//   -> 172.16.0.1:80                Route   1      0          0
 }
+
+// Restore applies ipvsadm -S lines as ipvsadm -R does, and names the lines
+// whose operations the kernel refused.
+func ExampleClient_Restore() {
+	c, err := ipvs.Dial(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Restore(os.Stdin)
+	var re *ipvs.RestoreError
+	if errors.As(err, &re) {
+		for _, le := range re.Errors {
+			fmt.Fprintln(os.Stderr, le) // such as "line 3: ipvs add-service TCP 10.0.0.1:80: already exists (file exists)"
+		}
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// A dry run of a desired table read from a file of -A and -a lines.
+func ExampleReadTable() {
+	desired, err := ipvs.ReadTable(strings.NewReader(`
+-A -t 192.168.0.100:80 -s wlc
+-a -t 192.168.0.100:80 -r 172.16.0.1:80 -g -w 1
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ops, err := ipvs.Plan(&ipvs.Table{}, desired, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ipvs.WriteOps(os.Stdout, ops)
+	// Output:
+	// -A -t 192.168.0.100:80 -s wlc
+	// -a -t 192.168.0.100:80 -r 172.16.0.1:80 -g -w 1
+}
