@@ -17,6 +17,11 @@ import (
 // timeout the program's whole process group is killed (it runs in a group of
 // its own), so children it started cannot outlive the check.
 //
+// Its standard input is /dev/null; the first line of its standard output
+// and error, which share a pipe, ends the Result's reason. A program that
+// exits while children it started keep that pipe open is judged by its exit
+// status a second later, without waiting for them.
+//
 // With Dynamic set, exit codes follow keepalived's misc_dynamic: 0 up with
 // the weight unchanged, 1 down, 2-255 up with weight (status - 2).
 type Exec struct {
@@ -51,10 +56,12 @@ func (e *Exec) Check(ctx context.Context) Result {
 	ctx, cancel, timeout := withTimeout(ctx, e.Timeout)
 	defer cancel()
 	out := &headBuffer{max: 4096}
-	code, err := e.run(ctx, out)
+	code, killed, err := e.run(ctx, out)
 	if ctx.Err() != nil {
 		r := down(ctx, "program", ctx.Err(), timeout)
-		r.Reason += ", process group killed"
+		if killed {
+			r.Reason += ", process group killed"
+		}
 		return r
 	}
 	if err != nil {
@@ -78,8 +85,9 @@ func (e *Exec) Check(ctx context.Context) Result {
 // error when it could not run or a signal ended it. Standard input is
 // /dev/null; standard output and error share one pipe whose first bytes
 // go to out. The program runs in a process group of its own, which is
-// killed when ctx ends (outside Linux, only the program is).
-func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
+// killed if ctx ends while the program runs (outside Linux, only the
+// program is); killed reports that it was.
+func (e *Exec) run(ctx context.Context, out *headBuffer) (code int, killed bool, err error) {
 	cmd := exec.CommandContext(ctx, e.Argv[0], e.Argv[1:]...)
 	cmd.Env = e.Env
 	cmd.Dir = e.Dir
@@ -87,19 +95,24 @@ func (e *Exec) run(ctx context.Context, out *headBuffer) (int, error) {
 	cmd.Stderr = out
 	cmd.WaitDelay = execWaitDelay
 	setSysProcAttr(cmd, e.Credential)
-	err := cmd.Run()
+	kill := cmd.Cancel
+	cmd.Cancel = func() error {
+		killed = true // read after Wait, which waits for this call
+		return kill()
+	}
+	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, nil
+		return 0, killed, nil
 	case errors.As(err, &ee) && ee.ExitCode() >= 0:
-		return ee.ExitCode(), nil
+		return ee.ExitCode(), killed, nil
 	case errors.Is(err, exec.ErrWaitDelay):
 		// The program exited 0, but something it left running kept its
 		// output open past execWaitDelay; what it wrote until then counts.
-		return 0, nil
+		return 0, killed, nil
 	}
-	return -1, err
+	return -1, killed, err
 }
 
 // headBuffer keeps the first max bytes written to it.

@@ -106,6 +106,29 @@ func TestExecChildHoldsOutput(t *testing.T) {
 	}
 }
 
+// A program that exited in time, but whose child holds its output open
+// past the check's timeout, is down as timed out; its group is not killed,
+// as it was not running at the timeout.
+func TestExecChildHoldsOutputPastTimeout(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	e := &Exec{Argv: []string{script(t, "sleep 30 & echo $! > "+pidFile+"; exit 0")}, Timeout: 300 * time.Millisecond}
+	r := e.Check(context.Background())
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alive := syscall.Kill(pid, 0) == nil
+	syscall.Kill(pid, syscall.SIGKILL)
+	checkResult(t, r, resultWant{false, "program timed out after 300ms"})
+	if strings.Contains(r.Reason, "killed") || !alive {
+		t.Errorf("reason %q, child alive %v: the group was killed though the program had exited", r.Reason, alive)
+	}
+}
+
 // statusField returns a field of a /proc/PID/status text.
 func statusField(status, name string) string {
 	for line := range strings.Lines(status) {
@@ -129,7 +152,7 @@ echo "$(ps -o pgid= -p $$ | tr -d ' ') $$"
 echo "$s" | grep -E '^(SigBlk|SigIgn):'
 readlink /proc/$$/fd/0`)}}
 	out := &headBuffer{max: 4096}
-	code, err := e.run(context.Background(), out)
+	code, _, err := e.run(context.Background(), out)
 	if err != nil || code != 0 {
 		t.Fatalf("run: %d, %v, output %q", code, err, out.buf.String())
 	}
@@ -172,7 +195,7 @@ func nofile(limits string) string {
 func TestExecOpenFilesLimit(t *testing.T) {
 	e := &Exec{Argv: []string{"/bin/cat", "/proc/self/limits"}}
 	out := &headBuffer{max: 4096}
-	if code, err := e.run(context.Background(), out); code != 0 || err != nil {
+	if code, _, err := e.run(context.Background(), out); code != 0 || err != nil {
 		t.Fatalf("run: %d, %v", code, err)
 	}
 	got := nofile(out.buf.String())
