@@ -163,7 +163,7 @@ func (p *Proc) Stop(grace time.Duration) {
 
 // KillChildren sends SIGKILL to the processes left in the program's process
 // group other than the program itself: the children it forked, which may
-// outlive it (keepalived's VRRP child survives a SIGKILL of its parent). It
+// outlive it, as keepalived's VRRP child can when its parent is killed. It
 // finds them by reading /proc and signals each by its PID; a child that
 // moved to a group of its own is not found. Call it once the program has
 // been stopped.
