@@ -126,6 +126,15 @@ func (s *series) stats() (lo, med, hi time.Duration) {
 	return d[0], d[len(d)/2], d[len(d)-1]
 }
 
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)/2]
+}
+
 func sec(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
 func bench(services, dests, rounds int, ipvsctl string, batches []int) error {
@@ -277,6 +286,13 @@ func bench(services, dests, rounds int, ipvsctl string, batches []int) error {
 	for _, s := range lvsAll {
 		_, lm, _ := s.stats()
 		fmt.Printf("%s / ipvsadm -R (median): %.2f (goal: at most 0.50)\n", s.name, lm.Seconds()/am.Seconds())
+		// Each round's pair ran back to back, so their ratio is steadier
+		// than the ratio of medians when the machine is busy.
+		ratios := make([]float64, len(s.d))
+		for r := range s.d {
+			ratios[r] = s.d[r].Seconds() / adm.d[r].Seconds()
+		}
+		fmt.Printf("%s / ipvsadm -R per round: %.2f, median %.2f\n", s.name, ratios, median(ratios))
 	}
 	fmt.Printf("ipvsadm -Sn identical after both, every round: %v\n", equal)
 	return nil
