@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		"-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
 		"-virtfs", "local,path=" + scratch + ",mount_tag=scratch,security_model=none,multidevs=remap",
 	}
-	if kvmUsable() {
+	if kvmWorks(ctx, qemu, k) {
 		args = append(args, "-enable-kvm", "-cpu", "host")
 	}
 	cmd := exec.Command(qemu, args...)
@@ -226,15 +226,6 @@ func copyFile(from, to string) error {
 		return fmt.Errorf("vm: copying %s: %w", from, err)
 	}
 	return out.Close()
-}
-
-func kvmUsable() bool {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
 }
 
 // kernelCmdline returns the guest kernel's command line: the console, and
