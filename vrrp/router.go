@@ -218,7 +218,7 @@ func (r *Router) Run(ctx context.Context) error {
 		defer close(readDone)
 		// A ring of buffers, one more than the channel and the loop can
 		// hold: a packet is read into a buffer nobody uses any more, and
-		// receiving allocates nothing.
+		// no buffer is allocated per packet.
 		ring := make([][MaxLen]byte, cap(pkts)+2)
 		for i := 0; ; i = (i + 1) % len(ring) {
 			n, info, err := r.conn.ReadFrom(ring[i][:])
