@@ -1,5 +1,0 @@
-//go:build !linux
-
-package rawpoll
-
-const hasKernelTimer = false
