@@ -26,10 +26,11 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	if err != nil {
 		return nil, Errors{asError(err)}
 	}
-	m := &kaMapper{cfg: &Config{Source: name, Format: FormatKeepalived, Warnings: lx.warnings}}
+	m := &kaMapper{cfg: &Config{Source: name, Format: FormatKeepalived, Global: NewGlobal(), Warnings: lx.warnings}}
 	for _, n := range nodes {
 		m.top(n)
 	}
+	m.lowerPrioDefaults()
 	if err := m.errs.err(); err != nil {
 		return nil, err
 	}
@@ -50,6 +51,65 @@ func asError(err error) *Error {
 type kaMapper struct {
 	cfg  *Config
 	errs errList
+	// lowerSet records, per instance index, which of its lower-priority
+	// settings the file set: the others take the global ones once the
+	// whole file is read, as keepalived resolves them.
+	lowerSet []lowerPrioSet
+	// globalLowerSet: vrrp_garp_lower_prio_delay and _repeat were set;
+	// otherwise they follow vrrp_garp_master_delay and _repeat.
+	globalLowerDelaySet, globalLowerRepeatSet bool
+}
+
+type lowerPrioSet struct{ delay, repeat, noAdvert bool }
+
+// lowerPrioDefaults gives the instances the global lower-priority
+// settings they did not set themselves.
+func (m *kaMapper) lowerPrioDefaults() {
+	g := &m.cfg.Global
+	if !m.globalLowerDelaySet {
+		g.GARPLowerPrioDelay = g.GARPMasterDelay
+	}
+	if !m.globalLowerRepeatSet {
+		g.GARPLowerPrioRepeat = g.GARPMasterRepeat
+	}
+	for i := range m.cfg.VRRP {
+		in, set := &m.cfg.VRRP[i], m.lowerSet[i]
+		if !set.delay {
+			in.GARPLowerPrioDelay = g.GARPLowerPrioDelay
+		}
+		if !set.repeat {
+			in.GARPLowerPrioRepeat = g.GARPLowerPrioRepeat
+		}
+		if !set.noAdvert {
+			in.LowerPrioNoAdvert = g.LowerPrioNoAdvert
+		}
+	}
+}
+
+// trueFalse reads keepalived's optional boolean: no value is true, else
+// one of true/on/yes or false/off/no.
+func (m *kaMapper) trueFalse(n *node, dst *bool) bool {
+	switch {
+	case n.block:
+		m.errf(n, "takes no block")
+		return false
+	case len(n.args) == 0:
+		*dst = true
+		return true
+	case len(n.args) > 1:
+		m.errf(n, "unexpected argument %q after %q", n.args[1].text, n.args[0].text)
+		return false
+	}
+	switch n.args[0].text {
+	case "true", "on", "yes":
+		*dst = true
+	case "false", "off", "no":
+		*dst = false
+	default:
+		m.errf(n, "%q is not one of true, on, yes, false, off, no", n.args[0].text)
+		return false
+	}
+	return true
 }
 
 func (m *kaMapper) errf(n *node, format string, a ...any) {
@@ -114,15 +174,32 @@ func (m *kaMapper) block(n *node) bool {
 	return false
 }
 
-func (m *kaMapper) intValue(n *node, lo, hi int, dst *int) {
+func (m *kaMapper) intValue(n *node, lo, hi int, dst *int) bool {
 	if s, ok := m.value(n); ok {
 		v, err := parseIntRange(s, lo, hi)
 		if err != nil {
 			m.errf(n, "%s", err)
-			return
+			return false
 		}
 		*dst = v
+		return true
 	}
+	return false
+}
+
+// wholeSeconds reads an unsigned number of seconds, as keepalived reads
+// its garp delays.
+func (m *kaMapper) wholeSeconds(n *node, lo, hi time.Duration, dst *time.Duration) bool {
+	if s, ok := m.value(n); ok {
+		v, err := parseWholeSeconds(s, lo, hi)
+		if err != nil {
+			m.errf(n, "%s", err)
+			return false
+		}
+		*dst = v
+		return true
+	}
+	return false
 }
 
 func (m *kaMapper) seconds(n *node, lo, hi time.Duration, dst *time.Duration) {
@@ -241,6 +318,22 @@ func (m *kaMapper) global(b *node) {
 			if len(ws) == 2 {
 				g.ScriptGroup = ws[1]
 			}
+		case "vrrp_garp_master_delay":
+			m.wholeSeconds(n, 0, maxDuration, &g.GARPMasterDelay)
+		case "vrrp_garp_master_repeat":
+			m.intValue(n, 1, maxGARPRepeat, &g.GARPMasterRepeat)
+		case "vrrp_garp_master_refresh":
+			m.wholeSeconds(n, 0, maxDuration, &g.GARPMasterRefresh)
+		case "vrrp_garp_lower_prio_delay":
+			if m.wholeSeconds(n, 0, maxDuration, &g.GARPLowerPrioDelay) {
+				m.globalLowerDelaySet = true
+			}
+		case "vrrp_garp_lower_prio_repeat":
+			if m.intValue(n, 0, maxGARPRepeat, &g.GARPLowerPrioRepeat) {
+				m.globalLowerRepeatSet = true
+			}
+		case "vrrp_lower_prio_no_advert":
+			m.trueFalse(n, &g.LowerPrioNoAdvert)
 		default:
 			m.warnf(n, "global setting ignored")
 		}
@@ -258,6 +351,11 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	}
 	in := NewVRRPInstance(b.args[0].text)
 	in.Pos = b.pos
+	// As keepalived, an instance starts from the global settings read so
+	// far.
+	g := &m.cfg.Global
+	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
+	var set lowerPrioSet
 	prioritySet := false
 	for _, n := range b.children {
 		switch n.name {
@@ -372,6 +470,12 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.intValue(n, 1, maxGARPRepeat, &in.GARPMasterRepeat)
 		case "garp_master_refresh":
 			m.seconds(n, 0, maxDuration, &in.GARPMasterRefresh)
+		case "garp_lower_prio_delay":
+			set.delay = m.wholeSeconds(n, 0, maxDuration, &in.GARPLowerPrioDelay) || set.delay
+		case "garp_lower_prio_repeat":
+			set.repeat = m.intValue(n, 0, maxGARPRepeat, &in.GARPLowerPrioRepeat) || set.repeat
+		case "lower_prio_no_advert":
+			set.noAdvert = m.trueFalse(n, &in.LowerPrioNoAdvert) || set.noAdvert
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}
@@ -380,6 +484,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		m.warnf(b, "%s", w)
 	}
 	m.cfg.VRRP = append(m.cfg.VRRP, in)
+	m.lowerSet = append(m.lowerSet, set)
 }
 
 func (m *kaMapper) auth(b *node, in *VRRPInstance) {

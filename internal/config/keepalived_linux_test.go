@@ -71,6 +71,7 @@ func TestIntegrationKeepalivedAgreesWithReader(t *testing.T) {
 		"  state MASTER\n  priority 150\n  nopreempt\n",
 		"  priority 255\n  nopreempt\n",
 		"  nopreempt\n  preempt\n",
+		"  garp_lower_prio_repeat 3\n  garp_lower_prio_delay 2\n  lower_prio_no_advert\n",
 		// A comment mark inside a word starts a comment: the password is
 		// 1234567, not truncated 1234567!9abc.
 		"  authentication {\n    auth_type PASS\n    auth_pass 1234567!9abc\n  }\n  notify \"/bin/echo a#b\"   # quoted\n",

@@ -41,6 +41,7 @@ func articleWant() *Config {
 	return &Config{
 		Source: f,
 		Format: FormatKeepalived,
+		Global: NewGlobal(),
 		VRRP: []VRRPInstance{{
 			Pos:             at(6),
 			Name:            "192.168.0.100",
@@ -54,10 +55,12 @@ func articleWant() *Config {
 			VirtualIPs: []VirtualIP{
 				{Prefix: netip.MustParsePrefix("192.168.0.100/24"), Dev: "eth0"},
 			},
-			Track:            []TrackInterface{{Name: "eth0"}, {Name: "eth1"}},
-			Notify:           Command{"/usr/local/bin/nat-switch"},
-			GARPMasterDelay:  5 * time.Second,
-			GARPMasterRepeat: 5,
+			Track:               []TrackInterface{{Name: "eth0"}, {Name: "eth1"}},
+			Notify:              Command{"/usr/local/bin/nat-switch"},
+			GARPMasterDelay:     5 * time.Second,
+			GARPMasterRepeat:    5,
+			GARPLowerPrioDelay:  5 * time.Second,
+			GARPLowerPrioRepeat: 5,
 		}},
 		VirtualServers: []VirtualServer{
 			{
@@ -247,7 +250,11 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 	want := &Config{
 		Source: "k.conf",
 		Format: FormatKeepalived,
-		Global: Global{RouterID: "lb1", EnableScriptSecurity: true, ScriptUser: "root", ScriptGroup: "root", ScriptUserPos: at(4)},
+		Global: func() Global {
+			g := NewGlobal()
+			g.RouterID, g.EnableScriptSecurity, g.ScriptUser, g.ScriptGroup, g.ScriptUserPos = "lb1", true, "root", "root", at(4)
+			return g
+		}(),
 		VRRP: []VRRPInstance{{
 			Pos: at(7), Name: "VI_1", Interface: "eth1", State: StateBackup, VirtualRouterID: 51,
 			Priority: 150, AdvertInt: 2 * time.Second, Auth: &Auth{Type: AuthPass, Pass: "12345678"},
@@ -266,6 +273,7 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 			NotifyStop:       Command{"/usr/local/bin/to-stop"},
 			GARPMasterDelay:  0,
 			GARPMasterRepeat: 3, GARPMasterRefresh: time.Minute,
+			GARPLowerPrioDelay: 5 * time.Second, GARPLowerPrioRepeat: 5,
 		}},
 		VirtualServers: []VirtualServer{
 			{

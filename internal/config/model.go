@@ -99,6 +99,28 @@ type Global struct {
 	// keepalived's --dont-release-ipvs. By default they are removed. YAML
 	// only: keepalived.conf has no such directive.
 	DontReleaseIPVS bool
+	// VRRP defaults for the instances, from keepalived.conf's global_defs
+	// (vrrp_garp_master_delay, vrrp_garp_master_repeat,
+	// vrrp_garp_master_refresh, vrrp_garp_lower_prio_delay,
+	// vrrp_garp_lower_prio_repeat, vrrp_lower_prio_no_advert). An
+	// instance's own setting wins. The zero Global has keepalived's
+	// defaults in effect: see NewGlobal.
+	GARPMasterDelay     time.Duration
+	GARPMasterRepeat    int
+	GARPMasterRefresh   time.Duration
+	GARPLowerPrioDelay  time.Duration
+	GARPLowerPrioRepeat int
+	LowerPrioNoAdvert   bool
+}
+
+// NewGlobal returns the global settings with keepalived's defaults.
+func NewGlobal() Global {
+	return Global{
+		GARPMasterDelay:     DefaultGARPMasterDelay,
+		GARPMasterRepeat:    DefaultGARPMasterRepeat,
+		GARPLowerPrioDelay:  DefaultGARPMasterDelay,
+		GARPLowerPrioRepeat: DefaultGARPMasterRepeat,
+	}
 }
 
 // State is a VRRP instance's initial state.
@@ -204,6 +226,19 @@ type VRRPInstance struct {
 	GARPMasterDelay   time.Duration
 	GARPMasterRepeat  int
 	GARPMasterRefresh time.Duration
+	// GARPLowerPrioRepeat is the number of gratuitous ARPs per VIP a
+	// MASTER sends when it hears an advert of lower priority (another
+	// node that also thinks it is MASTER, as when a split brain heals),
+	// so that neighbours that learnt the other node's MAC come back; 0:
+	// none. GARPLowerPrioDelay is the delay of a second such burst (0:
+	// none). LowerPrioNoAdvert: the MASTER does not answer such an advert
+	// with one of its own. keepalived's garp_lower_prio_repeat,
+	// garp_lower_prio_delay and lower_prio_no_advert, whose defaults are
+	// the global vrrp_garp_lower_prio_* settings, themselves defaulting to
+	// vrrp_garp_master_repeat and vrrp_garp_master_delay (5 and 5 s).
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
+	LowerPrioNoAdvert   bool
 }
 
 // Protocol is a virtual server's transport protocol.
@@ -485,12 +520,14 @@ const (
 // NewVRRPInstance returns an instance with keepalived's defaults.
 func NewVRRPInstance(name string) VRRPInstance {
 	return VRRPInstance{
-		Name:             name,
-		State:            StateBackup,
-		Priority:         DefaultPriority,
-		AdvertInt:        DefaultAdvertInt,
-		GARPMasterDelay:  DefaultGARPMasterDelay,
-		GARPMasterRepeat: DefaultGARPMasterRepeat,
+		Name:                name,
+		State:               StateBackup,
+		Priority:            DefaultPriority,
+		AdvertInt:           DefaultAdvertInt,
+		GARPMasterDelay:     DefaultGARPMasterDelay,
+		GARPMasterRepeat:    DefaultGARPMasterRepeat,
+		GARPLowerPrioDelay:  DefaultGARPMasterDelay,
+		GARPLowerPrioRepeat: DefaultGARPMasterRepeat,
 	}
 }
 

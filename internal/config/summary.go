@@ -96,6 +96,11 @@ func (c *Config) Summary() string {
 			refresh = "every " + dur(in.GARPMasterRefresh)
 		}
 		w(2, "gratuitous ARP: %d at once, again after %s, refresh %s", in.GARPMasterRepeat, dur(in.GARPMasterDelay), refresh)
+		answer := "an advert and "
+		if in.LowerPrioNoAdvert {
+			answer = ""
+		}
+		w(2, "on a lower-priority advert as MASTER: %s%d gratuitous ARPs, again after %s", answer, in.GARPLowerPrioRepeat, dur(in.GARPLowerPrioDelay))
 	}
 
 	w(0, "ipvs virtual servers: %d", len(c.VirtualServers))

@@ -152,6 +152,12 @@ func validateVRRP(l *errList, insts []VRRPInstance) {
 		if in.GARPMasterRefresh < 0 || in.GARPMasterRefresh > maxDuration {
 			bad("garp_master_refresh", "%s is out of range", in.GARPMasterRefresh)
 		}
+		if in.GARPLowerPrioDelay < 0 || in.GARPLowerPrioDelay > maxDuration {
+			bad("garp_lower_prio_delay", "%s is out of range", in.GARPLowerPrioDelay)
+		}
+		if in.GARPLowerPrioRepeat < 0 || in.GARPLowerPrioRepeat > maxGARPRepeat {
+			bad("garp_lower_prio_repeat", "%d is not a number 0-%d", in.GARPLowerPrioRepeat, maxGARPRepeat)
+		}
 		if validIfName(in.Interface) && in.VirtualRouterID >= 1 && in.VirtualRouterID <= 255 {
 			k := ifVRID{in.Interface, in.VirtualRouterID, v6 > 0}
 			if other, ok := vrids[k]; ok {

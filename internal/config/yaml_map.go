@@ -10,7 +10,7 @@ import (
 )
 
 func (y *yReader) config(f *yFile) *Config {
-	c := &Config{Source: y.file, Format: FormatYAML}
+	c := &Config{Source: y.file, Format: FormatYAML, Global: NewGlobal()}
 	if g := f.Global; g != nil {
 		y.str(&g.RouterID, "global.router_id", &c.Global.RouterID)
 		y.boolean(&g.EnableScriptSecurity, "global.enable_script_security", &c.Global.EnableScriptSecurity)
@@ -146,6 +146,9 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	y.seconds(&v.GARPMasterDelay, p("garp_master_delay"), 0, maxDuration, &in.GARPMasterDelay)
 	y.intv(&v.GARPMasterRepeat, p("garp_master_repeat"), 1, maxGARPRepeat, &in.GARPMasterRepeat)
 	y.seconds(&v.GARPMasterRefresh, p("garp_master_refresh"), 0, maxDuration, &in.GARPMasterRefresh)
+	y.seconds(&v.GARPLowerPrioDelay, p("garp_lower_prio_delay"), 0, maxDuration, &in.GARPLowerPrioDelay)
+	y.intv(&v.GARPLowerPrioRepeat, p("garp_lower_prio_repeat"), 0, maxGARPRepeat, &in.GARPLowerPrioRepeat)
+	y.boolean(&v.LowerPrioNoAdvert, p("lower_prio_no_advert"), &in.LowerPrioNoAdvert)
 	for _, w := range applyStateDefaults(&in, !absent(&v.Priority)) {
 		y.warnings = append(y.warnings, Warning{Pos: in.Pos, Directive: path, Msg: w})
 	}

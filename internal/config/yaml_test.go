@@ -25,16 +25,18 @@ func lb1Want() *Config {
 	return &Config{
 		Source: f,
 		Format: FormatYAML,
-		Global: Global{RouterID: "lb1"},
+		Global: func() Global { g := NewGlobal(); g.RouterID = "lb1"; return g }(),
 		VRRP: []VRRPInstance{{
 			Pos: at(16), Name: "192.168.0.100", Interface: "eth1", State: StateBackup,
 			VirtualRouterID: 1, Priority: 102, AdvertInt: time.Second,
-			Auth:             &Auth{Type: AuthPass, Pass: "secret"},
-			Nopreempt:        true,
-			VirtualIPs:       []VirtualIP{{Prefix: netip.MustParsePrefix("192.168.0.100/24"), Dev: "eth0"}},
-			Track:            []TrackInterface{{Name: "eth0"}, {Name: "eth1"}},
-			GARPMasterDelay:  5 * time.Second,
-			GARPMasterRepeat: 5,
+			Auth:                &Auth{Type: AuthPass, Pass: "secret"},
+			Nopreempt:           true,
+			VirtualIPs:          []VirtualIP{{Prefix: netip.MustParsePrefix("192.168.0.100/24"), Dev: "eth0"}},
+			Track:               []TrackInterface{{Name: "eth0"}, {Name: "eth1"}},
+			GARPMasterDelay:     5 * time.Second,
+			GARPMasterRepeat:    5,
+			GARPLowerPrioDelay:  5 * time.Second,
+			GARPLowerPrioRepeat: 5,
 		}},
 		VirtualServers: []VirtualServer{
 			{
@@ -242,7 +244,11 @@ sysctls: {}
 	zero, one := 0, 1
 	want := &Config{
 		Source: "e.yaml", Format: FormatYAML,
-		Global: Global{RouterID: "r", EnableScriptSecurity: true, ScriptUser: "keepalived_script", ScriptGroup: "nogroup", ScriptUserPos: at(5)},
+		Global: func() Global {
+			g := NewGlobal()
+			g.RouterID, g.EnableScriptSecurity, g.ScriptUser, g.ScriptGroup, g.ScriptUserPos = "r", true, "keepalived_script", "nogroup", at(5)
+			return g
+		}(),
 		VRRP: []VRRPInstance{{
 			Pos: at(8), Name: "VI_6", Interface: "eth1", State: StateBackup, VirtualRouterID: 9, Priority: 200,
 			AdvertInt: 3 * time.Second, PreemptDelay: 1500 * time.Millisecond,
@@ -252,6 +258,7 @@ sysctls: {}
 			Notify: Command{"/usr/bin/notify", "a b"}, NotifyMaster: Command{"/usr/bin/m"}, NotifyBackup: Command{"/usr/bin/b"},
 			NotifyFault: Command{"/usr/bin/f"}, NotifyStop: Command{"/usr/bin/s"},
 			GARPMasterRepeat: 2, GARPMasterRefresh: 30 * time.Second,
+			GARPLowerPrioDelay: 5 * time.Second, GARPLowerPrioRepeat: 5,
 		}},
 		VirtualServers: []VirtualServer{
 			{

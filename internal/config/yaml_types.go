@@ -46,6 +46,10 @@ type yVRRP struct {
 	GARPMasterDelay   yaml.Node `yaml:"garp_master_delay"`
 	GARPMasterRepeat  yaml.Node `yaml:"garp_master_repeat"`
 	GARPMasterRefresh yaml.Node `yaml:"garp_master_refresh"`
+	// keepalived's lower-priority settings: see VRRPInstance.
+	GARPLowerPrioDelay  yaml.Node `yaml:"garp_lower_prio_delay"`
+	GARPLowerPrioRepeat yaml.Node `yaml:"garp_lower_prio_repeat"`
+	LowerPrioNoAdvert   yaml.Node `yaml:"lower_prio_no_advert"`
 }
 
 type yAuth struct {
