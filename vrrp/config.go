@@ -63,6 +63,18 @@ type Config struct {
 	// GARPRefresh, when positive, repeats a gratuitous ARP per VIP this
 	// often while MASTER.
 	GARPRefresh time.Duration
+	// A MASTER that hears an advert of lower priority (another router that
+	// also thinks it is MASTER, as when a split brain heals) answers with
+	// an advert, unless LowerPrioNoAdvert, and sends GARPLowerPrioRepeat
+	// gratuitous ARPs per VIP at once and again after GARPLowerPrioDelay
+	// (keepalived's garp_lower_prio_repeat and garp_lower_prio_delay), so
+	// that hosts that learnt the other router's MAC for the VIPs while
+	// both were MASTER come back at once. GARPLowerPrioRepeat 0 means
+	// GARPRepeat, negative none; GARPLowerPrioDelay 0 means GARPDelay,
+	// negative no second burst.
+	GARPLowerPrioRepeat int
+	GARPLowerPrioDelay  time.Duration
+	LowerPrioNoAdvert   bool
 }
 
 // Normalize returns a copy of c with the defaults filled in, or a
@@ -133,6 +145,20 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPRefresh < 0 {
 		return c, &FieldError{Field: "GARPRefresh", Value: c.GARPRefresh.String(), Msg: "negative"}
+	}
+	switch {
+	case c.GARPLowerPrioRepeat == 0:
+		c.GARPLowerPrioRepeat = c.GARPRepeat
+	case c.GARPLowerPrioRepeat > 255:
+		return c, &FieldError{Field: "GARPLowerPrioRepeat", Value: strconv.Itoa(c.GARPLowerPrioRepeat), Msg: "must be at most 255"}
+	case c.GARPLowerPrioRepeat < 0:
+		c.GARPLowerPrioRepeat = -1
+	}
+	switch {
+	case c.GARPLowerPrioDelay == 0:
+		c.GARPLowerPrioDelay = c.GARPDelay
+	case c.GARPLowerPrioDelay < 0:
+		c.GARPLowerPrioDelay = -1
 	}
 	return c, nil
 }

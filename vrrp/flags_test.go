@@ -61,6 +61,9 @@ func TestFlagsFillConfig(t *testing.T) {
 				VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24")}, AdvertInterval: DefaultAdvertInterval,
 				GARPRepeat: DefaultGARPRepeat, GARPDelay: DefaultGARPDelay}
 			tt.want(&want)
+			// vrrpd has no flags of its own for these: they follow the
+			// garp repeat and delay, as keepalived's defaults do.
+			want.GARPLowerPrioRepeat, want.GARPLowerPrioDelay = want.GARPRepeat, want.GARPDelay
 			got, err := parseConfig(tt.args...)
 			if err != nil {
 				t.Fatal(err)

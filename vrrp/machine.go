@@ -161,6 +161,7 @@ type Stats struct {
 	Dropped              [NumReasons]uint64 // invalid adverts by reason
 	Transitions          uint64
 	BecameMaster         uint64
+	LowerPriorityHeard   uint64 // adverts of lower priority heard as MASTER
 	GARPSent             uint64 // gratuitous ARP frames sent (Router)
 	SendErrors           uint64 // failed sends and address changes (Router)
 }
@@ -195,6 +196,7 @@ type Machine struct {
 	advertAt     time.Time
 	garpAt       time.Time
 	refreshAt    time.Time
+	lowerGARPAt  time.Time // second burst after a lower-priority advert
 	preemptAt    time.Time
 
 	actions []Action
@@ -259,7 +261,7 @@ func (m *Machine) Deadline() time.Time {
 		return m.masterDownAt
 	case StateMaster:
 		d := m.advertAt
-		for _, t := range [...]time.Time{m.garpAt, m.refreshAt} {
+		for _, t := range [...]time.Time{m.garpAt, m.refreshAt, m.lowerGARPAt} {
 			if !t.IsZero() && t.Before(d) {
 				d = t
 			}
@@ -366,7 +368,7 @@ func (m *Machine) transition(now time.Time, to State, c Cause) {
 		m.masterDownAt = time.Time{}
 	}
 	if to != StateMaster {
-		m.advertAt, m.garpAt, m.refreshAt = time.Time{}, time.Time{}, time.Time{}
+		m.advertAt, m.garpAt, m.refreshAt, m.lowerGARPAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	}
 	m.stats.Transitions++
 	m.stats.State = to
@@ -404,6 +406,12 @@ func (m *Machine) timer(now time.Time) {
 		if !m.refreshAt.IsZero() && !now.Before(m.refreshAt) {
 			m.emit(Action{Kind: ActionSendGARP, Count: 1})
 			m.refreshAt = now.Add(m.cfg.GARPRefresh)
+		}
+		if !m.lowerGARPAt.IsZero() && !now.Before(m.lowerGARPAt) {
+			if m.cfg.GARPLowerPrioRepeat > 0 {
+				m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPLowerPrioRepeat})
+			}
+			m.lowerGARPAt = time.Time{}
 		}
 	}
 }
@@ -509,10 +517,30 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 		case ad.Priority == prio && addrGreater(info.Src, m.local):
 			m.becomeBackup(now, Cause{Kind: CauseHigherAddress, Priority: ad.Priority, From: info.Src})
 		default:
-			// A lower-priority router thinks it is master: answer at once.
-			m.send(prio)
-			m.advertAt = now.Add(m.cfg.AdvertInterval)
+			m.lowerPriority(now)
 		}
+	}
+}
+
+// lowerPriority handles, as MASTER, an advert of lower priority (or of
+// equal priority from a lower address): another router thinks it is
+// MASTER, as after a split brain. As keepalived, stay MASTER, answer at
+// once so that it steps down, and refresh the neighbours' caches, which
+// may hold its MAC for the VIPs: a burst of gratuitous ARPs now and
+// another after GARPLowerPrioDelay. One second burst is pending at a
+// time: adverts heard meanwhile do not postpone it.
+func (m *Machine) lowerPriority(now time.Time) {
+	m.stats.LowerPriorityHeard++
+	if !m.cfg.LowerPrioNoAdvert {
+		m.send(m.cfg.Priority)
+		m.advertAt = now.Add(m.cfg.AdvertInterval)
+	}
+	if m.cfg.GARPLowerPrioRepeat <= 0 {
+		return
+	}
+	m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPLowerPrioRepeat})
+	if m.cfg.GARPLowerPrioDelay > 0 && m.lowerGARPAt.IsZero() {
+		m.lowerGARPAt = now.Add(m.cfg.GARPLowerPrioDelay)
 	}
 }
 

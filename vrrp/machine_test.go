@@ -135,6 +135,14 @@ func TestMachineTransitions(t *testing.T) {
 	refresh := baseConfig()
 	refresh.GARPRefresh = 2 * time.Second
 	refresh.GARPDelay = -1
+	lowerPrio := baseConfig()
+	lowerPrio.GARPDelay = -1
+	lowerPrio.GARPLowerPrioRepeat = 3
+	lowerPrio.GARPLowerPrioDelay = 2500 * time.Millisecond
+	quietLower := baseConfig()
+	quietLower.LowerPrioNoAdvert = true
+	quietLower.GARPLowerPrioRepeat = -1
+	garp3 := Action{Kind: ActionSendGARP, Count: 3}
 	tracked := baseConfig()
 	tracked.TrackInterfaces = []string{"eth0"}
 	ownerTracked := tracked
@@ -203,7 +211,7 @@ func TestMachineTransitions(t *testing.T) {
 		{"master yields to a higher priority", owner, func(t *testing.T) []step {
 			return []step{
 				{start(0), []Action{advert(255), add, garp5, trans(0, 255, StateInit, StateMaster, Cause{Kind: CauseOwner})}, time.Second, StateMaster},
-				{pkt(t, 500*time.Millisecond, lower, 255), []Action{advert(255)}, 1500 * time.Millisecond, StateMaster},
+				{pkt(t, 500*time.Millisecond, lower, 255), []Action{advert(255), garp5}, 1500 * time.Millisecond, StateMaster},
 				{pkt(t, 600*time.Millisecond, higher, 255), []Action{remove, trans(600*time.Millisecond, 255, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherAddress, Priority: 255, From: higher})}, 600*time.Millisecond + MasterDownInterval(time.Second, 255), StateBackup},
 			}
@@ -212,11 +220,48 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100)}, 5 * time.Second, StateMaster},
-				{pkt(t, 4100*time.Millisecond, lower, 100), []Action{advert(100)}, 5100 * time.Millisecond, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp5}, 5 * time.Second, StateMaster},
+				{pkt(t, 4100*time.Millisecond, lower, 100), []Action{advert(100), garp5}, 5100 * time.Millisecond, StateMaster},
 				{pkt(t, 4200*time.Millisecond, higher, 0), []Action{advert(100)}, 5200 * time.Millisecond, StateMaster},
 				{pkt(t, 4300*time.Millisecond, lower, 150), []Action{remove, trans(4300*time.Millisecond, 100, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherPriority, Priority: 150, From: lower})}, 4300*time.Millisecond + mdi100, StateBackup},
+			}
+		}},
+		{"lower priority heard as master: advert, GARPs now and once more after the delay", lowerPrio, func(t *testing.T) []step {
+			return []step{
+				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
+				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+				// A second advert meanwhile gets its burst but does not
+				// postpone the pending one.
+				{pkt(t, 4500*time.Millisecond, higher, 50), []Action{advert(100), garp3}, 5500 * time.Millisecond, StateMaster},
+				{tick(5500 * time.Millisecond), []Action{advert(100)}, 6500 * time.Millisecond, StateMaster},
+				{tick(6500 * time.Millisecond), []Action{advert(100), garp3}, 7500 * time.Millisecond, StateMaster},
+				{tick(7500 * time.Millisecond), []Action{advert(100)}, 8500 * time.Millisecond, StateMaster},
+			}
+		}},
+		{"lower priority heard with an equal priority: the lower address refreshes", lowerPrio, func(t *testing.T) []step {
+			return []step{
+				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
+				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, lower, 100), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+			}
+		}},
+		{"leaving MASTER cancels the pending lower-priority burst", lowerPrio, func(t *testing.T) []step {
+			return []step{
+				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
+				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+				{pkt(t, 4100*time.Millisecond, higher, 150), []Action{remove, trans(4100*time.Millisecond, 100, StateMaster, StateBackup,
+					Cause{Kind: CauseHigherPriority, Priority: 150, From: higher})}, 4100*time.Millisecond + mdi100, StateBackup},
+				{tick(6500 * time.Millisecond), nil, 4100*time.Millisecond + mdi100, StateBackup},
+			}
+		}},
+		{"lower_prio_no_advert and no lower-priority GARPs: nothing sent", quietLower, func(t *testing.T) []step {
+			return []step{
+				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
+				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), nil, mdi100 + time.Second, StateMaster},
 			}
 		}},
 		{"second GARP burst after garp_delay", cfg, func(t *testing.T) []step {
@@ -465,6 +510,7 @@ func TestConfigNormalize(t *testing.T) {
 		{"unicast src without peers", func(c *Config) { c.UnicastSrc = local }, "UnicastPeers"},
 		{"multicast peer", func(c *Config) { c.UnicastPeers = []netip.Addr{MulticastGroup} }, "UnicastPeers"},
 		{"garp repeat", func(c *Config) { c.GARPRepeat = 256 }, "GARPRepeat"},
+		{"lower-priority garp repeat", func(c *Config) { c.GARPLowerPrioRepeat = 256 }, "GARPLowerPrioRepeat"},
 		{"empty tracked name", func(c *Config) { c.TrackInterfaces = []string{""} }, "TrackInterfaces"},
 	}
 	for _, tt := range tests {
@@ -483,7 +529,8 @@ func TestConfigNormalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Name: "VI_7", Interface: "eth1", VRID: 7, Priority: 100, VIPs: []netip.Prefix{vip}, VIPInterface: "eth1",
-		AdvertInterval: time.Second, GARPRepeat: 5, GARPDelay: 5 * time.Second}
+		AdvertInterval: time.Second, GARPRepeat: 5, GARPDelay: 5 * time.Second,
+		GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: 5 * time.Second}
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,15 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if in.GARPMasterDelay == 0 {
 			vc.GARPDelay = -1 // no second burst
 		}
+		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
+		// GARPDelay".
+		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert
+		if in.GARPLowerPrioRepeat == 0 {
+			vc.GARPLowerPrioRepeat = -1
+		}
+		if in.GARPLowerPrioDelay == 0 {
+			vc.GARPLowerPrioDelay = -1
+		}
 		if in.Auth != nil {
 			vc.AuthPass = in.Auth.Pass
 		}

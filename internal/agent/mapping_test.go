@@ -125,6 +125,18 @@ func TestVRRPMapping(t *testing.T) {
 		!cmp.Equal(got.TrackInterfaces, []string{"eth0"}) {
 		t.Errorf("vrrp config %+v", got)
 	}
+	if got.GARPLowerPrioRepeat != 5 || got.GARPLowerPrioDelay != 5*time.Second || got.LowerPrioNoAdvert {
+		t.Errorf("lower-priority settings %d, %v, %v; want keepalived's 5, 5s, false", got.GARPLowerPrioRepeat, got.GARPLowerPrioDelay, got.LowerPrioNoAdvert)
+	}
+	// keepalived's 0 means none.
+	none := *cfg
+	none.VRRP = []config.VRRPInstance{cfg.VRRP[0]}
+	none.VRRP[0].GARPLowerPrioRepeat, none.VRRP[0].GARPLowerPrioDelay, none.VRRP[0].LowerPrioNoAdvert = 0, 0, true
+	if vc, err := vrrpConfigs(&none); err != nil {
+		t.Fatal(err)
+	} else if n, _ := vc["eth1"][0].Normalize(); n.GARPLowerPrioRepeat > 0 || n.GARPLowerPrioDelay > 0 || !n.LowerPrioNoAdvert {
+		t.Errorf("with 0, 0 and lower_prio_no_advert: %d, %v, %v; want none, none, true", n.GARPLowerPrioRepeat, n.GARPLowerPrioDelay, n.LowerPrioNoAdvert)
+	}
 	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10})
 	if _, err := vrrpConfigs(cfg); err == nil || !strings.Contains(err.Error(), "track_interface eth2 weight 10") {
 		t.Errorf("weighted tracking: %v", err)

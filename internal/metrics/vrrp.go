@@ -19,7 +19,7 @@ type vrrpCollector struct {
 	src VRRPSource
 
 	state, sent, zeroSent, received, zeroReceived, dropped,
-	transitions, becameMaster, garp, sendErrors, unmatched *prometheus.Desc
+	transitions, becameMaster, lowerHeard, garp, sendErrors, unmatched *prometheus.Desc
 }
 
 // NewVRRP returns a collector of lvskit_vrrp_* metrics.
@@ -38,6 +38,7 @@ func NewVRRP(src VRRPSource) prometheus.Collector {
 		dropped:      d("adverts_dropped_total", "Invalid advertisements dropped, by reason.", "reason"),
 		transitions:  d("transitions_total", "State transitions."),
 		becameMaster: d("became_master_total", "Transitions to MASTER."),
+		lowerHeard:   d("lower_priority_heard_total", "Advertisements of lower priority heard as MASTER (another node thought it was MASTER)."),
 		garp:         d("garp_sent_total", "Gratuitous ARP frames sent."),
 		sendErrors:   d("send_errors_total", "Failed sends and address changes."),
 		unmatched:    prometheus.NewDesc("lvskit_vrrp_unmatched_total", "Packets for no configured VRID.", nil, nil),
@@ -46,7 +47,7 @@ func NewVRRP(src VRRPSource) prometheus.Collector {
 
 func (c *vrrpCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.state, c.sent, c.zeroSent, c.received, c.zeroReceived, c.dropped,
-		c.transitions, c.becameMaster, c.garp, c.sendErrors, c.unmatched} {
+		c.transitions, c.becameMaster, c.lowerHeard, c.garp, c.sendErrors, c.unmatched} {
 		ch <- d
 	}
 }
@@ -74,6 +75,7 @@ func (c *vrrpCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(c.transitions, s.Transitions)
 		counter(c.becameMaster, s.BecameMaster)
+		counter(c.lowerHeard, s.LowerPriorityHeard)
 		counter(c.garp, s.GARPSent)
 		counter(c.sendErrors, s.SendErrors)
 	}
