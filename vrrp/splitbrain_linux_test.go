@@ -1,0 +1,110 @@
+package vrrp
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+)
+
+// cutVRRP drops, or lets through again, the VRRP packets ns receives: a
+// partition of the VRRP link with every link up, as a mis-set firewall or
+// a congested switch makes one.
+func cutVRRP(t *testing.T, ns *netnstest.NS, cut bool) {
+	t.Helper()
+	if !cut {
+		ns.Run(t, "nft", "delete", "table", "inet", "vrrpcut")
+		return
+	}
+	ns.Run(t, "nft", "add", "table", "inet", "vrrpcut")
+	ns.Run(t, "nft", "add", "chain", "inet", "vrrpcut", "in", "{", "type", "filter", "hook", "input", "priority", "-300", ";", "}")
+	ns.Run(t, "nft", "add", "rule", "inet", "vrrpcut", "in", "ip", "protocol", "112", "drop")
+}
+
+// neighMAC returns the link-layer address ns's neighbour table holds for
+// addr on ifname, or "" without an entry that has one.
+func neighMAC(t *testing.T, ns *netnstest.NS, ifname string, addr netip.Addr) string {
+	t.Helper()
+	f := strings.Fields(ns.Run(t, "ip", "neigh", "show", addr.String(), "dev", ifname))
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "lladdr" {
+			return f[i+1]
+		}
+	}
+	return ""
+}
+
+func waitNeighMAC(t *testing.T, ns *netnstest.NS, addr netip.Addr, mac, what string, timeout time.Duration) {
+	t.Helper()
+	netnstest.WaitFor(t, fmt.Sprintf("%s: %s's neighbour entry for %s to be %s", what, ns.Name, addr, mac), timeout, func() bool {
+		return neighMAC(t, ns, "eth0", addr) == mac
+	})
+}
+
+// A healed split brain: both nodes were MASTER and the client learnt the
+// lower-priority node's MAC for the VIP from its gratuitous ARPs. When the
+// higher-priority MASTER hears the other's advert it stays MASTER and
+// sends gratuitous ARPs, so the client's neighbour entry points at it
+// again at once, instead of at a node that no longer has the VIP until the
+// entry expires.
+func TestIntegrationHealedSplitBrainRefreshesNeighbours(t *testing.T) {
+	netnstest.RequirePrivileged(t, "nft")
+	tp, hs := articleHosts(t, 2)
+	client := tp.Host("client")
+	tp.Connect(client, "eth0", "lan", "192.168.0.254/24")
+	vip := articleVIP.Addr()
+	mac1, mac2 := macOf(t, hs[0], "eth0").String(), macOf(t, hs[1], "eth0").String()
+
+	cfg1, cfg2 := articleConfig(102), articleConfig(101)
+	cfg1.GARPDelay, cfg2.GARPDelay = -1, -1 // one burst on becoming MASTER
+	cfg1.GARPLowerPrioDelay = -1            // and one on hearing a lower priority
+	lb1 := startSpeaker(t, hs[0], cfg1)
+	lb1.waitState(t, StateMaster, 20*time.Second)
+	lb2 := startSpeaker(t, hs[1], cfg2)
+	lb2.waitState(t, StateBackup, 20*time.Second)
+	client.Run(t, "ping", "-c", "1", "-W", "5", vip.String())
+	if got := neighMAC(t, client, "eth0", vip); got != mac1 {
+		t.Fatalf("client resolved the VIP to %q, want lb1's %s", got, mac1)
+	}
+
+	// Split: lb2 takes over too, and its gratuitous ARPs move the client.
+	cutVRRP(t, hs[0], true)
+	cutVRRP(t, hs[1], true)
+	lb2.waitState(t, StateMaster, 20*time.Second)
+	waitNeighMAC(t, client, vip, mac2, "split", 10*time.Second)
+	if lb1.state() != StateMaster {
+		t.Fatalf("lb1 is %v during the split, want MASTER", lb1.state())
+	}
+	heard := lb1.r.Stats().Instances[0].LowerPriorityHeard
+
+	// Heal lb1's side first, so that it hears lb2's adverts while lb2,
+	// still deaf, stays MASTER: the client must come back to lb1 from
+	// lb1's gratuitous ARPs alone.
+	cutVRRP(t, hs[0], false)
+	waitNeighMAC(t, client, vip, mac1, "lb1 hears lb2", 10*time.Second)
+	st := lb1.r.Stats().Instances[0]
+	if st.LowerPriorityHeard <= heard {
+		t.Errorf("lb1 counted %d lower-priority adverts, %d before the heal", st.LowerPriorityHeard, heard)
+	}
+	if lb1.state() != StateMaster || lb2.state() != StateMaster {
+		t.Fatalf("lb1 %v, lb2 %v before lb2 hears again; want both MASTER", lb1.state(), lb2.state())
+	}
+
+	// Heal lb2's side: lb2 hears lb1's higher priority and steps down;
+	// lb1 never leaves MASTER.
+	cutVRRP(t, hs[1], false)
+	lb2.waitState(t, StateBackup, 10*time.Second)
+	waitAddr(t, hs[1], "eth0", articleVIP, false)
+	lb1.holdState(t, StateMaster, 2*time.Second)
+	if got := neighMAC(t, client, "eth0", vip); got != mac1 {
+		t.Errorf("client's entry for the VIP is %q after the heal, want lb1's %s", got, mac1)
+	}
+	lb1.mu.Lock()
+	defer lb1.mu.Unlock()
+	for _, tr := range lb1.trans[2:] { // INIT -> BACKUP -> MASTER, then none
+		t.Errorf("lb1 made a transition after becoming MASTER: %v -> %v (%v)", tr.From, tr.To, tr.Cause)
+	}
+}
