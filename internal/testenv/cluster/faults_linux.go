@@ -76,7 +76,12 @@ func KillGroup(p *topology.Proc) error {
 	if err := syscall.Kill(-p.Pid(), syscall.SIGKILL); err != nil && err != syscall.ESRCH {
 		return fmt.Errorf("killing the group of %s (pid %d): %w", p.Name(), p.Pid(), err)
 	}
-	return p.Wait(10 * time.Second)
+	select {
+	case <-p.Done():
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("%s (pid %d) still running 10s after SIGKILL", p.Name(), p.Pid())
+	}
 }
 
 // VIPSample is which balancers held the VIP at one time.
