@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/vmtest"
+)
+
+// TestVMFaults runs the article's cluster with lbnode on both balancers
+// under the client's steady load and injects three faults: a VRRP
+// partition with every link up, SIGKILL of the MASTER's lbnode, and the
+// MASTER's links cut. It checks what must hold whatever the timing: the
+// partition makes both nodes MASTER and, once healed, exactly one holds
+// the VIP; a killed or cut-off MASTER's peer takes the VIP; and each time
+// the client's requests succeed again. The figures (failed requests,
+// outages, split-brain time) are the benchmark's, internal/bench/faults.
+func TestVMFaults(t *testing.T) {
+	vmtest.Require(t)
+	netnstest.RequirePrivileged(t, "ipvsadm", "nginx", "env", "nft")
+	c, err := cluster.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("removing the cluster: %v", err)
+		}
+	})
+	dir := t.TempDir()
+	var nodes []*node
+	for i, b := range c.Balancers {
+		n := &node{b: b, conf: filepath.Join(dir, b.Name+".yaml")}
+		src := cluster.NodeYAML(b, cluster.NodeOptions{Priority: 102 - i, Nopreempt: true, NginxPrefix: filepath.Join(dir, "nginx-"+b.Name), DelayLoop: 3})
+		if err := os.WriteFile(n.conf, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	// nginx outlives a killed lbnode; stop it at the end by its pid file.
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			if b, err := os.ReadFile(filepath.Join(dir, "nginx-"+n.b.Name, "nginx.pid")); err == nil {
+				var pid int
+				fmt.Sscan(string(b), &pid)
+				if pid > 0 {
+					_ = syscall.Kill(pid, syscall.SIGQUIT)
+				}
+			}
+		}
+	})
+	lb1, lb2 := nodes[0], nodes[1]
+	nodeOf := func(b *cluster.Balancer) *node {
+		if b == lb1.b {
+			return lb1
+		}
+		return lb2
+	}
+	startNode(t, lb1)
+	netnstest.WaitFor(t, "lb1 holds the VIP", 60*time.Second, lb1.b.HasVIP)
+	startNode(t, lb2)
+	netnstest.WaitFor(t, "lb1's IPVS forwarding to lb2's nginx", 60*time.Second, func() bool {
+		out, _ := lb1.b.NS.Command("ipvsadm", "-Ln").CombinedOutput()
+		return strings.Count(string(out), "-> 172.16.0.2:") == 2
+	})
+	if lb2.b.HasVIP() {
+		t.Fatal("lb2 holds the VIP too")
+	}
+
+	load, err := cluster.StartLoad(context.Background(), c, cluster.LoadOptions{For: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(load.Stop)
+	// serving waits until fresh requests through the VIP succeed and the
+	// load's latest request of each kind has succeeded.
+	serving := func(when string) {
+		t.Helper()
+		netnstest.WaitFor(t, "the client served "+when, 60*time.Second, func() bool {
+			if _, err := cluster.HTTPGet(c.Client, netip.AddrPortFrom(cluster.VIP, 80), 2*time.Second); err != nil {
+				return false
+			}
+			if _, err := cluster.DNSQuery(c.Client, netip.AddrPortFrom(cluster.VIP, 53), "www.example.com.", 7, 2*time.Second); err != nil {
+				return false
+			}
+			last := map[cluster.Kind]error{}
+			ok := map[cluster.Kind]bool{}
+			for _, r := range load.Results(time.Now().Add(-3*time.Second), time.Now()) {
+				last[r.Kind] = r.Err
+				ok[r.Kind] = true
+			}
+			for _, k := range []cluster.Kind{cluster.LoadHTTP, cluster.LoadDNS, cluster.LoadKeepAlive} {
+				if !ok[k] || last[k] != nil {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// oneMaster waits until exactly one balancer holds the VIP, and checks
+	// that it still does a little later.
+	oneMaster := func(when string) *cluster.Balancer {
+		t.Helper()
+		netnstest.WaitFor(t, "exactly one balancer holding the VIP "+when, 30*time.Second, func() bool { return c.Master() != nil })
+		m := c.Master()
+		time.Sleep(3 * time.Second)
+		if got := c.Master(); got != m {
+			t.Fatalf("%s: the VIP moved from %s: now lb1 %v, lb2 %v", when, m.Name, lb1.b.HasVIP(), lb2.b.HasVIP())
+		}
+		return m
+	}
+	serving("before the faults")
+
+	// 1. VRRP partition, every link up: both become MASTER; healed, one
+	// of them gives the VIP up.
+	for _, b := range c.Balancers {
+		if err := b.BlockVRRP(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	netnstest.WaitFor(t, "both balancers MASTER in the partition", 30*time.Second, func() bool { return lb1.b.HasVIP() && lb2.b.HasVIP() })
+	time.Sleep(5 * time.Second)
+	for _, b := range c.Balancers {
+		if err := b.BlockVRRP(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := oneMaster("after the partition healed")
+	t.Logf("after the partition %s holds the VIP", m.Name)
+	serving("after the partition healed")
+
+	// 2. SIGKILL of the MASTER's lbnode: the peer takes over; restarted,
+	// the killed node stays BACKUP (nopreempt) and gives up the address
+	// it was killed with.
+	killed := nodeOf(m)
+	other := c.Other(m)
+	if err := cluster.KillGroup(killed.proc); err != nil {
+		t.Fatal(err)
+	}
+	netnstest.WaitFor(t, other.Name+" holding the VIP after "+m.Name+"'s lbnode was killed", 30*time.Second, other.HasVIP)
+	serving("with " + m.Name + "'s lbnode killed")
+	startNode(t, killed)
+	if got := oneMaster("after the killed lbnode restarted"); got != other {
+		t.Errorf("after the restart %s holds the VIP, want %s (nopreempt)", got.Name, other.Name)
+	}
+	serving("after the killed lbnode restarted")
+
+	// 3. The MASTER's links cut: the peer takes over; restored, exactly
+	// one holds the VIP.
+	m = c.Master()
+	other = c.Other(m)
+	if err := c.SetLinks(m, false); err != nil {
+		t.Fatal(err)
+	}
+	netnstest.WaitFor(t, other.Name+" holding the VIP with "+m.Name+" cut off", 30*time.Second, other.HasVIP)
+	serving("with " + m.Name + " cut off")
+	if err := c.SetLinks(m, true); err != nil {
+		t.Fatal(err)
+	}
+	oneMaster("after the links came back")
+	serving("after the links came back")
+	for _, n := range nodes {
+		if n.proc.Exited() {
+			t.Errorf("lbnode on %s exited: %v", n.b.Name, n.proc.ExitErr())
+		}
+	}
+}
