@@ -22,7 +22,11 @@
 //
 // Defaults are keepalived's: priority 100 (255 for an instance with state
 // MASTER and no priority), advert_int 1s, state BACKUP,
-// garp_master_delay 5s, garp_master_repeat 5, lb_algo wlc, lb_kind NAT,
+// garp_master_delay 5s, garp_master_repeat 5 (or the global_defs
+// vrrp_garp_master_delay and vrrp_garp_master_repeat read before the
+// instance), garp_lower_prio_delay and garp_lower_prio_repeat those of
+// global_defs (vrrp_garp_lower_prio_*, themselves defaulting to the global
+// garp_master ones, wherever global_defs stands), lb_algo wlc, lb_kind NAT,
 // delay_loop 60s, weight 1, connect_timeout 5s, retry 1 (0 for
 // MISC_CHECK, 3 for DNS_CHECK), delay_before_retry 1s, misc_timeout the
 // delay_loop, DNS_CHECK name "." and type SOA, and, for a
