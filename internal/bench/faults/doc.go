@@ -3,7 +3,8 @@
 // lbnode beside keepalived.
 //
 //	go run ./internal/bench/faults [-impl lbnode,keepalived]
-//	    [-faults partition,kill,cut,reload] [-settle 20s] [-hold 10s]
+//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter]
+//	    [-settle 20s] [-hold 10s]
 //	    [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]
 //
 // It builds the article's topology (package internal/testenv/cluster) once
@@ -37,6 +38,10 @@
 //     changed weight, an added real server (172.16.0.3, which does not
 //     answer: the health check must take it out), a file with an error
 //     (the running configuration must stay), and the original file.
+//   - loss20, loss50, jitter: tc netem on both balancers' eth1 for 30 s:
+//     20 % loss, 50 % loss, 100 ms delay with 100 ms jitter. eth1 carries
+//     VRRP and also the MASTER's forwarding to the other node's nginx, so
+//     that some requests fail there whatever VRRP does.
 //
 // The table gives, per fault and daemon, over the window from the fault to
 // the end of its settle pause: the requests and those that failed (HTTP on

@@ -129,6 +129,9 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 		"kill":      {"SIGKILL of the MASTER's daemon, restart", kill},
 		"cut":       {"the MASTER's links cut, restored", cut},
 		"reload":    {"SIGHUP: weight, added server, bad file", reload},
+		"loss20":    {"20% loss on eth1 for 30s", netem("loss", "20%")},
+		"loss50":    {"50% loss on eth1 for 30s", netem("loss", "50%")},
+		"jitter":    {"100ms +-100ms delay on eth1 for 30s", netem("delay", "100ms", "100ms")},
 	}
 	type result struct {
 		fault string
@@ -504,6 +507,32 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 		return "", err
 	}
 	return strings.Join(notes, "; "), nil
+}
+
+// netem impairs both balancers' eth1 (VRRP, and the forwarding to the
+// other node's nginx) with netem args for 30 s.
+func netem(args ...string) func(context.Context, *bed) (string, error) {
+	return func(ctx context.Context, bd *bed) (string, error) {
+		for _, b := range bd.c.Balancers {
+			if err := b.Netem(args...); err != nil {
+				return "", err
+			}
+		}
+		err := sleep(ctx, 30*time.Second)
+		for _, b := range bd.c.Balancers {
+			if e := b.Netem(); e != nil && err == nil {
+				err = e
+			}
+		}
+		if err != nil {
+			return "", err
+		}
+		holders := bd.holders()
+		if err := sleep(ctx, bd.o.settle); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("at the end %s held the VIP; after the settle %s", holders, bd.holders()), nil
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

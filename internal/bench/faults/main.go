@@ -27,7 +27,7 @@ type options struct {
 }
 
 // allFaults are the faults the program knows, in the order they run.
-var allFaults = []string{"partition", "kill", "cut", "reload"}
+var allFaults = []string{"partition", "kill", "cut", "reload", "loss20", "loss50", "jitter"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -87,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"-settle", o.settle.String(), "-hold", o.hold.String(), "-timeout", o.timeout.String(),
 		}
 		res, err := vm.Run(ctx, vm.Config{
-			Program: self, Args: guestArgs, Dir: "/", Modules: cluster.Modules,
+			Program: self, Args: guestArgs, Dir: "/", Modules: append(append([]string{}, cluster.Modules...), "sch_netem"),
 			MemoryMB: 1536, Timeout: o.timeout, Output: stdout, CacheHostRoot: true,
 		})
 		if err != nil {
@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func (o *options) check(nargs int) error {
 	if nargs > 0 {
-		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,reload] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
+		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,reload,loss20,loss50,jitter] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
 	}
 	for _, im := range o.impls {
 		if im != "lbnode" && im != "keepalived" {

@@ -184,3 +184,17 @@ func (w *VIPWatch) Stats(from, to time.Time) VIPStats {
 	}
 	return st
 }
+
+// Netem impairs what b sends on its VRRP link, eth1, with tc's netem
+// qdisc: args are netem's, such as "loss", "20%" or "delay", "100ms",
+// "100ms"; none removes the impairment. The kernel needs sch_netem.
+func (b *Balancer) Netem(args ...string) error {
+	cmd := []string{"qdisc", "del", "dev", "eth1", "root"}
+	if len(args) > 0 {
+		cmd = append([]string{"qdisc", "replace", "dev", "eth1", "root", "netem"}, args...)
+	}
+	if out, err := b.NS.Command("tc", cmd...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: tc %s: %v: %s", b.Name, strings.Join(cmd, " "), err, out)
+	}
+	return nil
+}
