@@ -174,43 +174,34 @@ func (m *kaMapper) block(n *node) bool {
 	return false
 }
 
-func (m *kaMapper) intValue(n *node, lo, hi int, dst *int) bool {
-	if s, ok := m.value(n); ok {
-		v, err := parseIntRange(s, lo, hi)
-		if err != nil {
-			m.errf(n, "%s", err)
-			return false
-		}
-		*dst = v
-		return true
+// parsed reads the single argument of n with parse into dst, and reports
+// whether it did; a bad value is an error naming the directive.
+func parsed[T any](m *kaMapper, n *node, parse func(string) (T, error), dst *T) bool {
+	s, ok := m.value(n)
+	if !ok {
+		return false
 	}
-	return false
+	v, err := parse(s)
+	if err != nil {
+		m.errf(n, "%s", err)
+		return false
+	}
+	*dst = v
+	return true
+}
+
+func (m *kaMapper) intValue(n *node, lo, hi int, dst *int) bool {
+	return parsed(m, n, func(s string) (int, error) { return parseIntRange(s, lo, hi) }, dst)
 }
 
 // wholeSeconds reads an unsigned number of seconds, as keepalived reads
 // its garp delays.
 func (m *kaMapper) wholeSeconds(n *node, lo, hi time.Duration, dst *time.Duration) bool {
-	if s, ok := m.value(n); ok {
-		v, err := parseWholeSeconds(s, lo, hi)
-		if err != nil {
-			m.errf(n, "%s", err)
-			return false
-		}
-		*dst = v
-		return true
-	}
-	return false
+	return parsed(m, n, func(s string) (time.Duration, error) { return parseWholeSeconds(s, lo, hi) }, dst)
 }
 
 func (m *kaMapper) seconds(n *node, lo, hi time.Duration, dst *time.Duration) {
-	if s, ok := m.value(n); ok {
-		v, err := parseSeconds(s, lo, hi)
-		if err != nil {
-			m.errf(n, "%s", err)
-			return
-		}
-		*dst = v
-	}
+	parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, lo, hi) }, dst)
 }
 
 func (m *kaMapper) command(n *node, dst *Command) {
