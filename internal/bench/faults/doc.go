@@ -3,8 +3,8 @@
 // lbnode beside keepalived.
 //
 //	go run ./internal/bench/faults [-impl lbnode,keepalived]
-//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter]
-//	    [-settle 20s] [-hold 10s]
+//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter,nginx,drift]
+//	    [-settle 20s] [-hold 10s] [-v]
 //	    [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]
 //
 // It builds the article's topology (package internal/testenv/cluster) once
@@ -41,7 +41,15 @@
 //   - loss20, loss50, jitter: tc netem on both balancers' eth1 for 30 s:
 //     20 % loss, 50 % loss, 100 ms delay with 100 ms jitter. eth1 carries
 //     VRRP and also the MASTER's forwarding to the other node's nginx, so
-//     that some requests fail there whatever VRRP does.
+//     that some requests fail there whatever VRRP does. The note names
+//     the balancer the client's neighbour entry for the VIP points to.
+//   - nginx: the MASTER's nginx stopped for 15 s and started again: the
+//     health checks take it out of IPVS and put it back.
+//   - drift: the MASTER's IPVS table cleared (ipvsadm -C) behind the
+//     daemon's back; the note says whether the daemon put it back. Last,
+//     since a daemon that does not leaves the cluster changed.
+//
+// -v prints the daemons' output at the end.
 //
 // The table gives, per fault and daemon, over the window from the fault to
 // the end of its settle pause: the requests and those that failed (HTTP on
@@ -50,7 +58,7 @@
 // node took or gave up the VIP), the split-brain time (both holding the
 // VIP) and the keep-alive connections that broke.
 //
-// It needs root, keepalived, nginx, ipvsadm, nft, nc and sysctl. When the
+// It needs root, keepalived, nginx, ipvsadm, nft, tc, ip, nc and sysctl. When the
 // kernel has no IPVS it runs itself inside a VM booting Debian's kernel
 // (package internal/testenv/vm). lbnode and natswitch are built from the
 // module unless given. Everything it creates is removed at the end. A

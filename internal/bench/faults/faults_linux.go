@@ -132,6 +132,8 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 		"loss20":    {"20% loss on eth1 for 30s", netem("loss", "20%")},
 		"loss50":    {"50% loss on eth1 for 30s", netem("loss", "50%")},
 		"jitter":    {"100ms +-100ms delay on eth1 for 30s", netem("delay", "100ms", "100ms")},
+		"nginx":     {"the MASTER's nginx stopped 15s", nginxDown},
+		"drift":     {"IPVS cleared on the MASTER", drift},
 	}
 	type result struct {
 		fault string
@@ -207,7 +209,7 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 			failed = failed || w.err != nil
 		}
 	}
-	if failed {
+	if failed || o.verbose {
 		for _, bd := range beds {
 			bd.dump(out)
 		}
@@ -309,7 +311,11 @@ func (bd *bed) index(b *cluster.Balancer) int {
 func (bd *bed) dump(out io.Writer) {
 	for i, p := range bd.procs {
 		if p != nil {
-			fmt.Fprintf(out, "-- %s on lb%d said:\n%s\n", bd.impl, i+1, tail(p.Output(), 30))
+			n := 30
+			if bd.o.verbose {
+				n = 400
+			}
+			fmt.Fprintf(out, "-- %s on lb%d said:\n%s\n", bd.impl, i+1, tail(p.Output(), n))
 		}
 	}
 }
@@ -347,6 +353,27 @@ func (bd *bed) holders() string {
 		return "nobody"
 	}
 	return strings.Join(hs, "+")
+}
+
+// clientNeigh describes the client's neighbour entry for the VIP: the
+// balancer whose MAC address it holds, and its state.
+func (bd *bed) clientNeigh() string {
+	out, err := bd.c.Client.Command("ip", "neigh", "show", cluster.VIP.String()).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("unknown (%v)", err)
+	}
+	fields := strings.Fields(string(out))
+	s := strings.TrimSpace(string(out))
+	for _, b := range bd.c.Balancers {
+		l, err := b.NS.Command("cat", "/sys/class/net/eth0/address").Output()
+		if err == nil && len(fields) > 4 && strings.EqualFold(fields[4], strings.TrimSpace(string(l))) {
+			s = b.Name + "'s " + fields[len(fields)-1]
+		}
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // partition drops VRRP on both balancers until both hold the VIP, holds
@@ -509,6 +536,62 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 	return strings.Join(notes, "; "), nil
 }
 
+// nginxDown stops the MASTER's nginx for 15 s: its health checks must take
+// it out of IPVS (on both nodes) and put it back once it runs again.
+func nginxDown(ctx context.Context, bd *bed) (string, error) {
+	m := bd.c.Master()
+	if m == nil {
+		return "", fmt.Errorf("no single MASTER (%s hold the VIP)", bd.holders())
+	}
+	i := bd.index(m)
+	bd.nginx[i].Stop(10 * time.Second)
+	out := func() bool {
+		o, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
+		return !strings.Contains(string(o), "-> "+m.SVC.String()+":80")
+	}
+	took, err := topology.WaitFor(ctx, m.Name+"'s nginx out of its IPVS", 15*time.Second, out)
+	note := fmt.Sprintf("%s's nginx stopped, out of IPVS after %v", m.Name, took.Round(100*time.Millisecond))
+	if err != nil {
+		note = fmt.Sprintf("%s's nginx stopped, still in IPVS after 15s", m.Name)
+	}
+	if err := sleep(ctx, 15*time.Second-took); err != nil {
+		return note, err
+	}
+	p, err := cluster.StartNginx(m, bd.dir)
+	if err != nil {
+		return note, err
+	}
+	bd.nginx[i] = p
+	back, err := topology.WaitFor(ctx, m.Name+"'s nginx back in its IPVS", 30*time.Second, func() bool { return !out() })
+	if err != nil {
+		note += "; not back in IPVS 30s after its restart"
+	} else {
+		note += fmt.Sprintf("; restarted, back in IPVS after %v", back.Round(100*time.Millisecond))
+	}
+	return note, sleep(ctx, bd.o.settle)
+}
+
+// drift clears the MASTER's IPVS table behind the daemon's back and notes
+// whether the daemon puts the virtual servers back.
+func drift(ctx context.Context, bd *bed) (string, error) {
+	m := bd.c.Master()
+	if m == nil {
+		return "", fmt.Errorf("no single MASTER (%s hold the VIP)", bd.holders())
+	}
+	if out, err := m.NS.Command("ipvsadm", "-C").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("ipvsadm -C: %v: %s", err, out)
+	}
+	back, err := topology.WaitFor(ctx, "the virtual servers back on "+m.Name, 30*time.Second, func() bool {
+		o, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
+		return strings.Count(string(o), "-> 172.16.0.") == 4
+	})
+	note := fmt.Sprintf("%s's IPVS cleared; back after %v", m.Name, back.Round(100*time.Millisecond))
+	if err != nil {
+		note = fmt.Sprintf("%s's IPVS cleared; not back after 30s (the VIP's traffic goes to %s's own nginx)", m.Name, m.Name)
+	}
+	return note, sleep(ctx, bd.o.settle)
+}
+
 // netem impairs both balancers' eth1 (VRRP, and the forwarding to the
 // other node's nginx) with netem args for 30 s.
 func netem(args ...string) func(context.Context, *bed) (string, error) {
@@ -527,11 +610,11 @@ func netem(args ...string) func(context.Context, *bed) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		holders := bd.holders()
+		holders, neigh := bd.holders(), bd.clientNeigh()
 		if err := sleep(ctx, bd.o.settle); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("at the end %s held the VIP; after the settle %s", holders, bd.holders()), nil
+		return fmt.Sprintf("at the end %s held the VIP, the client's neighbour entry for it %s; after the settle %s holds it", holders, neigh, bd.holders()), nil
 	}
 }
 

@@ -24,10 +24,11 @@ type options struct {
 	impls, faults             []string
 	settle, hold              time.Duration
 	timeout                   time.Duration
+	verbose                   bool
 }
 
 // allFaults are the faults the program knows, in the order they run.
-var allFaults = []string{"partition", "kill", "cut", "reload", "loss20", "loss50", "jitter"}
+var allFaults = []string{"partition", "kill", "cut", "reload", "loss20", "loss50", "jitter", "nginx", "drift"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -46,6 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.natswitch, "natswitch", "", "the natswitch program, the notify program (default: built from ./examples/natswitch)")
 	fs.StringVar(&o.kaconf, "kaconf", "internal/config/testdata/article-keepalived.conf", "the article's keepalived.conf")
 	fs.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound on the whole run")
+	fs.BoolVar(&o.verbose, "v", false, "print the daemons' output at the end")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -84,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		guestArgs := []string{
 			"-lbnode", o.lbnode, "-natswitch", o.natswitch, "-kaconf", o.kaconf,
 			"-impl", strings.Join(o.impls, ","), "-faults", strings.Join(o.faults, ","),
-			"-settle", o.settle.String(), "-hold", o.hold.String(), "-timeout", o.timeout.String(),
+			"-settle", o.settle.String(), "-hold", o.hold.String(), "-timeout", o.timeout.String(), fmt.Sprintf("-v=%t", o.verbose),
 		}
 		res, err := vm.Run(ctx, vm.Config{
 			Program: self, Args: guestArgs, Dir: "/", Modules: append(append([]string{}, cluster.Modules...), "sch_netem"),
@@ -102,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func (o *options) check(nargs int) error {
 	if nargs > 0 {
-		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,reload,loss20,loss50,jitter] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
+		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,reload,loss20,loss50,jitter,nginx,drift] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
 	}
 	for _, im := range o.impls {
 		if im != "lbnode" && im != "keepalived" {
