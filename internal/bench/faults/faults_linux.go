@@ -371,7 +371,14 @@ func (bd *bed) clientNeigh() string {
 		}
 	}
 	if s == "" {
-		return "none"
+		s = "none"
+	}
+	// Where the VIP is configured, on any interface.
+	for _, b := range bd.c.Balancers {
+		out, _ := b.NS.Command("ip", "-4", "-o", "addr", "show", "to", cluster.VIP.String()+"/32").CombinedOutput()
+		if f := strings.Fields(string(out)); len(f) > 1 {
+			s += fmt.Sprintf(" (%s has it on %s)", b.Name, f[1])
+		}
 	}
 	return s
 }
