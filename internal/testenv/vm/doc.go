@@ -7,7 +7,8 @@
 // depends on with `apt-get download` and unpacks it with `dpkg -x` into a
 // cache folder (by default /var/cache/lvskit/vm), without installing it;
 // later runs reuse it. [Run] boots that kernel with a small initramfs (KVM
-// when /dev/kvm is usable), loads [Config.Modules], runs the program,
+// when a probe boot shows it works, whose verdict is kept beside the
+// kernel; LVSKIT_VM_KVM=0 or 1 forces it), loads [Config.Modules], runs the program,
 // streams the guest's console to the caller and returns the program's exit
 // code. The guest sees the host's root filesystem read-only over 9p, so the
 // host's programs (ipvsadm, nginx, keepalived, ip) run unchanged; /tmp and
