@@ -213,6 +213,8 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 		for _, bd := range beds {
 			bd.dump(out)
 		}
+	}
+	if failed {
 		return 1
 	}
 	return 0
