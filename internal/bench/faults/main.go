@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -132,35 +131,12 @@ func (o *options) check(nargs int) error {
 }
 
 // prepare builds the programs not given on the command line and copies the
-// keepalived.conf into a new folder under /var/tmp (the VM hides /tmp),
-// and returns the folder.
+// keepalived.conf into a new folder under /var/tmp (see
+// cluster.BuildPrograms), and returns the folder.
 func prepare(ctx context.Context, o *options, out io.Writer) (string, error) {
-	if err := os.MkdirAll("/var/tmp", 0o1777); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("/var/tmp", "lvskit-bench-faults-")
+	dir, err := cluster.BuildPrograms(ctx, out, "lvskit-bench-faults-", cluster.Program{Name: "lbnode", Path: &o.lbnode}, cluster.Program{Name: "natswitch", Path: &o.natswitch})
 	if err != nil {
-		return "", err
-	}
-	for _, p := range []struct {
-		path *string
-		pkg  string
-	}{{&o.lbnode, "lbnode"}, {&o.natswitch, "natswitch"}} {
-		if *p.path != "" {
-			abs, err := filepath.Abs(*p.path)
-			if err != nil {
-				return dir, err
-			}
-			*p.path = abs
-			continue
-		}
-		fmt.Fprintf(out, "building %s into %s\n", p.pkg, dir)
-		bin := filepath.Join(dir, p.pkg)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/lvskit/lvskit/examples/"+p.pkg)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return dir, fmt.Errorf("go build ./examples/%s (run from the module, or pass -%s PATH): %v\n%s", p.pkg, p.pkg, err, b)
-		}
-		*p.path = bin
+		return dir, err
 	}
 	b, err := os.ReadFile(o.kaconf)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -90,7 +89,7 @@ func bench(ctx context.Context, o *options, out io.Writer) int {
 	r := &runner{out: out, o: o, inVM: vm.InGuest()}
 	defer r.cleanup()
 	if r.inVM {
-		stop, err := syslogSink()
+		stop, err := cluster.DiscardSyslog()
 		if err != nil {
 			r.say("FAILED: %v", err)
 			return 1
@@ -768,34 +767,6 @@ func cpuDetail(from, to *procs, pids []int) string {
 			float64(b.self-a.self)/clockTicks, float64(b.sys-a.sys)/clockTicks, float64(b.children-a.children)/clockTicks))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// syslogSink listens on /dev/log, if nothing does, and discards what it
-// receives. The VM runs no syslog daemon, and without one glibc's syslog()
-// writes to the console, an emulated serial port that costs the writer
-// much CPU time; on a real node keepalived's syslog messages go to a
-// daemon, as lbnode's log lines go to a pipe here.
-func syslogSink() (stop func(), err error) {
-	const path = "/dev/log"
-	if _, err := os.Stat(path); err == nil {
-		return func() {}, nil
-	}
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		return nil, fmt.Errorf("syslog sink on %s: %w", path, err)
-	}
-	go func() {
-		buf := make([]byte, 16*1024)
-		for {
-			if _, _, err := c.ReadFrom(buf); err != nil {
-				return
-			}
-		}
-	}()
-	return func() {
-		c.Close()
-		os.Remove(path)
-	}, nil
 }
 
 // procs is one reading of /proc.

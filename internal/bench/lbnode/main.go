@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -64,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 
 	if o.lbnode == "" || o.natswitch == "" {
-		dir, err := build(ctx, &o, stdout)
+		dir, err := cluster.BuildPrograms(ctx, stdout, "lvskit-bench-lbnode-", cluster.Program{Name: "lbnode", Path: &o.lbnode}, cluster.Program{Name: "natswitch", Path: &o.natswitch})
 		if dir != "" {
 			defer os.RemoveAll(dir)
 		}
@@ -130,32 +129,4 @@ func (o *options) check(nargs int) error {
 		return fmt.Errorf("-timeout %v: negative", o.timeout)
 	}
 	return nil
-}
-
-// build compiles the programs not given on the command line into a new
-// folder under /var/tmp (the VM hides /tmp) and returns the folder.
-func build(ctx context.Context, o *options, out io.Writer) (string, error) {
-	if err := os.MkdirAll("/var/tmp", 0o1777); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("/var/tmp", "lvskit-bench-lbnode-")
-	if err != nil {
-		return "", err
-	}
-	for _, p := range []struct {
-		path *string
-		pkg  string
-	}{{&o.lbnode, "lbnode"}, {&o.natswitch, "natswitch"}} {
-		if *p.path != "" {
-			continue
-		}
-		fmt.Fprintf(out, "building %s into %s\n", p.pkg, dir)
-		bin := filepath.Join(dir, p.pkg)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/lvskit/lvskit/examples/"+p.pkg)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return dir, fmt.Errorf("go build ./examples/%s (run from the module, or pass -%s PATH): %v\n%s", p.pkg, p.pkg, err, b)
-		}
-		*p.path = bin
-	}
-	return dir, nil
 }
