@@ -16,9 +16,9 @@ func resolveLocal(cfg *Config) error {
 	var h *netlink.Handle
 	var err error
 	if cfg.NetNS > 0 {
-		h, err = netlink.NewHandleAt(netns.NsHandle(cfg.NetNS))
+		h, err = netlink.NewHandleAt(netns.NsHandle(cfg.NetNS), unix.NETLINK_ROUTE)
 	} else {
-		h, err = netlink.NewHandle()
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 	}
 	if err != nil {
 		return fmt.Errorf("nat: opening rtnetlink: %w", err)

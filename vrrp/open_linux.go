@@ -8,12 +8,14 @@ import (
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Open validates cfgs, opens what the instances need in the network
 // namespace opts.NetNS (default: the caller's) and returns a Router ready
 // to Run: a raw IP socket on the shared advertisement interface, AF_PACKET
-// sockets on the VIP interfaces and an rtnetlink handle. It needs
+// sockets on the VIP interfaces and an rtnetlink handle (NETLINK_ROUTE
+// only, so no other netlink family module needs to be loadable). It needs
 // CAP_NET_RAW and CAP_NET_ADMIN. It returns a *FieldError for an invalid
 // configuration, a negative NetNS or an interface that does not exist.
 func Open(cfgs []Config, opts *Options) (*Router, error) {
@@ -38,9 +40,9 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 	var nl *netlink.Handle
 	var err error
 	if ns > 0 {
-		nl, err = netlink.NewHandleAt(ns)
+		nl, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	} else {
-		nl, err = netlink.NewHandle()
+		nl, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vrrp: rtnetlink: %w", err)
