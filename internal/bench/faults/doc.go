@@ -3,7 +3,7 @@
 // lbnode beside keepalived.
 //
 //	go run ./internal/bench/faults [-impl lbnode,keepalived]
-//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter,nginx,drift]
+//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter,server,nginx,drift]
 //	    [-settle 20s] [-hold 10s] [-v]
 //	    [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]
 //
@@ -35,14 +35,19 @@
 //   - cut: the MASTER's switch-side ports (eth0 and eth1) down for -hold,
 //     then up.
 //   - reload: SIGHUP to both daemons after each rewrite of their files: a
-//     changed weight, an added real server (172.16.0.3, which does not
-//     answer: the health check must take it out), a file with an error
-//     (the running configuration must stay), and the original file.
+//     changed weight, an added real server (172.16.0.3: a direct-routing
+//     real server built for it, web4, which answers as a working new
+//     server does), a file with an error (the running configuration must
+//     stay), and the original file. A planned operation: the goal is zero
+//     failed requests.
 //   - loss20, loss50, jitter: tc netem on both balancers' eth1 for 30 s:
 //     20 % loss, 50 % loss, 100 ms delay with 100 ms jitter. eth1 carries
 //     VRRP and also the MASTER's forwarding to the other node's nginx, so
 //     that some requests fail there whatever VRRP does. The note names
 //     the balancer the client's neighbour entry for the VIP points to.
+//   - server: web server 1 (behind every node's nginx) stopped for 15 s
+//     and started again: nginx must send its requests to the other two
+//     meanwhile and use it again afterwards.
 //   - nginx: the MASTER's nginx stopped for 15 s and started again: the
 //     health checks take it out of IPVS and put it back.
 //   - drift: the MASTER's IPVS table cleared (ipvsadm -C) behind the

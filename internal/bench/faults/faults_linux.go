@@ -32,6 +32,8 @@ type bed struct {
 	watch *cluster.VIPWatch
 	// old holds the daemons killed by a fault, stopped at cleanup too.
 	old []*topology.Proc
+	// added is the real server that the reload fault adds.
+	added *cluster.WebServer
 }
 
 // window is one fault's span on one bed, and what the fault noted.
@@ -132,6 +134,7 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 		"loss20":    {"20% loss on eth1 for 30s", netem("loss", "20%")},
 		"loss50":    {"50% loss on eth1 for 30s", netem("loss", "50%")},
 		"jitter":    {"100ms +-100ms delay on eth1 for 30s", netem("delay", "100ms", "100ms")},
+		"server":    {"web server 1 stopped 15s", webDown},
 		"nginx":     {"the MASTER's nginx stopped 15s", nginxDown},
 		"drift":     {"IPVS cleared on the MASTER", drift},
 	}
@@ -481,10 +484,20 @@ func cut(ctx context.Context, bd *bed) (string, error) {
 }
 
 // reload rewrites both nodes' files and sends SIGHUP, three times: a
-// changed weight, an added real server (172.16.0.3, which does not
-// answer), and a file with an error, which must leave the running
-// configuration in place; then the original file again.
+// changed weight, an added real server (172.16.0.3, a direct-routing real
+// server built for it that answers, as an operator adds a working one),
+// and a file with an error, which must leave the running configuration in
+// place; then the original file again. A planned operation: no request
+// may fail.
 func reload(ctx context.Context, bd *bed) (string, error) {
+	if bd.added == nil {
+		w, err := bd.c.AddRealServer()
+		if err != nil {
+			return "", err
+		}
+		bd.added = w
+	}
+	before := bd.added.Requests.Load()
 	var orig [2][]byte
 	for i, f := range bd.confs {
 		b, err := os.ReadFile(f)
@@ -532,7 +545,7 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 		}
 		n := fmt.Sprintf("%s: daemons running %t, MASTER %s", st.name, alive, bd.holders())
 		if st.name == "added" {
-			n += fmt.Sprintf(", 172.16.0.3 in IPVS %t", strings.Contains(ipvs, "172.16.0.3:80"))
+			n += fmt.Sprintf(", 172.16.0.3 in IPVS %t, %d requests served by it", strings.Contains(ipvs, "172.16.0.3:80"), bd.added.Requests.Load()-before)
 		}
 		notes = append(notes, n)
 		if !alive {
@@ -543,6 +556,28 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 		return "", err
 	}
 	return strings.Join(notes, "; "), nil
+}
+
+// webDown stops web server 1, one of the servers behind every node's
+// nginx, for 15 s and starts it again: the nginx layer must take the
+// requests to the others meanwhile and use it again afterwards.
+func webDown(ctx context.Context, bd *bed) (string, error) {
+	w := bd.c.Web[0]
+	if err := bd.c.WebDown(0); err != nil {
+		return "", err
+	}
+	err := sleep(ctx, 15*time.Second)
+	before := w.Requests.Load()
+	if e := bd.c.WebUp(0); e != nil {
+		return "", e
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := sleep(ctx, bd.o.settle); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s stopped 15s, then served %d requests in the %v after its return", w.Name, w.Requests.Load()-before, bd.o.settle), nil
 }
 
 // nginxDown stops the MASTER's nginx for 15 s: its health checks must take

@@ -31,6 +31,8 @@ type Cluster struct {
 	Balancers []*Balancer
 	Web       []*WebServer
 	DNS       []*DNSServer
+
+	webNS []*topology.NS // the namespace of each of Web
 }
 
 // Build creates the topology with namespaces of unique random names (for
@@ -100,12 +102,11 @@ func build(tp *topology.Topology) (c *Cluster, err error) {
 		if err := tp.Connect(h, "eth0", "lan", w.Addr.Addr().String()+"/24"); err != nil {
 			return nil, err
 		}
-		var l net.Listener
-		if err := h.Do(func() (err error) { l, err = net.Listen("tcp4", w.Addr.String()); return err }); err != nil {
-			return nil, fmt.Errorf("web%d: %w", i, err)
-		}
-		w.Serve(l)
 		c.Web = append(c.Web, w)
+		c.webNS = append(c.webNS, h)
+		if err := c.WebUp(i - 1); err != nil {
+			return nil, err
+		}
 	}
 	for i := 1; i <= 2; i++ {
 		d := &DNSServer{Name: fmt.Sprintf("dns%d", i), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 168, 0, byte(200 + i)}), 53)}

@@ -72,3 +72,54 @@ func TestIntegrationTopologyServesDirectly(t *testing.T) {
 		t.Errorf("root namespace links changed (-before +after):\n%s", diff)
 	}
 }
+
+// TestIntegrationWebDownUpAndAddedRealServer stops and restarts a web
+// server, and adds the direct-routing real server: it answers on its own
+// addresses but never ARP for the VIP it holds on its loopback.
+func TestIntegrationWebDownUpAndAddedRealServer(t *testing.T) {
+	netnstest.RequirePrivileged(t)
+	c, err := Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := c.Web[0]
+	if err := c.WebDown(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := HTTPGet(c.Client, w.Addr, 2*time.Second); err == nil {
+		t.Fatalf("%s answered while down", w.Name)
+	}
+	if err := c.WebUp(0); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := HTTPGet(c.Client, w.Addr, 5*time.Second); err != nil || body != "Hello from server-1 !" {
+		t.Fatalf("%s after WebUp: %q, %v", w.Name, body, err)
+	}
+
+	rs, err := c.AddRealServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []struct {
+		b    *Balancer
+		addr string
+	}{{c.Balancers[0], RealServerAddr.String() + ":80"}, {nil, "192.168.0.104:80"}} {
+		ns := c.Client
+		if at.b != nil {
+			ns = at.b.NS
+		}
+		body, err := HTTPGet(ns, netip.MustParseAddrPort(at.addr), 5*time.Second)
+		if err != nil || body != "Hello from server-4 !" {
+			t.Errorf("GET %s from %s: %q, %v", at.addr, ns.Name, body, err)
+		}
+	}
+	if got := rs.Requests.Load(); got != 2 {
+		t.Errorf("server-4 counted %d requests, want 2", got)
+	}
+	// Nobody else holds the VIP: if web4 answered ARP for it, this would
+	// reach it.
+	if body, err := HTTPGet(c.Client, netip.AddrPortFrom(VIP, 80), 2*time.Second); err == nil {
+		t.Errorf("GET the VIP answered %q: web4 answers ARP for the VIP on its loopback", body)
+	}
+}
