@@ -34,7 +34,6 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	if err := m.errs.err(); err != nil {
 		return nil, err
 	}
-	m.cfg.Sysctls = DefaultSysctls()
 	if err := Validate(m.cfg); err != nil {
 		return nil, err
 	}
@@ -219,6 +218,17 @@ func (m *kaMapper) command(n *node, dst *Command) {
 	*dst = c
 }
 
+// firstCommand reads a notify program as keepalived does when a block
+// names one twice: the first is kept, the others are ignored with a
+// warning.
+func (m *kaMapper) firstCommand(n *node, dst *Command) {
+	if len(*dst) > 0 {
+		m.warnf(n, "script already specified: %q ignored, as keepalived keeps the first", strings.Join(n.argStrings(), " "))
+		return
+	}
+	m.command(n, dst)
+}
+
 func (m *kaMapper) unknown(n *node, where string) {
 	if msg, ok := unsupported[n.name]; ok {
 		m.errf(n, "not supported %s: %s", where, msg)
@@ -278,6 +288,7 @@ func (m *kaMapper) top(n *node) {
 	case "vrrp_instance":
 		m.vrrpInstance(n)
 	case "virtual_server":
+		m.checkLBKindCase(n)
 		m.virtualServer(n)
 	default:
 		m.unknown(n, "at the top level")
@@ -326,6 +337,10 @@ func (m *kaMapper) global(b *node) {
 		case "vrrp_lower_prio_no_advert":
 			m.trueFalse(n, &g.LowerPrioNoAdvert)
 		default:
+			if isVRRPWireGlobal(n.name) {
+				m.vrrpGlobal(n)
+				continue
+			}
 			m.warnf(n, "global setting ignored")
 		}
 	}
@@ -347,16 +362,21 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	g := &m.cfg.Global
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
 	var set lowerPrioSet
-	prioritySet := false
+	prioritySet, masterSet := false, false
 	for _, n := range b.children {
 		switch n.name {
 		case "state":
 			if s, ok := m.value(n); ok {
-				st, err := parseState(s)
-				if err != nil {
+				st, err := exactValue("state", s)
+				switch {
+				case err != nil:
 					m.errf(n, "%s", err)
+				case in.State == StateMaster && st == string(StateBackup) && masterSet:
+					m.warnf(n, "state previously set as MASTER: BACKUP ignored, as keepalived does")
+				default:
+					in.State = State(st)
+					masterSet = masterSet || in.State == StateMaster
 				}
-				in.State = st
 			}
 		case "interface":
 			if s, ok := m.value(n); ok {
@@ -446,15 +466,15 @@ func (m *kaMapper) vrrpInstance(b *node) {
 				}
 			}
 		case "notify":
-			m.command(n, &in.Notify)
+			m.firstCommand(n, &in.Notify)
 		case "notify_master":
-			m.command(n, &in.NotifyMaster)
+			m.firstCommand(n, &in.NotifyMaster)
 		case "notify_backup":
-			m.command(n, &in.NotifyBackup)
+			m.firstCommand(n, &in.NotifyBackup)
 		case "notify_fault":
-			m.command(n, &in.NotifyFault)
+			m.firstCommand(n, &in.NotifyFault)
 		case "notify_stop":
-			m.command(n, &in.NotifyStop)
+			m.firstCommand(n, &in.NotifyStop)
 		case "garp_master_delay":
 			m.seconds(n, 0, maxDuration, &in.GARPMasterDelay)
 		case "garp_master_repeat":
@@ -484,11 +504,11 @@ func (m *kaMapper) auth(b *node, in *VRRPInstance) {
 		switch n.name {
 		case "auth_type":
 			if s, ok := m.value(n); ok {
-				t, err := parseAuthType(s)
+				t, err := exactValue("auth_type", s)
 				if err != nil {
 					m.errf(n, "%s", err)
 				}
-				a.Type = t
+				a.Type = AuthType(t)
 			}
 		case "auth_pass":
 			if s, ok := m.value(n); ok {

@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// exactCase is a keepalived.conf value that keepalived 2.2.7 reads in a
+// way a lenient reader would not. keepalived is the message `keepalived -t`
+// prints for it (checked by the netns test); the reader either refuses the
+// file with err, or accepts it with warning and the instance's resulting
+// state and notify_master.
+type exactCase struct {
+	name       string
+	src        string
+	keepalived string
+	err        string
+	warning    string
+	state      State
+	master     Command
+}
+
+func exactInstance(body string) string {
+	return "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n" + body + "}\n"
+}
+
+func exactVS(body string) string {
+	return exactInstance("") + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n" + body + "  real_server 10.0.1.1 80 {\n  }\n}\n"
+}
+
+var exactCases = []exactCase{
+	{
+		name: "state lower case", src: exactInstance("  state master\n"),
+		keepalived: "(k.conf: Line 7) (VI_1) unknown state 'master', defaulting to BACKUP",
+		err:        `k.conf:7: state: "master" is not MASTER or BACKUP: keepalived 2.2.7 reads these in upper case only and otherwise runs the instance as BACKUP; write MASTER`,
+	},
+	{
+		name: "state unknown", src: exactInstance("  state PRIMARY\n"),
+		keepalived: "(k.conf: Line 7) (VI_1) unknown state 'PRIMARY', defaulting to BACKUP",
+		err:        `k.conf:7: state: "PRIMARY" is not MASTER or BACKUP (keepalived 2.2.7 runs the instance as BACKUP)`,
+	},
+	{
+		name: "state MASTER then BACKUP", src: exactInstance("  state MASTER\n  state BACKUP\n  priority 100\n"),
+		keepalived: "(k.conf: Line 8) (VI_1) state previously set as MASTER - ignoring BACKUP",
+		warning:    "k.conf:8: state: state previously set as MASTER: BACKUP ignored, as keepalived does",
+		state:      StateMaster,
+	},
+	{
+		name: "auth_type lower case", src: exactInstance("  authentication {\n    auth_type pass\n    auth_pass x\n  }\n"),
+		keepalived: "(k.conf: Line 8) (VI_1) unknown authentication type 'pass'",
+		err:        `k.conf:8: auth_type: "pass" is not PASS or AH: keepalived 2.2.7 reads these in upper case only and otherwise runs the instance without authentication; write PASS`,
+	},
+	{
+		name: "auth_type unknown", src: exactInstance("  authentication {\n    auth_type MD5\n    auth_pass x\n  }\n"),
+		keepalived: "(k.conf: Line 8) (VI_1) unknown authentication type 'MD5'",
+		err:        `k.conf:8: auth_type: "MD5" is not PASS or AH (keepalived 2.2.7 runs the instance without authentication)`,
+	},
+	{
+		name: "lb_kind lower case", src: exactVS("  lb_kind dr\n"),
+		keepalived: "(k.conf: Line 10) PARSER : unknown [dr] routing method for virtual server.",
+		err:        `k.conf:10: lb_kind: "dr" is not NAT, DR or TUN: keepalived 2.2.7 reads these in upper case only and otherwise ignores the line and forwards by NAT; write DR`,
+	},
+	{
+		name: "two notify_master", src: exactInstance("  state MASTER\n  notify_master \"/bin/echo first\"\n  notify_master \"/bin/echo second\"\n"),
+		keepalived: "(k.conf: Line 9) (VI_1) notify_master script already specified - ignoring /bin/echo second",
+		warning:    `k.conf:9: notify_master: script already specified: "/bin/echo second" ignored, as keepalived keeps the first`,
+		state:      StateMaster, master: Command{"/bin/echo", "first"},
+	},
+	{
+		name: "priority out of range", src: exactInstance("  priority 300\n"),
+		keepalived: "(k.conf: Line 7) (VI_1) Priority not valid! must be between 1 & 255. Using default 100",
+		err:        `k.conf:7: priority: "300" is not a number 1-255`,
+	},
+	{
+		name: "vrrp_version 3", src: "global_defs {\n  vrrp_version 3\n}\n" + exactInstance(""),
+		err: "k.conf:2: vrrp_version: VRRP version 3 is not supported yet",
+	},
+	{
+		name: "vrrp_version 4", src: "global_defs {\n  vrrp_version 4\n}\n" + exactInstance(""),
+		keepalived: "(Line 2) VRRP Error: Version must be either 2 or 3",
+		err:        `k.conf:2: vrrp_version: "4" is not 2 or 3`,
+	},
+	{
+		name: "vrrp_version 2", src: "global_defs {\n  vrrp_version 2\n}\n" + exactInstance(""),
+		state: StateBackup,
+	},
+	{
+		name: "vrrp_mcast_group4 other", src: "global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n" + exactInstance(""),
+		err: "k.conf:2: vrrp_mcast_group4: a multicast group other than 224.0.0.18 is not supported yet",
+	},
+	{
+		name: "vrrp_mcast_group4 unicast", src: "global_defs {\n  vrrp_mcast_group4 10.1.1.1\n}\n" + exactInstance(""),
+		keepalived: "(Line 2) vrrp_mcast_group4 [10.1.1.1] is not multicast. Skipping",
+		err:        `k.conf:2: vrrp_mcast_group4: "10.1.1.1" is not an IPv4 multicast address`,
+	},
+	{
+		name: "vrrp_mcast_group4 default", src: "global_defs {\n  vrrp_mcast_group4 224.0.0.18\n}\n" + exactInstance(""),
+		state: StateBackup,
+	},
+	{
+		name: "vrrp_strict", src: "global_defs {\n  vrrp_strict\n}\n" + exactInstance(""),
+		err: "k.conf:2: vrrp_strict: not supported yet",
+	},
+}
+
+func TestParseKeepalivedExactValues(t *testing.T) {
+	for _, tt := range exactCases {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseKeepalived("k.conf", []byte(tt.src), mapFS{})
+			if tt.err != "" {
+				var es Errors
+				if !errors.As(err, &es) || c != nil {
+					t.Fatalf("got %v, %v; want the error %q", c != nil, err, tt.err)
+				}
+				if !strings.HasPrefix(es[0].Error(), tt.err) {
+					t.Errorf("first error:\n got %q\nwant %q...", es[0].Error(), tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warnings []string
+			for _, w := range c.Warnings {
+				warnings = append(warnings, w.String())
+			}
+			var want []string
+			if tt.warning != "" {
+				want = []string{tt.warning}
+			}
+			if diff := cmp.Diff(want, warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			in := c.VRRP[0]
+			if in.State != tt.state || !cmp.Equal(in.NotifyMaster, tt.master) {
+				t.Errorf("state %s, notify_master %q; want %s, %q", in.State, in.NotifyMaster, tt.state, tt.master)
+			}
+		})
+	}
+}
