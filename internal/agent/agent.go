@@ -148,7 +148,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Unlock()
 	log := a.log
 
-	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
+	if err := a.applySysctls(cfg.Sysctls); err != nil {
 		return err
 	}
 	var stops []func()
@@ -368,7 +368,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if err != nil {
 		return err
 	}
-	if err := applySysctls(a.opts.ProcSys, cfg.Sysctls); err != nil {
+	if err := a.applySysctls(cfg.Sysctls); err != nil {
 		return err
 	}
 	if vrrpChanged {

@@ -16,7 +16,8 @@
 //     its checkers over the delay loop (warmup), wakes once per checker.
 //   - nginx's configuration (package proxyconf) is rendered from the same
 //     file, tested, installed and reloaded when it changes.
-//   - The article's sysctls are applied and read back.
+//   - The sysctls the configuration lists are applied and read back (none
+//     for a keepalived.conf).
 //
 // Mapping the configuration onto the packages (mapping.go) is pure; Run
 // holds the few goroutines and the kernel handles. What Run opens on the

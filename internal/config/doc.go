@@ -30,8 +30,9 @@
 // delay_loop 60s, weight 1, connect_timeout 5s, retry 1 (0 for
 // MISC_CHECK, 3 for DNS_CHECK), delay_before_retry 1s, misc_timeout the
 // delay_loop, DNS_CHECK name "." and type SOA, and, for a
-// keepalived.conf virtual_server without a protocol, UDP. The sysctls
-// default to the article's three (DefaultSysctls) in both formats. As
+// keepalived.conf virtual_server without a protocol, UDP. A node sets
+// only the sysctls a YAML file lists: none for a keepalived.conf, which
+// keepalived never changes kernel settings for. As
 // keepalived does, nopreempt is cleared at priority 255 or with state
 // MASTER, and preempt_delay with state MASTER, each with a warning. A
 // privileged test runs `keepalived -t` on the same files and checks that

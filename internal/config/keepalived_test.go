@@ -88,7 +88,6 @@ func articleWant() *Config {
 				},
 			},
 		},
-		Sysctls: DefaultSysctls(),
 		Warnings: []Warning{
 			{Pos: at(59), Directive: "connect_timeout", Msg: "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)"},
 			{Pos: at(66), Directive: "connect_timeout", Msg: "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)"},
@@ -306,7 +305,6 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 				RealServers: []RealServer{{Pos: at(93), Addr: netip.MustParseAddrPort("10.1.0.3:443"), Weight: 1}},
 			},
 		},
-		Sysctls: DefaultSysctls(),
 		Warnings: []Warning{
 			{Pos: at(5), Directive: "notification_email", Msg: "global setting ignored"},
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},

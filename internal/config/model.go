@@ -18,7 +18,7 @@ const (
 // Config is the whole configuration of one balancer node.
 //
 // NAT, Nginx and Sysctls come from the YAML format only; a keepalived.conf
-// leaves NAT and Nginx nil and Sysctls at DefaultSysctls.
+// leaves them nil, as keepalived changes no kernel setting.
 type Config struct {
 	// Source is the file the configuration was read from ("" when built
 	// in code) and Format its syntax.
@@ -483,7 +483,7 @@ type Sysctl struct {
 
 // DefaultSysctls returns the article's three settings: non-local bind for
 // nginx listening on the VIP, IPVS drop_entry defence and a large conntrack
-// table.
+// table. Neither format applies them unless the YAML sysctls list them.
 func DefaultSysctls() []Sysctl {
 	return []Sysctl{
 		{Key: "net.ipv4.ip_nonlocal_bind", Value: "1"},

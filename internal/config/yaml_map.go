@@ -37,7 +37,6 @@ func (y *yReader) config(f *yFile) *Config {
 		c.Nginx = y.nginx(f.Nginx)
 	}
 	c.Warnings = y.warnings
-	c.Sysctls = DefaultSysctls()
 	if !absent(&f.Sysctls) {
 		c.Sysctls = []Sysctl{}
 		for _, kv := range y.pairs(&f.Sysctls, "sysctls") {
