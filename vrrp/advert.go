@@ -13,10 +13,13 @@ const ProtocolNumber = 112
 // MulticastGroup is the IPv4 multicast group VRRP advertisements are sent to.
 var MulticastGroup = netip.AddrFrom4([4]byte{224, 0, 0, 18})
 
+// MulticastGroup6 is the IPv6 multicast group of VRRPv3 advertisements.
+var MulticastGroup6 = netip.AddrFrom16([16]byte{0: 0xff, 1: 0x02, 15: 0x12})
+
 // Protocol versions understood by the codec.
 const (
 	Version2 = 2 // RFC 3768
-	Version3 = 3 // RFC 5798 / RFC 9568 (IPv4 only)
+	Version3 = 3 // RFC 5798 / RFC 9568, IPv4 and IPv6
 )
 
 // typeAdvertisement is the only VRRP message type.
@@ -48,17 +51,21 @@ func (t AuthType) String() string {
 const (
 	headerLen   = 8 // version/type .. checksum, both versions
 	authDataLen = 8 // VRRPv2 trailer
-	// MaxAddrs is the largest number of IPv4 addresses one advertisement carries.
+	// MaxAddrs is the largest number of addresses one advertisement carries.
 	MaxAddrs = 255
-	// MaxLen is the length of the largest VRRPv2 advertisement.
-	MaxLen = headerLen + 4*MaxAddrs + authDataLen
+	// MaxLenV2 is the length of the largest VRRPv2 advertisement.
+	MaxLenV2 = headerLen + 4*MaxAddrs + authDataLen
+	// MaxLen is the length of the largest advertisement, a VRRPv3 one
+	// with 255 IPv6 addresses.
+	MaxLen = headerLen + 16*MaxAddrs
 )
 
 // Advert is a VRRP advertisement. The zero Version means Version2.
 //
 // For VRRPv2 Interval is a whole number of seconds (1-255 s) and AuthType and
-// AuthData are carried. For VRRPv3 Interval is a whole number of centiseconds
-// (10 ms - 40.95 s), and there is no authentication.
+// AuthData are carried; Addrs are IPv4. For VRRPv3 Interval is a whole
+// number of centiseconds (10 ms - 40.95 s), there is no authentication, and
+// Addrs are of the family of the IP packet (the Pseudo header).
 type Advert struct {
 	Version  uint8
 	VRID     uint8
@@ -69,10 +76,23 @@ type Advert struct {
 	AuthData [8]byte
 }
 
-// Pseudo carries the IPv4 source and destination that VRRPv3 folds into its
-// checksum. VRRPv2 ignores it; pass the zero value.
+// Pseudo carries the IP source and destination that VRRPv3 folds into its
+// checksum (the IPv4 pseudo-header of RFC 5798 section 5.2.8, or IPv6's of
+// RFC 8200 section 8.1). Both IPv4 or both IPv6; they also give the family
+// of the VRRPv3 address list. VRRPv2 ignores it; pass the zero value.
 type Pseudo struct {
 	Src, Dst netip.Addr
+}
+
+// is6 reports whether the pseudo-header is IPv6.
+func (ph Pseudo) is6() bool { return ph.Src.Is6() && !ph.Src.Is4In6() }
+
+// addrLen is the length of one address of the advert's family.
+func addrLen(v uint8, ph Pseudo) int {
+	if v == Version3 && ph.is6() {
+		return 16
+	}
+	return 4
 }
 
 func (a *Advert) version() uint8 {
@@ -82,9 +102,14 @@ func (a *Advert) version() uint8 {
 	return a.Version
 }
 
-// Len reports the length of the marshalled advertisement.
+// Len reports the length of the marshalled advertisement: that of its
+// addresses' family, IPv6 when the first one is.
 func (a *Advert) Len() int {
-	n := headerLen + 4*len(a.Addrs)
+	al := 4
+	if len(a.Addrs) > 0 && a.Addrs[0].Is6() && !a.Addrs[0].Is4In6() {
+		al = 16
+	}
+	n := headerLen + al*len(a.Addrs)
 	if a.version() == Version2 {
 		n += authDataLen
 	}
@@ -94,7 +119,8 @@ func (a *Advert) Len() int {
 // MarshalTo writes the advertisement, checksum included, to the start of b
 // and returns the number of bytes written. It allocates nothing. It returns
 // a *FieldError when a field cannot be encoded (version, interval, address
-// count or family, short buffer, a VRRPv3 pseudo-header that is not IPv4).
+// count or family, short buffer, a VRRPv3 pseudo-header that is missing or
+// mixes families). VRRPv3 addresses must be of the pseudo-header's family.
 func (a *Advert) MarshalTo(b []byte, ph Pseudo) (int, error) {
 	v := a.version()
 	if v != Version2 && v != Version3 {
@@ -103,7 +129,11 @@ func (a *Advert) MarshalTo(b []byte, ph Pseudo) (int, error) {
 	if len(a.Addrs) > MaxAddrs {
 		return 0, &FieldError{Field: "addresses", Value: strconv.Itoa(len(a.Addrs)), Msg: "more than 255"}
 	}
-	n := a.Len()
+	al := addrLen(v, ph)
+	n := headerLen + al*len(a.Addrs)
+	if v == Version2 {
+		n += authDataLen
+	}
 	if len(b) < n {
 		return 0, &FieldError{Field: "buffer", Value: strconv.Itoa(len(b)), Msg: "too short for " + strconv.Itoa(n) + " bytes"}
 	}
@@ -128,12 +158,21 @@ func (a *Advert) MarshalTo(b []byte, ph Pseudo) (int, error) {
 	b[6], b[7] = 0, 0
 	off := headerLen
 	for _, ip := range a.Addrs {
-		if !ip.Is4() {
-			return 0, &FieldError{Field: "addresses", Value: ip.String(), Msg: "not IPv4"}
+		switch {
+		case al == 4 && ip.Is4():
+			a4 := ip.As4()
+			copy(b[off:], a4[:])
+		case al == 16 && ip.Is6() && !ip.Is4In6():
+			a16 := ip.As16()
+			copy(b[off:], a16[:])
+		default:
+			fam := "IPv4"
+			if al == 16 {
+				fam = "IPv6"
+			}
+			return 0, &FieldError{Field: "addresses", Value: ip.String(), Msg: "not " + fam + " like the packet"}
 		}
-		a4 := ip.As4()
-		copy(b[off:], a4[:])
-		off += 4
+		off += al
 	}
 	var sum uint32
 	if v == Version2 {
@@ -163,8 +202,11 @@ func (a *Advert) AppendBinary(b []byte) ([]byte, error) {
 
 // Unmarshal decodes an advertisement from b, reusing the capacity of
 // a.Addrs. Bytes after the advertisement (Ethernet padding) are ignored.
+// A VRRPv3 advertisement needs the packet's Pseudo header: its checksum
+// covers it, and its family says whether the addresses are IPv4 or IPv6.
 // It returns a *ValidationError whose Reason is ReasonLength, ReasonVersion,
-// ReasonType, ReasonChecksum or ReasonInterval.
+// ReasonType, ReasonChecksum or ReasonInterval, or a *FieldError for a
+// VRRPv3 advertisement without a valid Pseudo header.
 func (a *Advert) Unmarshal(b []byte, ph Pseudo) error {
 	if len(b) < headerLen {
 		return &ValidationError{Reason: ReasonLength, Got: uint64(len(b)), Want: headerLen}
@@ -177,7 +219,8 @@ func (a *Advert) Unmarshal(b []byte, ph Pseudo) error {
 		return &ValidationError{Reason: ReasonType, Got: uint64(t), Want: typeAdvertisement}
 	}
 	count := int(b[3])
-	n := headerLen + 4*count
+	al := addrLen(v, ph)
+	n := headerLen + al*count
 	if v == Version2 {
 		n += authDataLen
 	}
@@ -216,24 +259,37 @@ func (a *Advert) Unmarshal(b []byte, ph Pseudo) error {
 		copy(a.AuthData[:], b[n-authDataLen:n])
 	}
 	a.Addrs = a.Addrs[:0]
-	for off := headerLen; off < headerLen+4*count; off += 4 {
-		a.Addrs = append(a.Addrs, netip.AddrFrom4([4]byte(b[off:off+4])))
+	for off := headerLen; off < headerLen+al*count; off += al {
+		if al == 4 {
+			a.Addrs = append(a.Addrs, netip.AddrFrom4([4]byte(b[off:off+4])))
+		} else {
+			a.Addrs = append(a.Addrs, netip.AddrFrom16([16]byte(b[off:off+16])))
+		}
 	}
 	return nil
 }
 
-// pseudoSum returns the partial one's-complement sum of the IPv4
-// pseudo-header VRRPv3 prepends.
+// pseudoSum returns the partial one's-complement sum of the IPv4 or IPv6
+// pseudo-header VRRPv3 prepends: source, destination, protocol 112 and the
+// VRRP length (IPv4: zero byte, protocol, 16-bit length; IPv6: 32-bit
+// length, three zero bytes, next header). Both orders give the same sum.
 func pseudoSum(ph Pseudo, n int) (uint32, error) {
-	if !ph.Src.Is4() || !ph.Dst.Is4() {
-		return 0, &FieldError{Field: "pseudo-header", Msg: "VRRPv3 needs IPv4 source and destination"}
+	var s, d []byte
+	switch {
+	case ph.Src.Is4() && ph.Dst.Is4():
+		s4, d4 := ph.Src.As4(), ph.Dst.As4()
+		s, d = s4[:], d4[:]
+	case ph.is6() && ph.Dst.Is6() && !ph.Dst.Is4In6():
+		s16, d16 := ph.Src.As16(), ph.Dst.As16()
+		s, d = s16[:], d16[:]
+	default:
+		return 0, &FieldError{Field: "pseudo-header", Value: ph.Src.String() + " > " + ph.Dst.String(), Msg: "VRRPv3 needs an IPv4 or IPv6 source and destination of one family"}
 	}
-	s, d := ph.Src.As4(), ph.Dst.As4()
 	var sum uint32
-	sum += uint32(s[0])<<8 | uint32(s[1])
-	sum += uint32(s[2])<<8 | uint32(s[3])
-	sum += uint32(d[0])<<8 | uint32(d[1])
-	sum += uint32(d[2])<<8 | uint32(d[3])
+	for i := 0; i < len(s); i += 2 {
+		sum += uint32(s[i])<<8 | uint32(s[i+1])
+		sum += uint32(d[i])<<8 | uint32(d[i+1])
+	}
 	sum += ProtocolNumber
 	sum += uint32(n)
 	return sum, nil

@@ -30,16 +30,32 @@ type Config struct {
 	// Priority is 1-255; 255 makes this router the address owner.
 	// 0 means DefaultPriority.
 	Priority uint8
-	// VIPs are the virtual addresses, IPv4 with their prefix length.
+	// Version is the VRRP version: 2 (RFC 3768, IPv4 only) or 3 (RFC
+	// 5798/9568, IPv4 or IPv6). 0 means 2 for an IPv4 instance and 3 for
+	// an IPv6 one, as keepalived chooses.
+	Version uint8
+	// IPv6 makes this an IPv6 instance (keepalived's native_ipv6). An
+	// instance whose first VIP is IPv6 is one too; Normalize sets it.
+	// Every VIP, peer and the unicast source must be of the instance's
+	// family.
+	IPv6 bool
+	// VIPs are the virtual addresses with their prefix length, all IPv4 or
+	// all IPv6.
 	VIPs []netip.Prefix
 	// VIPInterface carries the VIPs and the gratuitous ARPs; default
 	// Interface.
 	VIPInterface string
-	// AdvertInterval is a whole number of seconds, 1-255; 0 means 1s.
+	// AdvertInterval is, for VRRPv2, a whole number of seconds, 1s-255s;
+	// for VRRPv3 a whole number of centiseconds, 10ms-40.95s. 0 means 1s.
 	AdvertInterval time.Duration
 	// AuthPass enables simple password authentication (keepalived's
-	// "auth_type PASS"); at most 8 bytes. Empty means no authentication.
+	// "auth_type PASS"); at most 8 bytes, VRRPv2 only. Empty means no
+	// authentication.
 	AuthPass string
+	// Group is the multicast group of the adverts (keepalived's
+	// vrrp_mcast_group4 and vrrp_mcast_group6): an IPv4 multicast address,
+	// or an IPv6 link-local multicast one. Default 224.0.0.18 or ff02::12.
+	Group netip.Addr
 	// NoPreempt keeps a higher-priority BACKUP from taking over from a
 	// lower-priority MASTER.
 	NoPreempt bool
@@ -47,8 +63,10 @@ type Config struct {
 	// lower-priority MASTER, a BACKUP waits before preempting it.
 	PreemptDelay time.Duration
 	// UnicastSrc and UnicastPeers switch to unicast adverts: they are sent
-	// from UnicastSrc (default: the primary address) to each peer, and
-	// only adverts from a peer are accepted. The TTL check is relaxed.
+	// from UnicastSrc (default: the primary IPv4 address, or the
+	// interface's IPv6 link-local address) to each peer, and only adverts
+	// from a peer are accepted. The TTL (hop limit) check is relaxed. An
+	// IPv6 UnicastSrc must be link-local (RFC 5798 section 5.1.2.1).
 	UnicastSrc   netip.Addr
 	UnicastPeers []netip.Addr
 	// TrackInterfaces also put the instance in FAULT while any of them is
@@ -101,32 +119,84 @@ func (c Config) Normalize() (Config, error) {
 	if len(c.VIPs) > MaxAddrs {
 		return c, &FieldError{Field: "VIPs", Value: strconv.Itoa(len(c.VIPs)), Msg: "more than 255"}
 	}
+	if c.VIPs[0].IsValid() && c.VIPs[0].Addr().Is6() {
+		c.IPv6 = true
+	}
+	fam := "IPv4"
+	if c.IPv6 {
+		fam = "IPv6"
+	}
 	for _, p := range c.VIPs {
-		if !p.IsValid() || !p.Addr().Is4() {
-			return c, &FieldError{Field: "VIPs", Value: p.String(), Msg: "not an IPv4 prefix"}
+		if !p.IsValid() {
+			return c, &FieldError{Field: "VIPs", Value: p.String(), Msg: "not an address with a prefix length"}
 		}
+		if p.Addr().Is6() != c.IPv6 || p.Addr().Is4In6() {
+			return c, &FieldError{Field: "VIPs", Value: p.String(), Msg: "not an " + fam + " prefix in an " + fam + " instance"}
+		}
+		if p.Addr().Zone() != "" {
+			return c, &FieldError{Field: "VIPs", Value: p.String(), Msg: "has a zone"}
+		}
+	}
+	switch {
+	case c.Version == 0 && c.IPv6:
+		c.Version = Version3
+	case c.Version == 0:
+		c.Version = Version2
+	case c.Version == Version2 && c.IPv6:
+		// keepalived 2.2.7 keeps version 2 for IPv6 unless vrrp_strict
+		// (vrrp.c:2864), a protocol no RFC defines.
+		return c, &FieldError{Field: "Version", Value: "2", Msg: "VRRPv2 is IPv4 only (RFC 3768); IPv6 needs version 3"}
+	case c.Version != Version2 && c.Version != Version3:
+		return c, &FieldError{Field: "Version", Value: strconv.Itoa(int(c.Version)), Msg: "must be 2 or 3"}
 	}
 	if c.AdvertInterval == 0 {
 		c.AdvertInterval = DefaultAdvertInterval
 	}
-	if c.AdvertInterval%time.Second != 0 || c.AdvertInterval < time.Second || c.AdvertInterval > 255*time.Second {
-		return c, &FieldError{Field: "AdvertInterval", Value: c.AdvertInterval.String(), Msg: "must be a whole number of seconds, 1s-255s"}
+	if c.Version == Version2 {
+		if c.AdvertInterval%time.Second != 0 || c.AdvertInterval < time.Second || c.AdvertInterval > 255*time.Second {
+			return c, &FieldError{Field: "AdvertInterval", Value: c.AdvertInterval.String(), Msg: "must be a whole number of seconds, 1s-255s, with VRRPv2"}
+		}
+	} else if c.AdvertInterval%centisecond != 0 || c.AdvertInterval < centisecond || c.AdvertInterval > MaxIntervalV3 {
+		return c, &FieldError{Field: "AdvertInterval", Value: c.AdvertInterval.String(), Msg: "must be a whole number of centiseconds, 10ms-40.95s, with VRRPv3"}
 	}
 	if len(c.AuthPass) > 8 {
 		return c, &FieldError{Field: "AuthPass", Value: strconv.Itoa(len(c.AuthPass)) + " bytes", Msg: "longer than 8 bytes"}
 	}
+	if c.AuthPass != "" && c.Version == Version3 {
+		// keepalived 2.2.7 ignores it with a warning (vrrp.c:2929).
+		return c, &FieldError{Field: "AuthPass", Value: strconv.Itoa(len(c.AuthPass)) + " bytes", Msg: "VRRPv3 has no authentication (RFC 5798)"}
+	}
 	if c.PreemptDelay < 0 {
 		return c, &FieldError{Field: "PreemptDelay", Value: c.PreemptDelay.String(), Msg: "negative"}
 	}
-	if c.UnicastSrc.IsValid() && !c.UnicastSrc.Is4() {
-		return c, &FieldError{Field: "UnicastSrc", Value: c.UnicastSrc.String(), Msg: "not IPv4"}
+	switch {
+	case !c.Group.IsValid() && c.IPv6:
+		c.Group = MulticastGroup6
+	case !c.Group.IsValid():
+		c.Group = MulticastGroup
+	case c.IPv6 && (!c.Group.Is6() || !c.Group.IsLinkLocalMulticast() || c.Group.Zone() != ""):
+		return c, &FieldError{Field: "Group", Value: c.Group.String(), Msg: "not an IPv6 link-local multicast address (such as ff02::12)"}
+	case !c.IPv6 && (!c.Group.Is4() || !c.Group.IsMulticast()):
+		return c, &FieldError{Field: "Group", Value: c.Group.String(), Msg: "not an IPv4 multicast address (such as 224.0.0.18)"}
+	}
+	if c.UnicastSrc.IsValid() {
+		switch {
+		case c.UnicastSrc.Is6() != c.IPv6 || c.UnicastSrc.Is4In6():
+			return c, &FieldError{Field: "UnicastSrc", Value: c.UnicastSrc.String(), Msg: "not " + fam + " in an " + fam + " instance"}
+		case c.IPv6 && !c.UnicastSrc.IsLinkLocalUnicast():
+			// RFC 5798 section 5.1.2.1; keepalived 2.2.7 accepts any.
+			return c, &FieldError{Field: "UnicastSrc", Value: c.UnicastSrc.String(), Msg: "an IPv6 source must be the interface's link-local address (RFC 5798 section 5.1.2.1)"}
+		case !c.IPv6 && (c.UnicastSrc.IsMulticast() || c.UnicastSrc.IsUnspecified()):
+			return c, &FieldError{Field: "UnicastSrc", Value: c.UnicastSrc.String(), Msg: "not a unicast address"}
+		}
+		c.UnicastSrc = c.UnicastSrc.WithZone("")
 	}
 	if c.UnicastSrc.IsValid() && len(c.UnicastPeers) == 0 {
 		return c, &FieldError{Field: "UnicastPeers", Msg: "required with UnicastSrc"}
 	}
 	for _, p := range c.UnicastPeers {
-		if !p.Is4() || p.IsMulticast() || p.IsUnspecified() {
-			return c, &FieldError{Field: "UnicastPeers", Value: p.String(), Msg: "not a unicast IPv4 address"}
+		if p.Is6() != c.IPv6 || p.Is4In6() || p.IsMulticast() || p.IsUnspecified() || p.Zone() != "" {
+			return c, &FieldError{Field: "UnicastPeers", Value: p.String(), Msg: "not a unicast " + fam + " address in an " + fam + " instance"}
 		}
 	}
 	for _, n := range c.TrackInterfaces {
@@ -179,12 +249,32 @@ func (c *Config) tracked() []string {
 	return names
 }
 
+// centisecond is the unit of the VRRPv3 interval.
+const centisecond = 10 * time.Millisecond
+
+// MaxIntervalV3 is the longest VRRPv3 advertisement interval, 4095
+// centiseconds.
+const MaxIntervalV3 = 0xfff * centisecond
+
 // SkewTime is (256 - priority) / 256 seconds (RFC 3768 section 6.1).
 func SkewTime(priority uint8) time.Duration {
 	return time.Duration(256-int(priority)) * time.Second / 256
 }
 
-// MasterDownInterval is 3 * interval + SkewTime(priority).
+// MasterDownInterval is 3 * interval + SkewTime(priority), VRRPv2's
+// Master_Down_Interval.
 func MasterDownInterval(interval time.Duration, priority uint8) time.Duration {
 	return 3*interval + SkewTime(priority)
+}
+
+// SkewTimeV3 is ((256 - priority) * interval) / 256, VRRPv3's Skew_Time
+// for the master's advertised interval (RFC 5798 section 6.1).
+func SkewTimeV3(interval time.Duration, priority uint8) time.Duration {
+	return time.Duration(256-int(priority)) * interval / 256
+}
+
+// MasterDownIntervalV3 is 3 * interval + SkewTimeV3(interval, priority),
+// VRRPv3's Master_Down_Interval: 36.09375 ms for 10 ms at priority 100.
+func MasterDownIntervalV3(interval time.Duration, priority uint8) time.Duration {
+	return 3*interval + SkewTimeV3(interval, priority)
 }

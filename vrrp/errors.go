@@ -15,18 +15,19 @@ type Reason uint8
 // Reasons for dropping an advertisement, in the order the checks run.
 const (
 	ReasonNone     Reason = iota
-	ReasonTTL             // IP TTL is not 255 (multicast)
+	ReasonTTL             // IPv4 TTL or IPv6 hop limit is not 255 (multicast)
 	ReasonLength          // shorter than its header or address count says
-	ReasonVersion         // not VRRPv2
+	ReasonVersion         // not the instance's VRRP version
 	ReasonType            // not an advertisement
 	ReasonChecksum        // checksum does not verify
 	ReasonVRID            // no instance with this VRID on the interface
-	ReasonAuthType        // authentication type differs from ours
+	ReasonAuthType        // authentication type differs from ours (VRRPv2)
 	ReasonAuthPass        // password differs from ours
-	ReasonInterval        // advertisement interval differs from ours
+	ReasonInterval        // advertisement interval differs from ours (VRRPv2), or is 0
 	ReasonPeer            // unicast mode: source is not a configured peer
 	ReasonAddrList        // address list differs and the sender is not the owner
 	ReasonSelf            // our own advertisement looped back
+	ReasonFamily          // IPv4 packet for an IPv6 instance or the reverse (checked first)
 	NumReasons            // number of reasons; size of Stats.Dropped
 )
 
@@ -44,6 +45,7 @@ var reasonNames = [NumReasons]string{
 	ReasonPeer:     "peer",
 	ReasonAddrList: "address_list",
 	ReasonSelf:     "self",
+	ReasonFamily:   "family",
 }
 
 // String returns a short snake_case name, usable as a metric label.

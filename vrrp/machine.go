@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -190,6 +191,11 @@ type Machine struct {
 	ad      Advert
 	rx      Advert
 
+	// masterAdv is Master_Adver_Interval: for VRRPv3 the interval the
+	// master advertises, adopted by a BACKUP (RFC 5798 section 6.4.2);
+	// for VRRPv2 always ours.
+	masterAdv time.Duration
+
 	state        State
 	masterDownAt time.Time
 	downCause    Cause
@@ -203,18 +209,25 @@ type Machine struct {
 	stats   Stats
 }
 
-// NewMachine returns a machine in StateInit for cfg. local is the primary
-// IPv4 address of cfg.Interface (or cfg.UnicastSrc): it breaks priority
-// ties. It returns a *FieldError for an invalid configuration.
+// NewMachine returns a machine in StateInit for cfg. local is the source
+// address of its adverts: the primary IPv4 address of cfg.Interface, its
+// IPv6 link-local address, or cfg.UnicastSrc. It breaks priority ties and
+// tells our own adverts. It returns a *FieldError for an invalid
+// configuration or a local address of the other family.
 func NewMachine(cfg Config, local netip.Addr) (*Machine, error) {
 	cfg, err := cfg.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	if !local.Is4() {
-		return nil, &FieldError{Field: "local address", Value: local.String(), Msg: "not IPv4"}
+	local = local.WithZone("")
+	if local.Is6() != cfg.IPv6 || local.Is4In6() || (cfg.IPv6 && !local.IsLinkLocalUnicast()) {
+		want := "IPv4"
+		if cfg.IPv6 {
+			want = "IPv6 link-local"
+		}
+		return nil, &FieldError{Field: "local address", Value: local.String(), Msg: "not " + want}
 	}
-	m := &Machine{cfg: cfg, local: local, tracked: cfg.tracked()}
+	m := &Machine{cfg: cfg, local: local, tracked: cfg.tracked(), masterAdv: cfg.AdvertInterval}
 	m.linkUp = make([]bool, len(m.tracked))
 	for i := range m.linkUp {
 		m.linkUp[i] = true
@@ -226,7 +239,7 @@ func NewMachine(cfg Config, local netip.Addr) (*Machine, error) {
 	for _, p := range cfg.VIPs {
 		m.vips = append(m.vips, p.Addr())
 	}
-	m.ad = Advert{Version: Version2, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
+	m.ad = Advert{Version: cfg.Version, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
 		Addrs: m.vips, AuthData: m.pass}
 	m.rx.Addrs = make([]netip.Addr, 0, 8)
 	m.actions = make([]Action, 0, 8)
@@ -272,7 +285,34 @@ func (m *Machine) Deadline() time.Time {
 }
 
 func (m *Machine) masterDownInterval() time.Duration {
+	if m.cfg.Version == Version3 {
+		return MasterDownIntervalV3(m.masterAdv, m.cfg.Priority)
+	}
 	return MasterDownInterval(m.cfg.AdvertInterval, m.cfg.Priority)
+}
+
+func (m *Machine) skewTime() time.Duration {
+	if m.cfg.Version == Version3 {
+		return SkewTimeV3(m.masterAdv, m.cfg.Priority)
+	}
+	return SkewTime(m.cfg.Priority)
+}
+
+// MasterAdverInterval returns the interval the Master_Down_Interval
+// counts in: for VRRPv3 the one the current master advertises (ours
+// until one is heard), for VRRPv2 ours.
+func (m *Machine) MasterAdverInterval() time.Duration { return m.masterAdv }
+
+// MasterDownInterval returns the Master_Down_Interval a BACKUP waits
+// now: 3 * MasterAdverInterval plus the skew time.
+func (m *Machine) MasterDownInterval() time.Duration { return m.masterDownInterval() }
+
+// adopt takes the interval of an accepted VRRPv3 advert as
+// Master_Adver_Interval (RFC 5798 section 6.4.2).
+func (m *Machine) adopt(ad *Advert) {
+	if m.cfg.Version == Version3 {
+		m.masterAdv = ad.Interval
+	}
 }
 
 // Step feeds one event and returns the actions to carry out, in order. The
@@ -421,42 +461,66 @@ func (m *Machine) drop(e ValidationError) {
 	m.emit(Action{Kind: ActionDrop, Drop: e})
 }
 
-// validate applies the receive checks of RFC 3768 section 7.1 in order and
-// leaves the decoded advertisement in m.rx.
+// validate applies the receive checks of RFC 3768 section 7.1 (VRRPv2)
+// or RFC 5798 section 7.1 (VRRPv3, IPv4 and IPv6) in order and leaves the
+// decoded advertisement in m.rx.
 func (m *Machine) validate(b []byte, info PacketInfo) (ValidationError, bool) {
 	unicast := len(m.cfg.UnicastPeers) > 0
+	src, dst := info.Src.WithZone(""), info.Dst.WithZone("")
+	if src.Is6() != m.cfg.IPv6 || src.Is4In6() {
+		want := uint64(4)
+		if m.cfg.IPv6 {
+			want = 6
+		}
+		return ValidationError{Reason: ReasonFamily, Got: 10 - want, Want: want}, false
+	}
 	if !unicast && info.TTL != 255 {
 		return ValidationError{Reason: ReasonTTL, Got: uint64(info.TTL), Want: 255}, false
 	}
-	if len(b) > 0 && b[0]>>4 != Version2 {
-		return ValidationError{Reason: ReasonVersion, Got: uint64(b[0] >> 4), Want: Version2}, false
+	if len(b) > 0 && b[0]>>4 != m.cfg.Version {
+		return ValidationError{Reason: ReasonVersion, Got: uint64(b[0] >> 4), Want: uint64(m.cfg.Version)}, false
 	}
-	if err := m.rx.Unmarshal(b, Pseudo{}); err != nil {
-		return *err.(*ValidationError), false
+	if m.cfg.Version == Version3 && !dst.IsValid() {
+		// The checksum covers the destination: multicast, or ours.
+		dst = m.cfg.Group
+		if unicast {
+			dst = m.local
+		}
+	}
+	if err := m.rx.Unmarshal(b, Pseudo{Src: src, Dst: dst}); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return *ve, false
+		}
+		return ValidationError{Reason: ReasonFamily}, false
 	}
 	ad := &m.rx
 	if ad.VRID != m.cfg.VRID {
 		return ValidationError{Reason: ReasonVRID, Got: uint64(ad.VRID), Want: uint64(m.cfg.VRID)}, false
 	}
-	if ad.AuthType != m.auth {
-		return ValidationError{Reason: ReasonAuthType, Got: uint64(ad.AuthType), Want: uint64(m.auth)}, false
-	}
-	if m.auth == AuthSimple && subtle.ConstantTimeCompare(ad.AuthData[:], m.pass[:]) != 1 {
-		return ValidationError{Reason: ReasonAuthPass}, false
-	}
-	if ad.Interval != m.cfg.AdvertInterval {
-		return ValidationError{Reason: ReasonInterval, Got: uint64(ad.Interval / time.Second), Want: uint64(m.cfg.AdvertInterval / time.Second)}, false
+	if m.cfg.Version == Version2 {
+		if ad.AuthType != m.auth {
+			return ValidationError{Reason: ReasonAuthType, Got: uint64(ad.AuthType), Want: uint64(m.auth)}, false
+		}
+		if m.auth == AuthSimple && subtle.ConstantTimeCompare(ad.AuthData[:], m.pass[:]) != 1 {
+			return ValidationError{Reason: ReasonAuthPass}, false
+		}
+		// VRRPv3 does not check the interval: a BACKUP adopts the
+		// master's.
+		if ad.Interval != m.cfg.AdvertInterval {
+			return ValidationError{Reason: ReasonInterval, Got: uint64(ad.Interval / time.Second), Want: uint64(m.cfg.AdvertInterval / time.Second)}, false
+		}
 	}
 	if unicast {
 		ok := false
 		for _, p := range m.cfg.UnicastPeers {
-			ok = ok || p == info.Src
+			ok = ok || p == src
 		}
 		if !ok {
 			return ValidationError{Reason: ReasonPeer}, false
 		}
 	}
-	if info.Src == m.local {
+	if src == m.local {
 		return ValidationError{Reason: ReasonSelf}, false
 	}
 	if ad.Priority != OwnerPriority && !sameSet(ad.Addrs, m.vips) {
@@ -494,12 +558,13 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 	case StateBackup:
 		switch {
 		case ad.Priority == 0:
-			m.masterDownAt = now.Add(SkewTime(prio))
+			m.masterDownAt = now.Add(m.skewTime())
 			m.downCause = Cause{Kind: CausePriorityZero, From: info.Src}
 		case m.cfg.NoPreempt || ad.Priority >= prio || m.preemptDelayed(now):
 			if ad.Priority >= prio {
 				m.preemptAt = time.Time{}
 			}
+			m.adopt(ad)
 			m.masterDownAt = now.Add(m.masterDownInterval())
 			m.downCause = Cause{Kind: CauseMasterDown}
 		default:
@@ -513,8 +578,10 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 			m.send(prio)
 			m.advertAt = now.Add(m.cfg.AdvertInterval)
 		case ad.Priority > prio:
+			m.adopt(ad)
 			m.becomeBackup(now, Cause{Kind: CauseHigherPriority, Priority: ad.Priority, From: info.Src})
-		case ad.Priority == prio && addrGreater(info.Src, m.local):
+		case ad.Priority == prio && addrGreater(info.Src.WithZone(""), m.local):
+			m.adopt(ad)
 			m.becomeBackup(now, Cause{Kind: CauseHigherAddress, Priority: ad.Priority, From: info.Src})
 		default:
 			m.lowerPriority(now)
@@ -615,8 +682,11 @@ func (m *Machine) Reconfigure(now time.Time, cfg Config) ([]Action, error) {
 	for _, p := range cfg.VIPs {
 		m.vips = append(m.vips, p.Addr())
 	}
-	m.ad = Advert{Version: Version2, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
+	m.ad = Advert{Version: cfg.Version, VRID: cfg.VRID, AuthType: m.auth, Interval: cfg.AdvertInterval,
 		Addrs: m.vips, AuthData: m.pass}
+	if m.state != StateBackup {
+		m.masterAdv = cfg.AdvertInterval
+	}
 
 	switch m.state {
 	case StateMaster:
@@ -672,6 +742,12 @@ func Reconfigurable(old, next Config) error {
 		return fixed("TrackInterfaces", strings.Join(tracked, ","), strings.Join(was, ","))
 	case next.UnicastSrc != old.UnicastSrc:
 		return fixed("UnicastSrc", next.UnicastSrc.String(), old.UnicastSrc.String())
+	case next.Version != old.Version:
+		return fixed("Version", itoa(int(next.Version)), itoa(int(old.Version)))
+	case next.IPv6 != old.IPv6:
+		return fixed("IPv6", strconv.FormatBool(next.IPv6), strconv.FormatBool(old.IPv6))
+	case next.Group != old.Group:
+		return fixed("Group", next.Group.String(), old.Group.String())
 	}
 	return nil
 }

@@ -503,7 +503,41 @@ func TestConfigNormalize(t *testing.T) {
 		{"vrid 0", func(c *Config) { c.VRID = 0 }, "VRID"},
 		{"no interface", func(c *Config) { c.Interface = "" }, "Interface"},
 		{"no VIPs", func(c *Config) { c.VIPs = nil }, "VIPs"},
-		{"IPv6 VIP", func(c *Config) { c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")} }, "VIPs"},
+		{"IPv6 VIP in an IPv4 instance", func(c *Config) { c.VIPs = append(c.VIPs, netip.MustParsePrefix("2001:db8::1/64")) }, "VIPs"},
+		{"IPv4 VIP in an IPv6 instance", func(c *Config) {
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64"), vip}
+		}, "VIPs"},
+		{"IPv4 VIP with IPv6 set", func(c *Config) { c.IPv6 = true }, "VIPs"},
+		{"IPv6 with version 2", func(c *Config) {
+			c.Version, c.VIPs = 2, []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")}
+		}, "Version"},
+		{"version 4", func(c *Config) { c.Version = 4 }, "Version"},
+		{"v3 interval below a centisecond", func(c *Config) { c.Version, c.AdvertInterval = 3, 5*time.Millisecond }, "AdvertInterval"},
+		{"v3 interval not whole centiseconds", func(c *Config) { c.Version, c.AdvertInterval = 3, 15*time.Millisecond }, "AdvertInterval"},
+		{"v3 interval above 40.95s", func(c *Config) { c.Version, c.AdvertInterval = 3, 40960*time.Millisecond }, "AdvertInterval"},
+		{"negative interval", func(c *Config) { c.AdvertInterval = -time.Second }, "AdvertInterval"},
+		{"v2 interval in centiseconds", func(c *Config) { c.AdvertInterval = 10 * time.Millisecond }, "AdvertInterval"},
+		{"auth with v3", func(c *Config) { c.Version, c.AuthPass = 3, "secret" }, "AuthPass"},
+		{"IPv6 group in an IPv4 instance", func(c *Config) { c.Group = MulticastGroup6 }, "Group"},
+		{"unicast group", func(c *Config) { c.Group = local }, "Group"},
+		{"global IPv6 unicast source", func(c *Config) {
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64")}
+			c.UnicastSrc = netip.MustParseAddr("2001:db8::1")
+			c.UnicastPeers = []netip.Addr{netip.MustParseAddr("fe80::2")}
+		}, "UnicastSrc"},
+		{"IPv4 unicast source in an IPv6 instance", func(c *Config) {
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64")}
+			c.UnicastSrc = local
+			c.UnicastPeers = []netip.Addr{netip.MustParseAddr("fe80::2")}
+		}, "UnicastSrc"},
+		{"IPv4 peer in an IPv6 instance", func(c *Config) {
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64")}
+			c.UnicastPeers = []netip.Addr{higher}
+		}, "UnicastPeers"},
+		{"IPv6 group not link-local", func(c *Config) {
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64")}
+			c.Group = netip.MustParseAddr("ff05::12")
+		}, "Group"},
 		{"fractional interval", func(c *Config) { c.AdvertInterval = 1500 * time.Millisecond }, "AdvertInterval"},
 		{"long password", func(c *Config) { c.AuthPass = "123456789" }, "AuthPass"},
 		{"negative preempt delay", func(c *Config) { c.PreemptDelay = -time.Second }, "PreemptDelay"},
@@ -528,11 +562,25 @@ func TestConfigNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Name: "VI_7", Interface: "eth1", VRID: 7, Priority: 100, VIPs: []netip.Prefix{vip}, VIPInterface: "eth1",
-		AdvertInterval: time.Second, GARPRepeat: 5, GARPDelay: 5 * time.Second,
+	want := Config{Name: "VI_7", Interface: "eth1", VRID: 7, Priority: 100, Version: 2, VIPs: []netip.Prefix{vip}, VIPInterface: "eth1",
+		AdvertInterval: time.Second, Group: MulticastGroup, GARPRepeat: 5, GARPDelay: 5 * time.Second,
 		GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: 5 * time.Second}
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	vip6 := netip.MustParsePrefix("2001:db8::100/64")
+	got, err = Config{Interface: "eth1", VRID: 7, VIPs: []netip.Prefix{vip6}, AdvertInterval: 10 * time.Millisecond}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Version, want.IPv6, want.VIPs, want.AdvertInterval, want.Group = 3, true, []netip.Prefix{vip6}, 10*time.Millisecond, MulticastGroup6
+	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
+		t.Errorf("IPv6 defaults (-want +got):\n%s", diff)
+	}
+	for _, iv := range []time.Duration{10 * time.Millisecond, 40950 * time.Millisecond, 1230 * time.Millisecond} {
+		if _, err := (Config{Interface: "eth1", VRID: 7, Version: 3, VIPs: []netip.Prefix{vip}, AdvertInterval: iv}).Normalize(); err != nil {
+			t.Errorf("v3 interval %v: %v", iv, err)
+		}
 	}
 }
 

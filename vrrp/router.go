@@ -17,9 +17,10 @@ type Conn interface {
 	// ReadFrom reads one VRRP message into b. It returns an error once the
 	// Conn is closed.
 	ReadFrom(b []byte) (int, PacketInfo, error)
-	// WriteTo sends b to dst with IP TTL 255. A valid src selects the
-	// source address (unicast mode); otherwise the system chooses the
-	// interface's primary address.
+	// WriteTo sends b to dst, IPv4 or IPv6, with IP TTL (hop limit) 255.
+	// A valid src selects the source address (unicast mode, VRRPv3,
+	// IPv6); otherwise the system chooses the interface's primary
+	// address.
 	WriteTo(b []byte, src, dst netip.Addr) error
 	Close() error
 }
@@ -33,14 +34,17 @@ type LinkEvent struct {
 // Host is what an instance changes and watches on its system besides the
 // advertisements: addresses, gratuitous ARP and link states.
 type Host interface {
-	// PrimaryAddr returns the first IPv4 address of ifname that is not one
-	// of exclude.
+	// PrimaryAddr returns the source address of the adverts of an
+	// instance whose VIPs are exclude: for IPv4 VIPs the first IPv4
+	// address of ifname that is not one of them, for IPv6 VIPs the
+	// link-local address of ifname.
 	PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, error)
 	// AddVIPs adds the addresses to ifname; present ones are kept.
 	AddVIPs(ifname string, vips []netip.Prefix) error
 	// RemoveVIPs removes the addresses from ifname; absent ones are fine.
 	RemoveVIPs(ifname string, vips []netip.Prefix) error
-	// SendGARP sends count gratuitous ARP requests for each VIP out of
+	// SendGARP sends count gratuitous ARP requests for each IPv4 VIP, or
+	// count unsolicited neighbour advertisements for each IPv6 VIP, out of
 	// ifname and returns how many frames went out.
 	SendGARP(ifname string, vips []netip.Prefix, count int) (int, error)
 	// WatchLinks returns the current state of each named interface, in
@@ -72,12 +76,22 @@ type RouterStats struct {
 }
 
 type instance struct {
-	m   *Machine
-	cfg Config
-	src netip.Addr // unicast source, or invalid
-	tx  Stats      // GARPSent and SendErrors
-	buf []byte
+	m     *Machine
+	cfg   Config
+	local netip.Addr // source of the adverts
+	src   netip.Addr // source passed to WriteTo, or invalid: the system's choice
+	tx    Stats      // GARPSent and SendErrors
+	buf   []byte
 }
+
+// key identifies an instance on an interface: IPv4 and IPv6 have separate
+// VRID spaces (RFC 5798 section 5.2.3).
+type key struct {
+	ipv6 bool
+	vrid uint8
+}
+
+func (in *instance) key() key { return key{in.cfg.IPv6, in.cfg.VRID} }
 
 // Router runs VRRP instances that share one advertisement interface.
 type Router struct {
@@ -105,8 +119,9 @@ type reconfReq struct {
 }
 
 // New returns a Router for the instances in cfgs over an existing Conn and
-// Host. All instances must use the same Interface and distinct VRIDs. It
-// returns a *FieldError for an invalid configuration.
+// Host. All instances must use the same Interface; IPv4 and IPv6 instances
+// may be mixed, and the VRIDs of one family must be distinct. It returns a
+// *FieldError for an invalid configuration.
 func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 	if len(cfgs) == 0 {
 		return nil, &FieldError{Field: "instances", Msg: "none configured"}
@@ -119,7 +134,7 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	seen := map[uint8]bool{}
+	seen := map[key]bool{}
 	for i, c := range cfgs {
 		c, err := c.Normalize()
 		if err != nil {
@@ -128,10 +143,11 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		if c.Interface != cfgs[0].Interface {
 			return nil, &FieldError{Field: "Interface", Value: c.Interface, Msg: "differs from " + cfgs[0].Interface + " (use one Router per interface)"}
 		}
-		if seen[c.VRID] {
-			return nil, &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice"}
+		if k := (key{c.IPv6, c.VRID}); seen[k] {
+			return nil, &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice for one address family"}
+		} else {
+			seen[k] = true
 		}
-		seen[c.VRID] = true
 		local := c.UnicastSrc
 		if !local.IsValid() {
 			local, err = host.PrimaryAddr(c.Interface, c.VIPs)
@@ -143,7 +159,12 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.insts = append(r.insts, &instance{m: m, cfg: m.Config(), src: c.UnicastSrc, buf: make([]byte, MaxLen)})
+		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen)}
+		if c.Version == Version3 || c.IPv6 {
+			// The VRRPv3 checksum covers the source: choose it.
+			in.src = in.local
+		}
+		r.insts = append(r.insts, in)
 		r.stats = append(r.stats, m.Stats())
 	}
 	return r, nil
@@ -328,7 +349,12 @@ func (r *Router) reconfigure(cfgs []Config) error {
 	}
 	next := make([]Config, len(r.insts))
 	for _, c := range cfgs {
-		i := slices.IndexFunc(r.insts, func(in *instance) bool { return in.cfg.VRID == c.VRID })
+		n, err := c.Normalize()
+		if err != nil {
+			return err
+		}
+		k := key{n.IPv6, n.VRID}
+		i := slices.IndexFunc(r.insts, func(in *instance) bool { return in.key() == k })
 		if i < 0 {
 			return &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "not running here; adding an instance needs a new router"}
 		}
@@ -378,8 +404,9 @@ func (r *Router) receive(p received) {
 		return
 	}
 	if len(p.data) >= 2 {
+		ipv6 := p.info.Src.Is6() && !p.info.Src.Is4In6()
 		for _, in := range r.insts {
-			if in.cfg.VRID == p.data[1] {
+			if in.key() == (key{ipv6, p.data[1]}) {
 				r.step(in, Event{Kind: EventPacket, Now: now, Data: p.data, Info: p.info})
 				return
 			}
@@ -415,21 +442,24 @@ func (r *Router) do(in *instance, a Action) {
 	c := &in.cfg
 	switch a.Kind {
 	case ActionSendAdvert:
-		n, err := in.m.Advert(a.Priority).MarshalTo(in.buf, Pseudo{})
-		if err != nil {
-			r.fail(in, "marshal advert", err)
-			return
+		ad := in.m.Advert(a.Priority)
+		send := func(dst netip.Addr) {
+			// The VRRPv3 checksum covers the destination: one per peer.
+			n, err := ad.MarshalTo(in.buf, Pseudo{Src: in.local, Dst: dst})
+			if err != nil {
+				r.fail(in, "marshal advert", err)
+				return
+			}
+			if err := r.conn.WriteTo(in.buf[:n], in.src, dst); err != nil {
+				r.fail(in, "send advert to "+dst.String(), err)
+			}
 		}
 		if len(c.UnicastPeers) == 0 {
-			if err := r.conn.WriteTo(in.buf[:n], netip.Addr{}, MulticastGroup); err != nil {
-				r.fail(in, "send advert", err)
-			}
+			send(c.Group)
 			return
 		}
 		for _, p := range c.UnicastPeers {
-			if err := r.conn.WriteTo(in.buf[:n], in.src, p); err != nil {
-				r.fail(in, "send advert to "+p.String(), err)
-			}
+			send(p)
 		}
 	case ActionAddVIPs:
 		if err := r.host.AddVIPs(c.VIPInterface, c.VIPs); err != nil {

@@ -37,6 +37,7 @@ type Sent struct {
 type Port struct {
 	b     *Bus
 	addr  netip.Addr
+	more  []netip.Addr
 	group int
 	in    chan packet
 	done  chan struct{}
@@ -51,11 +52,13 @@ type packet struct {
 // NewBus returns an empty Bus.
 func NewBus() *Bus { return &Bus{} }
 
-// Port attaches a node with primary address addr, in partition group 0.
-func (b *Bus) Port(addr netip.Addr) *Port {
+// Port attaches a node with primary address addr, and the other addresses
+// more (such as an IPv6 link-local one for IPv6 instances), in partition
+// group 0.
+func (b *Bus) Port(addr netip.Addr, more ...netip.Addr) *Port {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := &Port{b: b, addr: addr, in: make(chan packet, 64), done: make(chan struct{})}
+	p := &Port{b: b, addr: addr, more: more, in: make(chan packet, 64), done: make(chan struct{})}
 	b.ports = append(b.ports, p)
 	return p
 }
@@ -84,6 +87,8 @@ func (b *Bus) Sent(from netip.Addr) []Sent {
 // Addr returns the port's address.
 func (p *Port) Addr() netip.Addr { return p.addr }
 
+func (p *Port) has(a netip.Addr) bool { return a == p.addr || slices.Contains(p.more, a) }
+
 // ReadFrom implements vrrp.Conn.
 func (p *Port) ReadFrom(buf []byte) (int, vrrp.PacketInfo, error) {
 	select {
@@ -94,8 +99,9 @@ func (p *Port) ReadFrom(buf []byte) (int, vrrp.PacketInfo, error) {
 	}
 }
 
-// WriteTo implements vrrp.Conn. Packets to a closed or full port are
-// dropped.
+// WriteTo implements vrrp.Conn: a multicast destination reaches every
+// other port of the group, a unicast one the port with that address.
+// Packets to a closed or full port are dropped.
 func (p *Port) WriteTo(data []byte, src, dst netip.Addr) error {
 	select {
 	case <-p.done:
@@ -114,7 +120,7 @@ func (p *Port) WriteTo(data []byte, src, dst netip.Addr) error {
 	}
 	b.sent = append(b.sent, s)
 	for _, q := range b.ports {
-		if q == p || q.group != p.group || (dst != vrrp.MulticastGroup && dst != q.addr) {
+		if q == p || q.group != p.group || (!dst.IsMulticast() && !q.has(dst)) {
 			continue
 		}
 		select {
@@ -135,6 +141,7 @@ func (p *Port) Close() error {
 // Host implements vrrp.Host in memory.
 type Host struct {
 	addr  netip.Addr
+	addr6 netip.Addr
 	links chan vrrp.LinkEvent
 
 	mu    sync.Mutex
@@ -144,9 +151,16 @@ type Host struct {
 }
 
 // NewHost returns a Host whose interfaces all have the primary address
-// addr and are up.
-func NewHost(addr netip.Addr) *Host {
-	return &Host{addr: addr, links: make(chan vrrp.LinkEvent), vips: map[string][]netip.Prefix{}, down: map[string]bool{}}
+// addr and are up. An IPv6 addr, or the first IPv6 address of more, is
+// the link-local address of IPv6 instances.
+func NewHost(addr netip.Addr, more ...netip.Addr) *Host {
+	var addr6 netip.Addr
+	for _, a := range append([]netip.Addr{addr}, more...) {
+		if a.Is6() && !addr6.IsValid() {
+			addr6 = a
+		}
+	}
+	return &Host{addr: addr, addr6: addr6, links: make(chan vrrp.LinkEvent), vips: map[string][]netip.Prefix{}, down: map[string]bool{}}
 }
 
 // SetLink reports a link change to the Router watching the host; it
@@ -165,8 +179,14 @@ func (h *Host) SetDown(name string) {
 	h.mu.Unlock()
 }
 
-// PrimaryAddr implements vrrp.Host.
-func (h *Host) PrimaryAddr(string, []netip.Prefix) (netip.Addr, error) { return h.addr, nil }
+// PrimaryAddr implements vrrp.Host: the IPv6 address for IPv6 VIPs, addr
+// otherwise.
+func (h *Host) PrimaryAddr(_ string, vips []netip.Prefix) (netip.Addr, error) {
+	if len(vips) > 0 && vips[0].Addr().Is6() && h.addr6.IsValid() {
+		return h.addr6, nil
+	}
+	return h.addr, nil
+}
 
 // AddVIPs implements vrrp.Host.
 func (h *Host) AddVIPs(ifname string, vips []netip.Prefix) error {
