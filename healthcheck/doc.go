@@ -19,6 +19,17 @@
 //   - Exec: a program run without a shell (MISC_CHECK): exit 0 up, other
 //     codes down, or keepalived's misc_dynamic weights; its process group
 //     is killed on timeout.
+//   - SMTP: keepalived's SMTP_CHECK dialogue: greeting 220, "HELO name"
+//     answered 250, "QUIT" answered with any line; Timeout bounds each
+//     step, as keepalived's connect_timeout does.
+//   - Ping: one ICMP echo request (IPv4 or IPv6, PING_CHECK), up when
+//     the reply with its identifier and sequence number comes back from
+//     the target within the timeout; other ICMP messages are ignored and
+//     counted.
+//   - File: the integer in a file (FILE_CHECK with its track_file): a
+//     status that keeps the real server up with a weight added to its
+//     configured one, or takes it down, read as keepalived reads it
+//     (FileStatus is the pure rule).
 //
 // Every checker has a timeout, honours its context and never blocks past
 // either. Network checkers can bind a source address or an interface.
@@ -72,11 +83,14 @@
 // # Privileges and network namespaces
 //
 // No check needs privileges, except binding to an interface on old kernels
-// (CAP_NET_RAW). Sockets are opened in the network namespace of the thread
+// (CAP_NET_RAW), and Ping where the process's group is outside
+// net.ipv4.ping_group_range: it then falls back from a ping socket to a
+// raw ICMP socket (CAP_NET_RAW). Unlike keepalived, which widens
+// ping_group_range to include group 0, Ping changes no sysctl. Sockets are opened in the network namespace of the thread
 // that runs the check: to check from another namespace, run the program
 // there (`ip netns exec`), or call Check on an OS thread locked into that
-// namespace (TCP, UDP and DNS checks open their socket on the calling
-// goroutine; HTTP dials from the transport's goroutines, and Exec runs the
+// namespace (TCP, UDP, DNS, SMTP and Ping checks open their socket on the
+// calling goroutine; HTTP dials from the transport's goroutines, and Exec runs the
 // program in the caller's namespace).
 //
 // Outside Linux, everything works except binding to an interface (an
