@@ -12,10 +12,17 @@
 //
 //	notify "/usr/local/bin/natswitch -interface eth1 -vip 192.168.0.100"
 //
-// STATE MASTER and STOP (and keepalived's DELETED) remove the rule; BACKUP and
-// FAULT add it:
+// STATE MASTER (and keepalived's DELETED) remove the rule; BACKUP, FAULT and
+// STOP add it:
 //
 //	iifname "eth1" ip daddr 192.168.0.100 dnat to <own eth1 address>
+//
+// STOP, which keepalived sends when it exits, leaves the node as a BACKUP
+// is: it no longer holds the VIP, but the MASTER goes on forwarding the
+// VIP's traffic to this node's nginx (a real server of its virtual
+// servers, which its health checks still find up), and without the rule
+// that traffic would be dropped until the daemon runs again. `natswitch
+// ... cleanup` removes the rule for good.
 //
 // status prints the rules present and the state they amount to; cleanup
 // deletes natswitch's table. Bad input (no such interface, no IPv4 address on

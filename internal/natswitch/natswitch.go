@@ -45,7 +45,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const usage = `usage: natswitch -interface IF -vip IP[,IP] [flags] STATE
        natswitch -interface IF -vip IP[,IP] [flags] INSTANCE|GROUP NAME STATE [PRIORITY]
        natswitch -interface IF -vip IP[,IP] [flags] status|cleanup
-STATE: MASTER, STOP, DELETED remove the rule; BACKUP, FAULT add it.
+STATE: MASTER, DELETED remove the rule; BACKUP, FAULT, STOP add it.
 flags:
 `
 
@@ -116,9 +116,13 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, usagef("arguments %q: want STATE, status, cleanup or INSTANCE|GROUP NAME STATE [PRIORITY]", o.what)
 	}
 	switch strings.ToUpper(state) {
-	case "BACKUP", "FAULT":
+	case "BACKUP", "FAULT", "STOP":
+		// STOP: the daemon is exiting and no longer holds the VIP, but
+		// this node's nginx may still be a real server of the MASTER,
+		// which forwards the VIP's traffic to it; the rule keeps that
+		// traffic answered.
 		o.act = actBackup
-	case "MASTER", "STOP", "DELETED":
+	case "MASTER", "DELETED":
 		o.act = actMaster
 	case "STATUS":
 		o.act = actStatus
