@@ -3,7 +3,7 @@
 // lbnode beside keepalived.
 //
 //	go run ./internal/bench/faults [-impl lbnode,keepalived]
-//	    [-faults partition,kill,cut,reload,loss20,loss50,jitter,server,nginx,drift]
+//	    [-faults partition,kill,cut,stop,reload,loss20,loss50,jitter,server,nginx,drift]
 //	    [-settle 20s] [-hold 10s] [-v]
 //	    [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]
 //
@@ -34,6 +34,9 @@
 //     brain column counts that time too.
 //   - cut: the MASTER's switch-side ports (eth0 and eth1) down for -hold,
 //     then up.
+//   - stop: the BACKUP's daemon stopped gracefully (SIGTERM) and started
+//     again 10 s later. A planned operation: the goal is zero failed
+//     requests.
 //   - reload: SIGHUP to both daemons after each rewrite of their files: a
 //     changed weight, an added real server (172.16.0.3: a direct-routing
 //     real server built for it, web4, which answers as a working new

@@ -130,6 +130,7 @@ func faultRun(ctx context.Context, o *options, out io.Writer) int {
 		"partition": {"VRRP partition (links up), hold, heal", partition},
 		"kill":      {"SIGKILL of the MASTER's daemon, restart", kill},
 		"cut":       {"the MASTER's links cut, restored", cut},
+		"stop":      {"graceful stop of the BACKUP's daemon, restart", stop},
 		"reload":    {"SIGHUP: weight, added server, bad file", reload},
 		"loss20":    {"20% loss on eth1 for 30s", netem("loss", "20%")},
 		"loss50":    {"50% loss on eth1 for 30s", netem("loss", "50%")},
@@ -453,6 +454,38 @@ func kill(ctx context.Context, bd *bed) (string, error) {
 		return note, err
 	}
 	return fmt.Sprintf("%s; restarted 5s later; now %s holds the VIP", note, bd.holders()), nil
+}
+
+// stop stops the BACKUP's daemon gracefully (SIGTERM), as an operator does
+// before an upgrade, waits 10 s and starts it again. A planned operation:
+// the MASTER keeps the VIP and keeps forwarding to the BACKUP's nginx, so
+// no request may fail.
+func stop(ctx context.Context, bd *bed) (string, error) {
+	m := bd.c.Master()
+	if m == nil {
+		return "", fmt.Errorf("no single MASTER (%s hold the VIP)", bd.holders())
+	}
+	b := bd.c.Other(m)
+	i := bd.index(b)
+	p := bd.procs[i]
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return "", err
+	}
+	if _, err := topology.WaitFor(ctx, b.Name+"'s daemon exiting", 15*time.Second, p.Exited); err != nil {
+		return "", err
+	}
+	bd.old = append(bd.old, p)
+	note := fmt.Sprintf("%s's daemon stopped (%s holds the VIP)", b.Name, bd.holders())
+	if err := sleep(ctx, 10*time.Second); err != nil {
+		return note, err
+	}
+	if err := bd.start(i); err != nil {
+		return note, err
+	}
+	if err := sleep(ctx, bd.o.settle); err != nil {
+		return note, err
+	}
+	return fmt.Sprintf("%s; restarted 10s later; now %s holds the VIP", note, bd.holders()), nil
 }
 
 // cut takes the MASTER's switch ports down, waits for the other node to

@@ -27,7 +27,7 @@ type options struct {
 }
 
 // allFaults are the faults the program knows, in the order they run.
-var allFaults = []string{"partition", "kill", "cut", "reload", "loss20", "loss50", "jitter", "server", "nginx", "drift"}
+var allFaults = []string{"partition", "kill", "cut", "stop", "reload", "loss20", "loss50", "jitter", "server", "nginx", "drift"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func (o *options) check(nargs int) error {
 	if nargs > 0 {
-		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,reload,loss20,loss50,jitter,server,nginx,drift] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
+		return errors.New("no arguments expected; usage: faults [-impl lbnode,keepalived] [-faults partition,kill,cut,stop,reload,loss20,loss50,jitter,server,nginx,drift] [-settle D] [-hold D] [-lbnode PATH] [-natswitch PATH] [-kaconf FILE]")
 	}
 	for _, im := range o.impls {
 		if im != "lbnode" && im != "keepalived" {
