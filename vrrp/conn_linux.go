@@ -29,10 +29,10 @@ type rawConn struct {
 }
 
 // listenRaw opens the socket in the calling thread's network namespace:
-// bound to ifi, member of 224.0.0.18 on ifi, TTL 255 for multicast and
-// unicast, TOS 0xc0 as keepalived, multicast loop off, and control
-// messages for TTL, destination and interface on receive.
-func listenRaw(ifi *net.Interface) (*rawConn, error) {
+// bound to ifi, member of the groups (224.0.0.18 by default) on ifi, TTL
+// 255 for multicast and unicast, TOS 0xc0 as keepalived, multicast loop
+// off, and control messages for TTL, destination and interface on receive.
+func listenRaw(ifi *net.Interface, groups []netip.Addr) (*rawConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
@@ -54,11 +54,15 @@ func listenRaw(ifi *net.Interface) (*rawConn, error) {
 		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifi.Name, err)
 	}
 	p := ipv4.NewPacketConn(pc)
-	steps := []struct {
+	type step struct {
 		what string
 		do   func() error
-	}{
-		{"join 224.0.0.18", func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: MulticastGroup.AsSlice()}) }},
+	}
+	var steps []step
+	for _, g := range groups {
+		steps = append(steps, step{"join " + g.String(), func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}) }})
+	}
+	steps = append(steps, []step{
 		{"multicast interface", func() error { return p.SetMulticastInterface(ifi) }},
 		{"multicast TTL 255", func() error { return p.SetMulticastTTL(255) }},
 		{"TTL 255", func() error { return p.SetTTL(255) }},
@@ -67,7 +71,7 @@ func listenRaw(ifi *net.Interface) (*rawConn, error) {
 		{"control messages", func() error {
 			return p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true)
 		}},
-	}
+	}...)
 	for _, s := range steps {
 		if err := s.do(); err != nil {
 			pc.Close()

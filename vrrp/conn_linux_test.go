@@ -21,7 +21,7 @@ func listenIn(t *testing.T, ns *netnstest.NS, ifname string) (*rawConn, int) {
 			return err
 		}
 		index = ifi.Index
-		c, err = listenRaw(ifi)
+		c, err = listenRaw(ifi, []netip.Addr{MulticastGroup})
 		return err
 	})
 	if err != nil {

@@ -14,11 +14,14 @@ import (
 // the names and meanings of vrrpd's command line:
 //
 //	-interface IF -vrid N -priority N -vip CIDR[,CIDR] [-vip-interface IF]
-//	[-advert-int 1s] [-auth-pass PASS] [-nopreempt] [-preempt-delay D]
-//	[-unicast-src IP -unicast-peer IP[,IP]] [-track-interface IF[,IF]]
+//	[-version 2|3] [-advert-int 1s] [-auth-pass PASS] [-nopreempt]
+//	[-preempt-delay D] [-unicast-src IP -unicast-peer IP[,IP]]
+//	[-mcast-group IP] [-track-interface IF[,IF]]
 //	[-garp-repeat N] [-garp-delay D] [-garp-refresh D]
 //
-// Lists are comma separated. Durations take Go syntax (1s, 500ms) or a
+// Lists are comma separated. IPv6 VIPs make an IPv6 instance, VRRPv3
+// unless -version says otherwise (and 2 is refused for IPv6); -advert-int
+// takes centiseconds with -version 3 (10ms to 40.95s). Durations take Go syntax (1s, 500ms) or a
 // bare number of seconds, as keepalived.conf writes them. -garp-delay 0
 // means no second burst of gratuitous ARPs. A value that does not parse,
 // or a priority or burst size outside 1-255, fails flag.FlagSet.Parse with
@@ -48,15 +51,30 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 		c.Priority = uint8(n)
 		return nil
 	})
-	fs.Func("vip", "virtual IPv4 addresses with prefix length, comma separated (required)", func(s string) (err error) {
+	fs.Func("version", "VRRP version, 2 or 3 (default 2 for IPv4 VIPs, 3 for IPv6)", func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil || (n != Version2 && n != Version3) {
+			return errors.New("must be 2 or 3")
+		}
+		c.Version = uint8(n)
+		return nil
+	})
+	fs.Func("mcast-group", "multicast group of the adverts (default 224.0.0.18, ff02::12 for IPv6)", func(s string) (err error) {
+		c.Group, err = netip.ParseAddr(s)
+		if err != nil || !c.Group.IsMulticast() {
+			return errors.New("not a multicast address")
+		}
+		return nil
+	})
+	fs.Func("vip", "virtual IPv4 or IPv6 addresses with prefix length, comma separated (required)", func(s string) (err error) {
 		c.VIPs, err = ParseVIPs(s)
 		return err
 	})
 	fs.StringVar(&c.VIPInterface, "vip-interface", "", "interface for the VIPs (default -interface)")
-	fs.Func("advert-int", "advertisement interval, whole seconds, 1s-255s (default 1s)", func(s string) error {
+	fs.Func("advert-int", "advertisement interval: whole seconds, 1s-255s, for version 2; centiseconds, 10ms-40.95s, for version 3 (default 1s)", func(s string) error {
 		d, err := parseSeconds(s)
 		if err == nil && d <= 0 {
-			err = errors.New("must be 1s-255s")
+			err = errors.New("must be positive")
 		}
 		c.AdvertInterval = d
 		return err
@@ -70,7 +88,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.Func("unicast-src", "unicast mode: source address of the adverts", func(s string) (err error) {
 		c.UnicastSrc, err = netip.ParseAddr(s)
 		if err != nil {
-			return errors.New("not an IPv4 address")
+			return errors.New("not an IP address")
 		}
 		return nil
 	})
@@ -124,6 +142,8 @@ var flagNames = map[string]string{
 	"VIPs":            "-vip",
 	"VIPInterface":    "-vip-interface",
 	"AdvertInterval":  "-advert-int",
+	"Version":         "-version",
+	"Group":           "-mcast-group",
 	"AuthPass":        "-auth-pass",
 	"PreemptDelay":    "-preempt-delay",
 	"UnicastSrc":      "-unicast-src",
@@ -139,30 +159,31 @@ var flagNames = map[string]string{
 // one.
 func FlagName(field string) string { return flagNames[field] }
 
-// ParseVIPs parses a comma-separated list of IPv4 addresses with their
-// prefix length, such as "192.168.0.100/24,192.168.0.101/24". It returns
-// a *FieldError naming VIPs and the first bad element.
+// ParseVIPs parses a comma-separated list of IPv4 or IPv6 addresses with
+// their prefix length, such as "192.168.0.100/24,192.168.0.101/24" or
+// "fd00::100/64". It returns a *FieldError naming VIPs and the first bad
+// element; Config.Normalize checks that the families agree.
 func ParseVIPs(s string) ([]netip.Prefix, error) {
 	var vips []netip.Prefix
 	for _, e := range splitList(s) {
 		p, err := netip.ParsePrefix(e)
-		if err != nil || !p.Addr().Is4() {
-			return nil, &FieldError{Field: "VIPs", Value: strconv.Quote(e), Msg: "not an IPv4 address with prefix length (such as 192.168.0.100/24)"}
+		if err != nil || p.Addr().Zone() != "" {
+			return nil, &FieldError{Field: "VIPs", Value: strconv.Quote(e), Msg: "not an IP address with prefix length (such as 192.168.0.100/24 or fd00::100/64)"}
 		}
 		vips = append(vips, p)
 	}
 	return vips, nil
 }
 
-// ParsePeers parses a comma-separated list of unicast IPv4 addresses, such
-// as "172.16.0.2,172.16.0.3". It returns a *FieldError naming UnicastPeers
-// and the first bad element.
+// ParsePeers parses a comma-separated list of unicast IPv4 or IPv6
+// addresses, such as "172.16.0.2,172.16.0.3" or "fe80::2". It returns a
+// *FieldError naming UnicastPeers and the first bad element.
 func ParsePeers(s string) ([]netip.Addr, error) {
 	var peers []netip.Addr
 	for _, e := range splitList(s) {
 		a, err := netip.ParseAddr(e)
-		if err != nil || !a.Is4() || a.IsMulticast() || a.IsUnspecified() {
-			return nil, &FieldError{Field: "UnicastPeers", Value: strconv.Quote(e), Msg: "not a unicast IPv4 address"}
+		if err != nil || a.IsMulticast() || a.IsUnspecified() || a.Zone() != "" {
+			return nil, &FieldError{Field: "UnicastPeers", Value: strconv.Quote(e), Msg: "not a unicast IP address"}
 		}
 		peers = append(peers, a)
 	}

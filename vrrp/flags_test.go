@@ -51,6 +51,15 @@ func TestFlagsFillConfig(t *testing.T) {
 		{"bare numbers are seconds", append(base, "-advert-int", "3", "-garp-delay", "2.5"), func(c *Config) {
 			c.AdvertInterval, c.GARPDelay = 3*time.Second, 2500*time.Millisecond
 		}},
+		{"v3 IPv6 at 10ms", []string{"-interface", "lo", "-vrid", "1", "-vip", "fd00::100/64", "-advert-int", "10ms",
+			"-unicast-src", "fe80::1", "-unicast-peer", "fe80::2"}, func(c *Config) {
+			c.Version, c.IPv6, c.Group, c.AdvertInterval = 3, true, MulticastGroup6, 10*time.Millisecond
+			c.VIPs = []netip.Prefix{netip.MustParsePrefix("fd00::100/64")}
+			c.UnicastSrc, c.UnicastPeers = netip.MustParseAddr("fe80::1"), []netip.Addr{netip.MustParseAddr("fe80::2")}
+		}},
+		{"v3 IPv4 in centiseconds", append(base, "-version", "3", "-advert-int", "0.25", "-mcast-group", "224.0.0.19"), func(c *Config) {
+			c.Version, c.AdvertInterval, c.Group = 3, 250*time.Millisecond, netip.MustParseAddr("224.0.0.19")
+		}},
 		{"last of a repeated flag", append(base, "-vip", "192.168.0.200/24"), func(c *Config) {
 			c.VIPs = []netip.Prefix{netip.MustParsePrefix("192.168.0.200/24")}
 		}},
@@ -88,7 +97,16 @@ func TestFlagsRejectNamingTheFlag(t *testing.T) {
 		{"priority 0", append(base, "-priority", "0"), "-priority"},
 		{"priority 256", append(base, "-priority", "256"), "-priority"},
 		{"long password", append(base, "-auth-pass", "123456789"), "-auth-pass"},
-		{"IPv6 VIP", []string{"-interface", "lo", "-vrid", "1", "-vip", "2001:db8::1/64"}, "-vip"},
+		{"IPv6 VIP with version 2", []string{"-interface", "lo", "-vrid", "1", "-version", "2", "-vip", "2001:db8::1/64"}, "-version"},
+		{"IPv4 and IPv6 VIPs", []string{"-interface", "lo", "-vrid", "1", "-vip", "192.168.0.100/24,2001:db8::1/64"}, "-vip"},
+		{"version 4", append(base, "-version", "4"), "-version"},
+		{"v3 interval below 10ms", append(base, "-version", "3", "-advert-int", "5ms"), "-advert-int"},
+		{"v3 interval above 40.95s", append(base, "-version", "3", "-advert-int", "41s"), "-advert-int"},
+		{"v3 password", append(base, "-version", "3", "-auth-pass", "secret"), "-auth-pass"},
+		{"v3 unicast src global IPv6", []string{"-interface", "lo", "-vrid", "1", "-vip", "2001:db8::1/64",
+			"-unicast-src", "2001:db8::2", "-unicast-peer", "fe80::3"}, "-unicast-src"},
+		{"IPv6 group for IPv4", append(base, "-mcast-group", "ff02::12"), "-mcast-group"},
+		{"unicast group", append(base, "-mcast-group", "10.0.0.1"), "-mcast-group"},
 		{"VIP without prefix", []string{"-interface", "lo", "-vrid", "1", "-vip", "192.168.0.100"}, "-vip"},
 		{"second VIP bad", []string{"-interface", "lo", "-vrid", "1", "-vip", "192.168.0.100/24,nope"}, "-vip"},
 		{"empty track interface", append(base, "-track-interface", "lo,"), "-track-interface"},
@@ -98,7 +116,7 @@ func TestFlagsRejectNamingTheFlag(t *testing.T) {
 		{"interval not a duration", append(base, "-advert-int", "fast"), "-advert-int"},
 		{"interval NaN", append(base, "-advert-int", "NaN"), "-advert-int"},
 		{"fractional seconds", append(base, "-advert-int", "1.5"), "-advert-int"},
-		{"unicast src IPv6", append(base, "-unicast-src", "::1", "-unicast-peer", "172.16.0.2"), "-unicast-src"},
+		{"unicast src IPv6", append(base, "-unicast-src", "fe80::1", "-unicast-peer", "172.16.0.2"), "-unicast-src"},
 		{"unicast src not an address", append(base, "-unicast-src", "x", "-unicast-peer", "172.16.0.2"), "-unicast-src"},
 		{"unicast src without peer", append(base, "-unicast-src", "172.16.0.1"), "-unicast-peer"},
 		{"multicast peer", append(base, "-unicast-peer", "224.0.0.18"), "-unicast-peer"},
@@ -160,7 +178,7 @@ func TestParseVIPs(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, s := range []string{"", "192.168.0.100", "192.168.0.100/24,", "2001:db8::1/64", "192.168.0.100/33"} {
+	for _, s := range []string{"", "192.168.0.100", "192.168.0.100/24,", "fe80::1%eth0/64", "192.168.0.100/33", "2001:db8::1/129"} {
 		_, err := ParseVIPs(s)
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != "VIPs" {
@@ -178,7 +196,7 @@ func TestParsePeers(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, s := range []string{"", "172.16.0.2,", "224.0.0.18", "0.0.0.0", "::1", "172.16.0.0/24"} {
+	for _, s := range []string{"", "172.16.0.2,", "224.0.0.18", "0.0.0.0", "::", "ff02::12", "fe80::2%eth1", "172.16.0.0/24"} {
 		_, err := ParsePeers(s)
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != "UnicastPeers" || !strings.Contains(fe.Value, strings.Split(s, ",")[len(strings.Split(s, ","))-1]) {

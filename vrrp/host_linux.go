@@ -27,9 +27,10 @@ type linuxHost struct {
 }
 
 type garpConn struct {
-	c   *packet.Conn
-	mac net.HardwareAddr
-	buf []byte
+	c      *packet.Conn
+	mac    net.HardwareAddr
+	buf    []byte
+	router bool // the Router flag of neighbour advertisements
 }
 
 func (h *linuxHost) link(name string) (netlink.Link, error) {
@@ -43,6 +44,9 @@ func (h *linuxHost) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Ad
 	l, err := h.link(ifname)
 	if err != nil {
 		return netip.Addr{}, err
+	}
+	if len(exclude) > 0 && exclude[0].Addr().Is6() {
+		return h.linkLocal(l)
 	}
 	addrs, err := h.nl.AddrList(l, netlink.FAMILY_V4)
 	if err != nil {
@@ -74,8 +78,34 @@ func (h *linuxHost) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Ad
 	return netip.Addr{}, fmt.Errorf("no IPv4 address on %s", ifname)
 }
 
+// linkLocal returns the first IPv6 link-local address of l that is not
+// tentative (duplicate address detection still running) or failed it.
+func (h *linuxHost) linkLocal(l netlink.Link) (netip.Addr, error) {
+	addrs, err := h.nl.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if ok && ip.IsLinkLocalUnicast() && a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 {
+			return ip, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no usable IPv6 link-local address on %s", l.Attrs().Name)
+}
+
+// vipAddr is the netlink address of a VIP; IPv6 ones skip duplicate
+// address detection (IFA_F_NODAD), as keepalived adds them, so that they
+// are usable at once.
 func vipAddr(p netip.Prefix) *netlink.Addr {
-	return &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}}
+	bits := 32
+	a := &netlink.Addr{}
+	if p.Addr().Is6() {
+		bits = 128
+		a.Flags = unix.IFA_F_NODAD
+	}
+	a.IPNet = &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+	return a
 }
 
 func (h *linuxHost) AddVIPs(ifname string, vips []netip.Prefix) error {
@@ -114,9 +144,18 @@ func (h *linuxHost) SendGARP(ifname string, vips []netip.Prefix, count int) (int
 		return 0, fmt.Errorf("no ARP socket on %s", ifname)
 	}
 	dst := &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	dst6 := &packet.Addr{HardwareAddr: net.HardwareAddr{0x33, 0x33, 0, 0, 0, 1}}
 	sent := 0
 	for range count {
 		for _, p := range vips {
+			if p.Addr().Is6() {
+				g.buf = AppendNA(g.buf[:0], g.mac, p.Addr(), g.router)
+				if _, err := g.c.WriteTo(g.buf, dst6); err != nil {
+					return sent, err
+				}
+				sent++
+				continue
+			}
 			g.buf = AppendGARP(g.buf[:0], g.mac, p.Addr())
 			if _, err := g.c.WriteTo(g.buf, dst); err != nil {
 				return sent, err

@@ -3,7 +3,11 @@ package vrrp
 import (
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
@@ -13,8 +17,10 @@ import (
 
 // Open validates cfgs, opens what the instances need in the network
 // namespace opts.NetNS (default: the caller's) and returns a Router ready
-// to Run: a raw IP socket on the shared advertisement interface, AF_PACKET
-// sockets on the VIP interfaces and an rtnetlink handle (NETLINK_ROUTE
+// to Run: a raw IPv4 socket on the shared advertisement interface if an
+// instance is IPv4, a raw IPv6 one if an instance is IPv6, AF_PACKET
+// sockets on the VIP interfaces (gratuitous ARP, unsolicited neighbour
+// advertisements) and an rtnetlink handle (NETLINK_ROUTE
 // only, so no other netlink family module needs to be loadable). It needs
 // CAP_NET_RAW and CAP_NET_ADMIN. It returns a *FieldError for an invalid
 // configuration, a negative NetNS or an interface that does not exist.
@@ -76,16 +82,40 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 			}
 		}
 	}
-	var conn *rawConn
+	var groups4, groups6 []netip.Addr
+	for _, c := range norm {
+		if c.IPv6 && !slices.Contains(groups6, c.Group) {
+			groups6 = append(groups6, c.Group)
+		}
+		if !c.IPv6 && !slices.Contains(groups4, c.Group) {
+			groups4 = append(groups4, c.Group)
+		}
+	}
+	var c4 *rawConn
+	var c6 *rawConn6
+	closeConns := func() {
+		if c4 != nil {
+			c4.Close()
+		}
+		if c6 != nil {
+			c6.Close()
+		}
+	}
 	err = inNS(ns, func() error {
 		l := h.links[norm[0].Interface]
 		ifi := &net.Interface{Index: l.Attrs().Index, Name: l.Attrs().Name, MTU: l.Attrs().MTU,
 			HardwareAddr: l.Attrs().HardwareAddr, Flags: l.Attrs().Flags}
-		c, err := listenRaw(ifi)
-		if err != nil {
-			return err
+		var err error
+		if len(groups4) > 0 {
+			if c4, err = listenRaw(ifi, groups4); err != nil {
+				return err
+			}
 		}
-		conn = c
+		if len(groups6) > 0 {
+			if c6, err = listenRaw6(ifi, groups6); err != nil {
+				return err
+			}
+		}
 		for _, cfg := range norm {
 			if _, ok := h.garp[cfg.VIPInterface]; ok {
 				continue
@@ -99,15 +129,26 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 			if err != nil {
 				return fmt.Errorf("vrrp: ARP socket on %s: %w", a.Name, err)
 			}
-			h.garp[cfg.VIPInterface] = &garpConn{c: pc, mac: a.HardwareAddr, buf: make([]byte, 0, 64)}
+			// keepalived sets the Router flag of its neighbour
+			// advertisements when the interface forwards IPv6.
+			fwd, _ := os.ReadFile("/proc/sys/net/ipv6/conf/" + a.Name + "/forwarding")
+			h.garp[cfg.VIPInterface] = &garpConn{c: pc, mac: a.HardwareAddr, buf: make([]byte, 0, NALen),
+				router: strings.TrimSpace(string(fwd)) == "1"}
 		}
 		return nil
 	})
 	if err != nil {
-		if conn != nil {
-			conn.Close()
-		}
+		closeConns()
 		return fail(err)
+	}
+	var conn Conn
+	switch {
+	case c4 != nil && c6 != nil:
+		conn = newPairConn(c4, c6)
+	case c6 != nil:
+		conn = c6
+	default:
+		conn = c4
 	}
 	r, err := New(cfgs, conn, h, opts)
 	if err != nil {

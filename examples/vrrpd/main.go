@@ -1,10 +1,15 @@
 // Command vrrpd is a VRRP-only speaker, like keepalived's VRRP side:
 //
 //	vrrpd -interface IF -vrid N -priority N -vip CIDR[,CIDR] [-vip-interface IF]
-//	      [-advert-int 1s] [-auth-pass PASS] [-nopreempt] [-preempt-delay D]
-//	      [-unicast-src IP -unicast-peer IP[,IP]] [-track-interface IF[,IF]]
-//	      [-garp-repeat N] [-garp-delay D] [-garp-refresh D] [-notify PROG]
-//	      [-metrics ADDR]
+//	      [-version 2|3] [-advert-int 1s] [-auth-pass PASS] [-nopreempt]
+//	      [-preempt-delay D] [-unicast-src IP -unicast-peer IP[,IP]]
+//	      [-mcast-group IP] [-track-interface IF[,IF]] [-garp-repeat N]
+//	      [-garp-delay D] [-garp-refresh D] [-notify PROG] [-metrics ADDR]
+//
+// VIPs are IPv4 or IPv6 (not both in one instance); an IPv6 instance speaks
+// VRRPv3 to ff02::12 from the interface's link-local address and sends
+// unsolicited neighbour advertisements where IPv4 sends gratuitous ARPs.
+// With -version 3, -advert-int takes centiseconds (10ms to 40.95s).
 //
 // It logs each transition. -notify PROG runs PROG INSTANCE NAME STATE
 // PRIORITY on each transition, as keepalived does (STATE is BACKUP, MASTER,
@@ -19,8 +24,9 @@
 //
 // On SIGTERM or SIGINT a MASTER sends a priority 0 advertisement, the VIPs
 // are removed and vrrpd exits 0. Bad flags (VRID or priority outside 1-255,
-// a password over 8 bytes, a VIP that is not IPv4, an unknown interface, an
-// interval that is not a whole number of seconds, ...) exit 2 with a message
+// a password over 8 bytes or with version 3, VIPs of both families, an unknown
+// interface, an interval that is not a whole number of seconds for version 2
+// or of centiseconds for version 3, ...) exit 2 with a message
 // naming the flag. It needs root (CAP_NET_RAW, CAP_NET_ADMIN); run it in a
 // network namespace with "ip netns exec NS vrrpd ...".
 package main
