@@ -17,6 +17,8 @@ var (
 	ErrExists = errors.New("ipvs: already exists")
 	// ErrServiceNotFound: no such virtual service.
 	ErrServiceNotFound = errors.New("ipvs: service not found")
+	// ErrDaemonNotRunning: no sync daemon runs in the state to stop.
+	ErrDaemonNotRunning = errors.New("ipvs: sync daemon not running")
 	// ErrDestinationNotFound: no such destination in the service.
 	ErrDestinationNotFound = errors.New("ipvs: destination not found")
 	// ErrSchedulerNotAvailable: the scheduler (or persistence engine) module
@@ -67,6 +69,8 @@ func (e *OpError) Is(target error) bool {
 		return errno == unix.EEXIST
 	case ErrServiceNotFound:
 		return errno == unix.ESRCH && e.Op != "stop-daemon"
+	case ErrDaemonNotRunning:
+		return errno == unix.ESRCH && e.Op == "stop-daemon"
 	case ErrDestinationNotFound:
 		return errno == unix.ENOENT && isDestOp(e.Op)
 	case ErrSchedulerNotAvailable:

@@ -109,6 +109,9 @@ func (o Op) validate() error {
 		if o.Daemon.Interface == "" || len(o.Daemon.Interface) > maxIfName {
 			return fmt.Errorf("ipvs: sync daemon interface %q: want 1..%d bytes", o.Daemon.Interface, maxIfName)
 		}
+		if o.Daemon.SyncID > maxSyncID {
+			return fmt.Errorf("ipvs: sync daemon syncid %d: want 0..%d (one byte in the sync messages)", o.Daemon.SyncID, maxSyncID)
+		}
 		if g := o.Daemon.Group; g.IsValid() && !g.IsMulticast() {
 			return fmt.Errorf("ipvs: sync daemon group %v is not multicast", g)
 		}

@@ -437,7 +437,7 @@ func (k *Kernel) command(m netlink.Message, gm genetlink.Message) ([]netlink.Mes
 		if k.daemons[st] != nil {
 			return nil, unix.EEXIST
 		}
-		k.daemons[st] = a
+		k.daemons[st] = daemonDefaults(a)
 		return nil, 0
 	case 10: // DEL_DAEMON
 		a, _ := attrs(top[3])
@@ -591,4 +591,23 @@ func encodeDest(s *service, d map[uint16][]byte) []byte {
 	})
 	b, _ := ae.Encode()
 	return b
+}
+
+// daemonDefaults fills in what the kernel lists for a sync daemon started
+// without the setting: maxlen 1472 (a 1500-byte MTU less the IPv4 and UDP
+// headers), port 8848, TTL 1, group 224.0.0.81.
+func daemonDefaults(a map[uint16][]byte) map[uint16][]byte {
+	if a[4] == nil {
+		a[4] = binary.NativeEndian.AppendUint16(nil, 1472)
+	}
+	if a[7] == nil {
+		a[7] = binary.NativeEndian.AppendUint16(nil, 8848)
+	}
+	if a[8] == nil {
+		a[8] = []byte{1}
+	}
+	if a[5] == nil && a[6] == nil {
+		a[5] = []byte{224, 0, 0, 81}
+	}
+	return a
 }

@@ -1,0 +1,99 @@
+//go:build linux
+
+package ipvs_test
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/ipvs"
+)
+
+// TestVMSyncDaemonEnsure drives the sync daemons of a namespace with
+// EnsureDaemon and EnsureNoDaemon and checks each step with ipvsadm -L
+// --daemon: the kernel's defaults, a daemon left alone when it matches,
+// replaced when it does not, an IPv6 group, and one started by ipvsadm.
+func TestVMSyncDaemonEnsure(t *testing.T) {
+	ns, c := ipvsNS(t)
+	ns.Run(t, "ip", "link", "add", "sync0", "type", "veth", "peer", "name", "sync1")
+	ns.Run(t, "ip", "link", "set", "sync0", "up")
+	ns.Run(t, "ip", "link", "set", "sync1", "up")
+	daemons := func() string {
+		t.Helper()
+		out := ipvsadm(t, ns, "", "-L", "--daemon")
+		ds, err := c.Daemons()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		ipvs.WriteDaemons(&b, ds)
+		if diff := cmp.Diff(out, b.String()); diff != "" {
+			t.Errorf("WriteDaemons vs ipvsadm -L --daemon (-ipvsadm +lvskit):\n%s", diff)
+		}
+		return out
+	}
+	ensure := func(d ipvs.Daemon, wantChanged bool) {
+		t.Helper()
+		changed, err := c.EnsureDaemon(d)
+		if err != nil {
+			t.Fatalf("EnsureDaemon(%+v): %v", d, err)
+		}
+		if changed != wantChanged {
+			t.Errorf("EnsureDaemon(%+v) changed = %v, want %v", d, changed, wantChanged)
+		}
+	}
+
+	backup := ipvs.Daemon{State: ipvs.DaemonBackup, Interface: "sync1", SyncID: 3}
+	ensure(backup, true)
+	if out := daemons(); !strings.Contains(out, "backup sync daemon (mcast=sync1, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)") {
+		t.Errorf("after starting a backup with the kernel's defaults:\n%s", out)
+	}
+	got, ok, err := c.Daemon(ipvs.DaemonBackup)
+	if err != nil || !ok {
+		t.Fatalf("Daemon(backup) = %v, %v", ok, err)
+	}
+	if want := (ipvs.Daemon{State: ipvs.DaemonBackup, Interface: "sync1", SyncID: 3, MaxLen: 1472,
+		Group: netip.AddrFrom4(ipvs.DefaultSyncGroup), Port: ipvs.DefaultSyncPort, TTL: ipvs.DefaultSyncTTL}); !cmp.Equal(want, got, addrCmp) {
+		t.Errorf("Daemon(backup) = %+v, want %+v", got, want)
+	}
+	ensure(backup, false)
+
+	master := ipvs.Daemon{State: ipvs.DaemonMaster, Interface: "sync0", SyncID: 3, Group: netip.MustParseAddr("ff02::8"), Port: 8850, TTL: 4}
+	ensure(master, true)
+	ensure(master, false)
+	master.SyncID = 9
+	ensure(master, true)
+	out := daemons()
+	if !strings.Contains(out, "master sync daemon (mcast=sync0, syncid=9, ") || !strings.Contains(out, "group=ff02::8, port=8850, ttl=4)") {
+		t.Errorf("after replacing the master:\n%s", out)
+	}
+	if !strings.Contains(out, "backup sync daemon (mcast=sync1, syncid=3,") {
+		t.Errorf("replacing the master touched the backup:\n%s", out)
+	}
+
+	for _, st := range []ipvs.DaemonState{ipvs.DaemonMaster, ipvs.DaemonBackup} {
+		if stopped, err := c.EnsureNoDaemon(st); err != nil || !stopped {
+			t.Errorf("EnsureNoDaemon(%v) = %v, %v; want true, nil", st, stopped, err)
+		}
+		if stopped, err := c.EnsureNoDaemon(st); err != nil || stopped {
+			t.Errorf("second EnsureNoDaemon(%v) = %v, %v; want false, nil", st, stopped, err)
+		}
+	}
+	if out := daemons(); out != "" {
+		t.Errorf("after stopping both: %q", out)
+	}
+
+	// A daemon ipvsadm started is seen, matched and replaced.
+	ipvsadm(t, ns, "", "--start-daemon", "backup", "--mcast-interface", "sync1", "--syncid", "5")
+	ensure(ipvs.Daemon{State: ipvs.DaemonBackup, Interface: "sync1", SyncID: 5}, false)
+	ensure(ipvs.Daemon{State: ipvs.DaemonBackup, Interface: "sync0", SyncID: 5}, true)
+	if out := daemons(); !strings.Contains(out, "backup sync daemon (mcast=sync0, syncid=5,") {
+		t.Errorf("after moving ipvsadm's backup to sync0:\n%s", out)
+	}
+	if _, err := c.EnsureNoDaemon(ipvs.DaemonBackup); err != nil {
+		t.Fatal(err)
+	}
+}
