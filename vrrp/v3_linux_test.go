@@ -1,0 +1,345 @@
+package vrrp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/vishvananda/netlink"
+)
+
+// VRRPv3 in the netns tier: an IPv4 instance (VRID 1, VIP 192.168.0.100
+// on eth0) and an IPv6 one (VRID 2, VIP fd00::100 on eth0), both
+// advertised on eth1, against keepalived 2.2.7 with vrrp_version 3.
+
+var articleVIP6 = netip.MustParsePrefix("fd00::100/64")
+
+// v3Hosts builds n hosts like articleHosts, with IPv6 on both bridges and
+// duplicate address detection off, so that the link-local addresses are
+// usable at once.
+func v3Hosts(t *testing.T, n int) (*netnstest.Topology, []*netnstest.NS) {
+	t.Helper()
+	tp := netnstest.NewTopology(t)
+	tp.Bridge("svc")
+	tp.Bridge("lan")
+	var hs []*netnstest.NS
+	for i := range n {
+		h := tp.Host(fmt.Sprintf("lb%d", i+1))
+		h.Run(t, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+		tp.Connect(h, "eth1", "svc", svcAddr(i).String()+"/24")
+		tp.Connect(h, "eth0", "lan", fmt.Sprintf("192.168.0.%d/24", 11+i), fmt.Sprintf("fd00::%d/64", 11+i))
+		hs = append(hs, h)
+	}
+	for _, h := range hs {
+		linkLocalOf(t, h, "eth1")
+	}
+	return tp, hs
+}
+
+// linkLocalOf waits for the link-local address of ifname in ns.
+func linkLocalOf(t *testing.T, ns *netnstest.NS, ifname string) netip.Addr {
+	t.Helper()
+	var ll netip.Addr
+	netnstest.WaitFor(t, ns.Name+" link-local address on "+ifname, 10*time.Second, func() bool {
+		nl := ns.Netlink(t)
+		l, err := nl.LinkByName(ifname)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs, _ := nl.AddrList(l, netlink.FAMILY_V6)
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.IsLinkLocalUnicast() && a.Flags&0x40 == 0 { // not tentative
+				ll = ip
+				return true
+			}
+		}
+		return false
+	})
+	return ll
+}
+
+func v3Config(ipv6 bool, prio uint8, iv time.Duration) Config {
+	c := articleConfig(prio)
+	c.Version, c.AdvertInterval = Version3, iv
+	if ipv6 {
+		c.VRID, c.VIPs = 2, []netip.Prefix{articleVIP6}
+	}
+	return c
+}
+
+// keepalivedConfV3 is the same instance for keepalived: vrrp_version 3,
+// advert_int in seconds with a fraction.
+func keepalivedConfV3(ipv6 bool, prio int, iv time.Duration) string {
+	vrid, vip := 1, articleVIP.String()
+	if ipv6 {
+		vrid, vip = 2, articleVIP6.String()
+	}
+	return fmt.Sprintf(`global_defs {
+	router_id lvskit_test
+	vrrp_version 3
+}
+vrrp_instance VI_%d {
+	state BACKUP
+	interface eth1
+	virtual_router_id %d
+	priority %d
+	advert_int %g
+	virtual_ipaddress {
+		%s dev eth0
+	}
+}
+`, vrid, vrid, prio, iv.Seconds(), vip)
+}
+
+func hasAddrAny(t *testing.T, ns *netnstest.NS, ifname string, p netip.Prefix) bool {
+	t.Helper()
+	if p.Addr().Is4() {
+		return hasAddr(t, ns, ifname, p)
+	}
+	nl := ns.Netlink(t)
+	l, err := nl.LinkByName(ifname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := nl.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip == p.Addr() {
+			return true
+		}
+	}
+	return false
+}
+
+func waitAddrAny(t *testing.T, ns *netnstest.NS, ifname string, p netip.Prefix, want bool) {
+	t.Helper()
+	netnstest.WaitFor(t, fmt.Sprintf("%s: %v on %s present=%v", ns.Name, p, ifname, want), 10*time.Second, func() bool {
+		return hasAddrAny(t, ns, ifname, p) == want
+	})
+}
+
+// vrrpPackets6 decodes the IPv6 VRRP frames of a capture.
+func vrrpPackets6(fs []frame) []vrrpPacket {
+	var out []vrrpPacket
+	for _, f := range fs {
+		d := f.data
+		if len(d) < 14+40+8 || binary.BigEndian.Uint16(d[12:]) != 0x86dd {
+			continue
+		}
+		ip := d[14:]
+		pl := int(binary.BigEndian.Uint16(ip[4:]))
+		if ip[6] != ProtocolNumber || 40+pl > len(ip) || pl < 8 {
+			continue
+		}
+		p := vrrpPacket{at: f.at, src: netip.AddrFrom16([16]byte(ip[8:24])), dst: netip.AddrFrom16([16]byte(ip[24:40])),
+			ttl: ip[7], tos: uint8(binary.BigEndian.Uint16(ip[0:]) >> 4), payload: ip[40 : 40+pl]}
+		p.prio = p.payload[2]
+		out = append(out, p)
+	}
+	return out
+}
+
+func startCapture6(t *testing.T, ns *netnstest.NS, ifname string) *capture {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), ns.Name+"-"+ifname+".pcap")
+	p := ns.Start(t, "tcpdump", "-i", ifname, "-n", "-U", "-w", file, "ip proto 112 or ip6 proto 112 or arp or icmp6")
+	p.WaitOutput(t, "listening on", 20*time.Second)
+	return &capture{p: p, file: file}
+}
+
+func familyName(ipv6 bool) string {
+	if ipv6 {
+		return "ipv6"
+	}
+	return "ipv4"
+}
+
+// TestIntegrationV3PayloadIdenticalToKeepalived compares, byte for byte,
+// the first VRRPv3 advert of keepalived and of lvskit with the same
+// instance, IPv4 and IPv6, and the IP fields around it; the checksums are
+// also checked by tshark.
+func TestIntegrationV3PayloadIdenticalToKeepalived(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "tcpdump", "tshark")
+	for _, ipv6 := range []bool{false, true} {
+		t.Run(familyName(ipv6), func(t *testing.T) {
+			_, hs := v3Hosts(t, 2)
+			packets := vrrpPackets
+			if ipv6 {
+				packets = vrrpPackets6
+			}
+			var file string
+			first := func(c *capture) vrrpPacket {
+				t.Helper()
+				file = c.file
+				for _, p := range packets(c.stop(t)) {
+					if p.prio == 120 {
+						return p
+					}
+				}
+				t.Fatalf("no advert of priority 120 captured")
+				return vrrpPacket{}
+			}
+			kc := startCapture6(t, hs[1], "eth1")
+			k := startKeepalived(t, hs[0], keepalivedConfV3(ipv6, 120, 100*time.Millisecond))
+			k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			k.p.Signal(syscall.SIGTERM)
+			if err := k.p.Wait(15 * time.Second); err != nil {
+				t.Logf("keepalived exit: %v", err)
+			}
+			ka := first(kc)
+			kaFile := file
+
+			lc := startCapture6(t, hs[1], "eth1")
+			s := startSpeaker(t, hs[0], v3Config(ipv6, 120, 100*time.Millisecond))
+			s.waitState(t, StateMaster, 20*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			s.stop(t)
+			ours := first(lc)
+
+			if diff := cmp.Diff(ka.payload, ours.payload); diff != "" {
+				t.Errorf("VRRP payload (-keepalived +lvskit):\n%s", diff)
+			}
+			type ipFields struct {
+				TTL, TOS uint8
+				Src, Dst string
+			}
+			kf := ipFields{ka.ttl, ka.tos, ka.src.String(), ka.dst.String()}
+			of := ipFields{ours.ttl, ours.tos, ours.src.String(), ours.dst.String()}
+			if diff := cmp.Diff(kf, of); diff != "" {
+				t.Errorf("IP header (-keepalived +lvskit):\n%s", diff)
+			}
+			var a Advert
+			if err := a.Unmarshal(ka.payload, Pseudo{Src: ka.src, Dst: ka.dst}); err != nil {
+				t.Errorf("decoding keepalived's advert: %v", err)
+			}
+			for _, f := range []string{kaFile, lc.file} {
+				for _, row := range tshark(t, f, "vrrp", "vrrp.version", "vrrp.checksum.status") {
+					if len(row) < 2 || row[0] != "3" || row[1] != "1" {
+						t.Errorf("%s: tshark says version/checksum status %v, want 3 and good (1)", filepath.Base(f), row)
+					}
+				}
+			}
+			t.Logf("keepalived %s > %s hop/ttl %d tos %#x payload % x", ka.src, ka.dst, ka.ttl, ka.tos, ka.payload)
+			t.Logf("lvskit     %s > %s hop/ttl %d tos %#x payload % x", ours.src, ours.dst, ours.ttl, ours.tos, ours.payload)
+		})
+	}
+}
+
+// TestIntegrationV3Keepalived runs lvskit against keepalived 2.2.7 with
+// vrrp_version 3, IPv4 and IPv6, 10 ms and 100 ms adverts: keepalived
+// higher elects itself and lvskit stays BACKUP (no split brain) until
+// keepalived is killed with -9 (its VRRP child resigns with priority 0);
+// then lvskit higher preempts keepalived, and its graceful stop (priority
+// 0) hands the VIP back.
+func TestIntegrationV3Keepalived(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived")
+	for _, ipv6 := range []bool{false, true} {
+		for _, iv := range []time.Duration{100 * time.Millisecond, 10 * time.Millisecond} {
+			t.Run(fmt.Sprintf("%s/%v", familyName(ipv6), iv), func(t *testing.T) {
+				_, hs := v3Hosts(t, 2)
+				vip := v3Config(ipv6, 1, iv).VIPs[0]
+
+				k := startKeepalived(t, hs[0], keepalivedConfV3(ipv6, 150, iv))
+				k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+				s := startSpeaker(t, hs[1], v3Config(ipv6, 100, iv))
+				s.waitState(t, StateBackup, 10*time.Second)
+				s.holdState(t, StateBackup, 2*time.Second)
+				st := s.r.Stats().Instances[0]
+				if st.AdvertsReceived < 10 || st.DroppedTotal() != 0 {
+					t.Errorf("keepalived's adverts: %d accepted, drops %v", st.AdvertsReceived, st.Dropped)
+				}
+				waitAddrAny(t, hs[0], "eth0", vip, true)
+				if hasAddrAny(t, hs[1], "eth0", vip) {
+					t.Errorf("lvskit BACKUP holds the VIP")
+				}
+				if err := k.p.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				s.waitState(t, StateMaster, 20*time.Second)
+				waitAddrAny(t, hs[1], "eth0", vip, true)
+				t.Logf("took over: %v", s.last().Cause)
+				s.stop(t)
+				k.p.KillChildren()
+
+				// lvskit higher: it preempts keepalived, then resigns.
+				k2 := startKeepalived(t, hs[0], keepalivedConfV3(ipv6, 100, iv))
+				k2.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+				waitAddrAny(t, hs[0], "eth0", vip, true)
+				s2 := startSpeaker(t, hs[1], v3Config(ipv6, 150, iv))
+				s2.waitState(t, StateMaster, 20*time.Second)
+				k2.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
+				waitAddrAny(t, hs[0], "eth0", vip, false)
+				waitAddrAny(t, hs[1], "eth0", vip, true)
+				s2.holdState(t, StateMaster, 2*time.Second)
+				if out := k2.p.Output(); strings.Count(out, "Entering MASTER STATE") != 1 {
+					t.Errorf("keepalived became MASTER %d times while lvskit was MASTER", strings.Count(out, "Entering MASTER STATE"))
+				}
+				s2.stop(t)
+				k2.waitLog(t, "Entering BACKUP STATE", "Entering MASTER STATE", 20*time.Second)
+				waitAddrAny(t, hs[0], "eth0", vip, true)
+			})
+		}
+	}
+}
+
+// TestIntegrationV3KilledVrrpd kills vrrpd (lvskit as its own process)
+// with -9 while MASTER: no priority 0 advert, so keepalived takes over
+// after its Master_Down_Interval; and vrrpd's SIGTERM sends priority 0.
+func TestIntegrationV3KilledVrrpd(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived")
+	bin := filepath.Join(t.TempDir(), "vrrpd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../examples/vrrpd").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, ipv6 := range []bool{false, true} {
+		t.Run(familyName(ipv6), func(t *testing.T) {
+			_, hs := v3Hosts(t, 2)
+			vip := v3Config(ipv6, 1, 0).VIPs[0]
+			vrid := "1"
+			if ipv6 {
+				vrid = "2"
+			}
+			k := startKeepalived(t, hs[0], keepalivedConfV3(ipv6, 100, 10*time.Millisecond))
+			k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+			d := hs[1].Start(t, bin, "-interface", "eth1", "-vrid", vrid, "-priority", "150", "-vip", vip.String(),
+				"-vip-interface", "eth0", "-version", "3", "-advert-int", "10ms")
+			d.WaitOutput(t, "to=MASTER", 20*time.Second)
+			k.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
+			waitAddrAny(t, hs[1], "eth0", vip, true)
+			waitAddrAny(t, hs[0], "eth0", vip, false)
+			if err := d.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			k.waitLog(t, "Entering BACKUP STATE", "Entering MASTER STATE", 20*time.Second)
+			waitAddrAny(t, hs[0], "eth0", vip, true)
+			// A killed vrrpd leaves its VIP behind, as a killed keepalived
+			// does; the next start removes it as BACKUP.
+			d2 := hs[1].Start(t, bin, "-interface", "eth1", "-vrid", vrid, "-priority", "150", "-vip", vip.String(),
+				"-vip-interface", "eth0", "-version", "3", "-advert-int", "10ms")
+			d2.WaitOutput(t, "to=MASTER", 20*time.Second)
+			k.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
+			if err := d2.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := d2.Wait(10 * time.Second); err != nil {
+				t.Errorf("vrrpd exit after SIGTERM: %v", err)
+			}
+			if !strings.Contains(k.p.Output(), "priority 0") && !strings.Contains(k.p.Output(), "prio 0") {
+				t.Logf("keepalived output does not name the priority 0 advert")
+			}
+			k.waitLog(t, "Entering BACKUP STATE", "Entering MASTER STATE", 20*time.Second)
+			waitAddrAny(t, hs[1], "eth0", vip, false)
+		})
+	}
+}
