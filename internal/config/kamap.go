@@ -31,6 +31,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 		m.top(n)
 	}
 	m.lowerPrioDefaults()
+	m.resolveSyncDaemon()
 	if err := m.errs.err(); err != nil {
 		return nil, err
 	}
@@ -336,6 +337,8 @@ func (m *kaMapper) global(b *node) {
 			}
 		case "vrrp_lower_prio_no_advert":
 			m.trueFalse(n, &g.LowerPrioNoAdvert)
+		case "lvs_sync_daemon":
+			m.lvsSyncDaemon(n)
 		default:
 			if isVRRPWireGlobal(n.name) {
 				m.vrrpGlobal(n)
@@ -487,6 +490,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			set.repeat = m.intValue(n, 0, maxGARPRepeat, &in.GARPLowerPrioRepeat) || set.repeat
 		case "lower_prio_no_advert":
 			set.noAdvert = m.trueFalse(n, &in.LowerPrioNoAdvert) || set.noAdvert
+		case "lvs_sync_daemon_interface":
+			m.lvsSyncDaemonInterface(n, in.Name)
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}

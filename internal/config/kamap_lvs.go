@@ -1,14 +1,46 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 )
 
+// lvsInherit holds the checker settings keepalived 2.2.7 lets a
+// virtual_server or real_server block give to the checkers below it: a
+// checker's own setting wins, then its real server's, then its virtual
+// server's, then the checker kind's default (check_data.c,
+// validate_check_config). nil is "not set here".
+type lvsInherit struct {
+	retry          *int
+	delayBeforeTry *time.Duration
+	connectTimeout *time.Duration
+	delayLoop      *time.Duration
+	virtualHost    *string
+	alpha          *bool
+	inhibit        *bool
+	weight         *int
+}
+
+// checkerSet records which settings a checker block gave itself.
+type checkerSet struct {
+	retry, delayBeforeTry, connectTimeout, virtualHost bool
+	delayLoop                                          *time.Duration
+	pos                                                Pos
+}
+
+// over returns the setting of the inner block if set, else the outer's.
+func over[T any](inner, outer *T) *T {
+	if inner != nil {
+		return inner
+	}
+	return outer
+}
+
 func (m *kaMapper) virtualServer(b *node) {
 	if !b.block {
-		m.errf(b, "must be a block: virtual_server IP PORT { ... } or virtual_server fwmark N { ... }")
+		m.errf(b, "must be a block: virtual_server IP PORT { ... }, virtual_server fwmark N { ... } or virtual_server group NAME { ... }")
 		return
 	}
 	vs := NewVirtualServer()
@@ -23,32 +55,37 @@ func (m *kaMapper) virtualServer(b *node) {
 		}
 		vs.FWMark = uint32(v)
 	case len(args) == 2 && args[0] == "group":
-		m.errf(b, "not supported: virtual server groups")
-		return
-	case len(args) == 2:
+		vs.Group = args[1]
+	case len(args) == 1 || len(args) == 2:
 		a, err := parseAddr(args[0])
 		if err != nil {
 			m.errf(b, "%s", err)
 			return
 		}
-		p, err := parsePort(args[1])
-		if err != nil {
-			m.errf(b, "%s", err)
-			return
+		var p uint16
+		if len(args) == 2 {
+			if p, err = parsePort(args[1]); err != nil {
+				m.errf(b, "%s", err)
+				return
+			}
 		}
 		vs.Addr = netip.AddrPortFrom(a, p)
 	default:
-		m.errf(b, "want IP PORT or fwmark N, got %q", strings.Join(args, " "))
+		m.errf(b, "want IP PORT, fwmark N or group NAME, got %q", strings.Join(args, " "))
 		return
 	}
-	miscTimeoutSet := map[int]bool{}
+	var in lvsInherit
+	type rsCheckers struct{ sets []checkerSet }
+	var rsSets []rsCheckers
+	var rsInherit []lvsInherit
 	for _, n := range b.children {
 		switch n.name {
 		case "lb_algo", "lvs_sched":
 			if s, ok := m.value(n); ok {
 				v, err := parseLBAlgo(s)
 				if err != nil {
-					m.errf(n, "%s", err)
+					m.warnf(n, "%s: ignored, as keepalived ignores an invalid scheduler", err)
+					continue
 				}
 				vs.LBAlgo = v
 			}
@@ -64,7 +101,8 @@ func (m *kaMapper) virtualServer(b *node) {
 			if s, ok := m.value(n); ok {
 				v, err := parseProtocol(s)
 				if err != nil {
-					m.errf(n, "%s", err)
+					m.warnf(n, "%s: ignored, as keepalived ignores an unknown protocol", err)
+					continue
 				}
 				vs.Protocol = v
 			}
@@ -79,6 +117,10 @@ func (m *kaMapper) virtualServer(b *node) {
 				vs.PersistenceTimeout = DefaultPersistence
 				continue
 			}
+			if n.args[0].text == "0" {
+				m.warnf(n, "0 is out of range 1-2678400: ignored, as keepalived ignores it (the service is not persistent)")
+				continue
+			}
 			m.seconds(n, time.Second, maxDuration, &vs.PersistenceTimeout)
 		case "persistence_granularity":
 			if s, ok := m.value(n); ok {
@@ -87,216 +129,254 @@ func (m *kaMapper) virtualServer(b *node) {
 					m.errf(n, "%s", err)
 				}
 				vs.PersistenceGranularity = g
-			}
-		case "real_server":
-			rs, misc, ok := m.realServer(n)
-			if ok {
-				for k := range misc {
-					miscTimeoutSet[len(vs.RealServers)<<16|k] = true
+				if vs.PersistenceTimeout == 0 {
+					// keepalived makes the service persistent.
+					vs.PersistenceTimeout = DefaultPersistence
 				}
-				vs.RealServers = append(vs.RealServers, rs)
 			}
-		default:
-			if checkerDefaults[n.name] {
-				m.errf(n, "not supported in virtual_server: set it in each checker")
+		case "sorry_server":
+			ws, ok := m.words(n)
+			if !ok {
 				continue
 			}
-			m.unknown(n, "in virtual_server")
-		}
-	}
-	if vs.Protocol == "" {
-		if vs.FWMark == 0 {
-			m.warnf(b, "no protocol set: UDP, as keepalived defaults to")
-			vs.Protocol = UDP
-		} else {
-			vs.Protocol = TCP
-		}
-	}
-	// keepalived's MISC_CHECK timeout defaults to the delay loop.
-	for i := range vs.RealServers {
-		for k := range vs.RealServers[i].Checkers {
-			ck := &vs.RealServers[i].Checkers[k]
-			if ck.Kind == MiscCheck && !miscTimeoutSet[i<<16|k] {
-				ck.MiscTimeout = vs.DelayLoop
+			if len(ws) > 2 {
+				m.errf(n, "want IP [PORT], got %q", strings.Join(ws, " "))
+				continue
 			}
+			a, err := parseAddr(ws[0])
+			if err != nil {
+				m.errf(n, "%s", err)
+				continue
+			}
+			var p uint16
+			if len(ws) == 2 {
+				if p, err = parsePort(ws[1]); err != nil {
+					m.errf(n, "%s", err)
+					continue
+				}
+			}
+			vs.SorryServer = &SorryServer{Pos: n.pos, Addr: netip.AddrPortFrom(a, p)}
+		case "sorry_server_inhibit":
+			if m.flag(n) {
+				if vs.SorryServer == nil {
+					m.warnf(n, "ignored: used before or without sorry_server, as keepalived ignores it")
+					continue
+				}
+				vs.SorryServer.Inhibit = true
+			}
+		case "quorum":
+			m.intValue(n, 1, 1<<31-1, &vs.Quorum)
+		case "hysteresis":
+			m.intValue(n, 0, 1<<31-1, &vs.Hysteresis)
+		case "quorum_up":
+			m.firstLVSCommand(n, &vs.QuorumUp)
+		case "quorum_down":
+			m.firstLVSCommand(n, &vs.QuorumDown)
+		case "alpha":
+			if m.flag(n) {
+				vs.Alpha = true
+			}
+		case "omega":
+			if m.flag(n) {
+				vs.Omega = true
+			}
+		case "ha_suspend":
+			if m.flag(n) {
+				vs.HASuspend = true
+				m.warnf(n, "accepted, but health checks keep running while the virtual address is not on this node (keepalived suspends them)")
+			}
+		case "virtualhost":
+			if s, ok := m.value(n); ok {
+				in.virtualHost = &s
+			}
+		case "inhibit_on_failure":
+			if m.flag(n) {
+				t := true
+				in.inhibit = &t
+			}
+		case "weight":
+			var w int
+			if m.intValue(n, 1, maxWeight, &w) {
+				in.weight = &w
+			}
+		case "real_server":
+			rs, sets, rin, ok := m.realServer(n)
+			if ok {
+				vs.RealServers = append(vs.RealServers, rs)
+				rsSets = append(rsSets, rsCheckers{sets})
+				rsInherit = append(rsInherit, rin)
+			}
+		default:
+			if m.inheritable(n, &in) {
+				continue
+			}
+			m.lvsUnknown(n, "virtual_server")
 		}
+	}
+	if vs.Protocol == "" && vs.FWMark == 0 && vs.Group == "" {
+		m.warnf(b, "no protocol set: UDP, as keepalived defaults to")
+		vs.Protocol = UDP
+	}
+	if vs.Protocol == "" && vs.Group == "" {
+		vs.Protocol = TCP // fwmark: ignored by IPVS
+	}
+	m.lvsPorts(b, &vs)
+	// Real servers and their checkers take the settings they did not
+	// give themselves.
+	for i := range vs.RealServers {
+		rs := &vs.RealServers[i]
+		rin := rsInherit[i]
+		if rin.weight == nil && in.weight != nil {
+			rs.Weight = *in.weight
+		}
+		if rin.inhibit == nil && in.inhibit != nil {
+			rs.InhibitOnFailure = *in.inhibit
+		}
+		rs.Alpha = vs.Alpha
+		if rin.alpha != nil {
+			rs.Alpha = *rin.alpha
+		}
+		eff := lvsInherit{
+			retry:          over(rin.retry, in.retry),
+			delayBeforeTry: over(rin.delayBeforeTry, in.delayBeforeTry),
+			connectTimeout: over(rin.connectTimeout, in.connectTimeout),
+			delayLoop:      over(rin.delayLoop, in.delayLoop),
+			virtualHost:    over(rin.virtualHost, in.virtualHost),
+		}
+		m.resolveCheckers(&vs, rs, rsSets[i].sets, eff)
 	}
 	m.cfg.VirtualServers = append(m.cfg.VirtualServers, vs)
 }
 
-// realServer maps a real_server block; misc holds the indexes of the
-// MISC_CHECKs that set misc_timeout.
-func (m *kaMapper) realServer(b *node) (rs RealServer, misc map[int]bool, ok bool) {
-	if !b.block {
-		m.errf(b, "must be a block: real_server IP PORT { ... }")
-		return rs, nil, false
+// resolveCheckers gives a real server's checkers the settings they
+// inherit, and the real server the delay loop of its checkers when it
+// differs from the virtual server's.
+func (m *kaMapper) resolveCheckers(vs *VirtualServer, rs *RealServer, sets []checkerSet, in lvsInherit) {
+	loop := vs.DelayLoop
+	if in.delayLoop != nil {
+		loop = *in.delayLoop
 	}
-	args := b.argStrings()
-	if len(args) < 1 || len(args) > 2 {
-		m.errf(b, "want IP [PORT], got %q", strings.Join(args, " "))
-		return rs, nil, false
-	}
-	a, err := parseAddr(args[0])
-	if err != nil {
-		m.errf(b, "%s", err)
-		return rs, nil, false
-	}
-	var port uint16
-	if len(args) == 2 {
-		if port, err = parsePort(args[1]); err != nil {
-			m.errf(b, "%s", err)
-			return rs, nil, false
+	var own *time.Duration
+	for k := range rs.Checkers {
+		ck, set := &rs.Checkers[k], sets[k]
+		l := loop
+		if set.delayLoop != nil {
+			l = *set.delayLoop
+			if own != nil && *own != l {
+				m.errs.add(set.pos, string(ck.Kind), "delay_loop "+fmtDur(l)+" differs from "+fmtDur(*own)+" of another checker of real_server "+rs.Addr.String()+": not supported, give the checkers of one real server one delay_loop")
+			}
+			own = &l
+		}
+		if !set.retry && in.retry != nil {
+			ck.Retry = *in.retry
+		}
+		if !set.connectTimeout && in.connectTimeout != nil && ck.Kind != MiscCheck {
+			ck.ConnectTimeout = *in.connectTimeout
+		}
+		if !set.delayBeforeTry {
+			switch {
+			case in.delayBeforeTry != nil:
+				ck.DelayBeforeRetry = *in.delayBeforeTry
+			case ck.Kind == HTTPGet || ck.Kind == SSLGet:
+				ck.DelayBeforeRetry = 3 * time.Second // keepalived's HTTP default
+			case ck.Kind == DNSCheck:
+				ck.DelayBeforeRetry = l // keepalived's DNS default: the delay loop
+			}
+		}
+		if !set.virtualHost && in.virtualHost != nil && (ck.Kind == HTTPGet || ck.Kind == SSLGet) {
+			ck.VirtualHost = *in.virtualHost
+		}
+		if ck.Kind == MiscCheck && ck.MiscTimeout == 0 {
+			ck.MiscTimeout = l // keepalived's MISC_CHECK timeout defaults to the delay loop
 		}
 	}
-	rs = NewRealServer(netip.AddrPortFrom(a, port))
-	rs.Pos = b.pos
-	misc = map[int]bool{}
-	for _, n := range b.children {
-		switch n.name {
-		case "weight":
-			m.intValue(n, 0, maxWeight, &rs.Weight)
-		case "inhibit_on_failure":
-			if m.flag(n) {
-				rs.InhibitOnFailure = true
-			}
-		case string(TCPCheck), string(HTTPGet), string(SSLGet), string(MiscCheck), string(DNSCheck), string(UDPCheck):
-			if !m.block(n) {
-				continue
-			}
-			ck, timeoutSet := m.checker(n)
-			if timeoutSet {
-				misc[len(rs.Checkers)] = true
-			}
-			rs.Checkers = append(rs.Checkers, ck)
-		case "delay_loop":
-			m.errf(n, "not supported in real_server: set it in the virtual_server")
-		default:
-			if checkerDefaults[n.name] {
-				m.errf(n, "not supported in real_server: set it in each checker")
-				continue
-			}
-			m.unknown(n, "in real_server")
-		}
+	switch {
+	case own != nil && *own != vs.DelayLoop:
+		rs.DelayLoop = *own
+	case own == nil && loop != vs.DelayLoop:
+		rs.DelayLoop = loop
 	}
-	return rs, misc, true
 }
 
-func (m *kaMapper) checker(b *node) (ck Checker, miscTimeoutSet bool) {
-	kind := CheckKind(b.name)
-	ck = NewChecker(kind)
-	ck.Pos = b.pos
-	isHTTP := kind == HTTPGet || kind == SSLGet
-	for _, n := range b.children {
-		name := n.name
-		if kind == MiscCheck && (name == "connect_timeout" || name == "connect_port" || name == "connect_ip") {
-			// keepalived logs "Unknown keyword" and goes on; the
-			// article's configuration has connect_timeout here.
-			if _, ok := m.value(n); ok {
-				m.warnf(n, "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)")
-			}
-			continue
+// inheritable reads a setting a virtual_server or real_server block
+// gives its checkers, and reports whether n was one.
+func (m *kaMapper) inheritable(n *node, in *lvsInherit) bool {
+	switch n.name {
+	case "retry":
+		var r int
+		if m.intValue(n, 1, 1000, &r) {
+			in.retry = &r
 		}
+	case "delay_before_retry":
+		var d time.Duration
+		if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, 0, maxDuration) }, &d) {
+			in.delayBeforeTry = &d
+		}
+	case "connect_timeout":
+		var d time.Duration
+		if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, time.Millisecond, maxDuration) }, &d) {
+			in.connectTimeout = &d
+		}
+	case "delay_loop":
+		var d time.Duration
+		if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, time.Millisecond, maxDuration) }, &d) {
+			in.delayLoop = &d
+		}
+	case "warmup":
+		var d time.Duration
+		if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, 0, maxDuration) }, &d) {
+			m.warnf(n, "accepted; lbnode starts the checks of one delay loop together where keepalived spreads them over the warmup")
+		}
+	case "nb_get_retry":
+		m.warnf(n, "unknown keyword here: ignored, as keepalived 2.2.7 ignores it (use retry)")
+	default:
+		return false
+	}
+	return true
+}
+
+// firstLVSCommand reads a quorum or notify program; as keepalived does,
+// a second one is ignored with a warning.
+func (m *kaMapper) firstLVSCommand(n *node, dst *Command) {
+	if len(*dst) > 0 {
+		m.warnf(n, "script already specified: %q ignored, as keepalived keeps the first", strings.Join(n.argStrings(), " "))
+		return
+	}
+	m.command(n, dst)
+}
+
+// lvsPorts corrects ports as keepalived does (check_data.c,
+// validate_check_config): an address service with port 0 becomes
+// persistent; a real server without a port takes the service's; with DR
+// or TUN a real server's port that differs from the service's is reset
+// to it, and a fwmark service's real servers lose theirs, each with a
+// warning.
+func (m *kaMapper) lvsPorts(b *node, vs *VirtualServer) {
+	if vs.Group != "" {
+		return
+	}
+	if vs.FWMark == 0 && vs.Addr.Port() == 0 && vs.PersistenceTimeout == 0 {
+		m.warnf(b, "port 0 is valid only for persistent services: persistence_timeout %s set, as keepalived sets it", fmtDur(DefaultPersistence))
+		vs.PersistenceTimeout = DefaultPersistence
+	}
+	for i := range vs.RealServers {
+		rs := &vs.RealServers[i]
+		port := rs.Addr.Port()
 		switch {
-		case name == "connect_ip" && kind != MiscCheck:
-			if s, ok := m.value(n); ok {
-				a, err := parseAddr(s)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				ck.ConnectIP = a
+		case vs.LBKind == LBKindNAT:
+			if vs.FWMark == 0 && port == 0 {
+				rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 			}
-		case name == "connect_port" && kind != MiscCheck:
-			if s, ok := m.value(n); ok {
-				p, err := parsePort(s)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				ck.ConnectPort = p
+		case vs.FWMark != 0:
+			if port != 0 {
+				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with fwmark and %s: cleared, as keepalived clears it", port, vs.LBKind)})
+				rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), 0)
 			}
-		case name == "connect_timeout" && kind != MiscCheck:
-			m.seconds(n, time.Millisecond, maxDuration, &ck.ConnectTimeout)
-		case name == "retry" || (name == "nb_get_retry" && isHTTP):
-			m.intValue(n, 0, 1000, &ck.Retry)
-		case name == "delay_before_retry":
-			m.seconds(n, 0, maxDuration, &ck.DelayBeforeRetry)
-		case name == "url" && isHTTP:
-			if m.block(n) {
-				if u, ok := m.url(n); ok {
-					ck.URLs = append(ck.URLs, u)
-				}
-			}
-		case name == "virtualhost" && isHTTP:
-			if s, ok := m.value(n); ok {
-				ck.VirtualHost = s
-			}
-		case name == "misc_path" && kind == MiscCheck:
-			m.command(n, &ck.MiscPath)
-		case name == "misc_timeout" && kind == MiscCheck:
-			m.seconds(n, time.Millisecond, maxDuration, &ck.MiscTimeout)
-			miscTimeoutSet = true
-		case name == "misc_dynamic" && kind == MiscCheck:
-			if m.flag(n) {
-				ck.MiscDynamic = true
-			}
-		case name == "name" && kind == DNSCheck:
-			if s, ok := m.value(n); ok {
-				ck.DNSName = s
-			}
-		case name == "type" && kind == DNSCheck:
-			if s, ok := m.value(n); ok {
-				t, err := parseDNSType(s)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				ck.DNSType = t
-			}
-		default:
-			m.unknown(n, "in "+b.name)
+		case port == 0:
+			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
+		case port != vs.Addr.Port():
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d differs from the virtual server's %d with %s: reset, as keepalived resets it", port, vs.Addr.Port(), vs.LBKind)})
+			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 		}
 	}
-	if kind == MiscCheck && len(ck.MiscPath) == 0 {
-		m.errs.add(b.pos, b.name, "misc_path missing")
-	}
-	if isHTTP && len(ck.URLs) == 0 {
-		m.errs.add(b.pos, b.name, "no url block")
-	}
-	return ck, miscTimeoutSet
-}
-
-func (m *kaMapper) url(b *node) (URL, bool) {
-	var u URL
-	for _, n := range b.children {
-		switch n.name {
-		case "path":
-			if s, ok := m.value(n); ok {
-				if !strings.HasPrefix(s, "/") {
-					m.errf(n, "%q does not start with /", s)
-				}
-				u.Path = s
-			}
-		case "digest":
-			if s, ok := m.value(n); ok {
-				d, err := parseDigest(s)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				u.Digest = d
-			}
-		case "status_code":
-			if ws, ok := m.words(n); ok {
-				r, err := parseStatusCodes(ws)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				u.StatusCodes = append(u.StatusCodes, r...)
-			}
-		default:
-			m.unknown(n, "in url")
-		}
-	}
-	if u.Path == "" {
-		m.errs.add(b.pos, "url", "path missing")
-		return u, false
-	}
-	return u, true
 }

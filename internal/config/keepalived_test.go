@@ -289,10 +289,10 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 							VirtualHost: "www.example.com", ConnectIP: netip.MustParseAddr("10.1.0.10"), ConnectPort: 8080,
 							ConnectTimeout: 3 * time.Second, Retry: 4, DelayBeforeRetry: 2 * time.Second,
 						},
-						{Pos: at(65), Kind: SSLGet, URLs: []URL{{Path: "/tls"}}, ConnectTimeout: 5 * time.Second, Retry: 2, DelayBeforeRetry: time.Second},
+						{Pos: at(65), Kind: SSLGet, URLs: []URL{{Path: "/tls"}}, ConnectTimeout: 5 * time.Second, Retry: 2, DelayBeforeRetry: 3 * time.Second}, // keepalived's HTTP default
 					}},
 					{Pos: at(70), Addr: netip.MustParseAddrPort("10.1.0.2:0"), Weight: 1, Checkers: []Checker{
-						{Pos: at(71), Kind: DNSCheck, DNSType: "AAAA", DNSName: "example.com", ConnectTimeout: 5 * time.Second, Retry: 3, DelayBeforeRetry: time.Second},
+						{Pos: at(71), Kind: DNSCheck, DNSType: "AAAA", DNSName: "example.com", ConnectTimeout: 5 * time.Second, Retry: 3, DelayBeforeRetry: 2500 * time.Millisecond}, // the delay loop
 						{Pos: at(73), Kind: UDPCheck, ConnectPort: 5353, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
 						{Pos: at(76), Kind: MiscCheck, MiscPath: Command{"/usr/bin/check", "--x", "a b"}, MiscTimeout: 4 * time.Second, MiscDynamic: true, Retry: 1, DelayBeforeRetry: time.Second},
 						{Pos: at(82), Kind: TCPCheck, ConnectPort: 22, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
@@ -308,6 +308,7 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 		Warnings: []Warning{
 			{Pos: at(5), Directive: "notification_email", Msg: "global setting ignored"},
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
+			{Pos: at(62), Directive: "nb_get_retry", Msg: "deprecated: read as retry, as keepalived reads it"},
 		},
 	}
 	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
@@ -489,19 +490,20 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		// virtual_server.
 		{"vs bad address", minimalVRRP + "virtual_server 10.0.0.x 80 {\n}\n", `k.conf:8: virtual_server: "10.0.0.x" is not an IP address`},
 		{"vs bad port", minimalVRRP + "virtual_server 10.0.0.1 http {\n}\n", `k.conf:8: virtual_server: "http" is not a port 0-65535`},
-		{"vs one word", minimalVRRP + "virtual_server 10.0.0.1 {\n}\n", `k.conf:8: virtual_server: want IP PORT or fwmark N, got "10.0.0.1"`},
+		{"vs three words", minimalVRRP + "virtual_server 10.0.0.1 80 90 {\n}\n", `k.conf:8: virtual_server: want IP PORT, fwmark N or group NAME, got "10.0.0.1 80 90"`},
 		{"vs fwmark", minimalVRRP + "virtual_server fwmark 0 {\n}\n", `k.conf:8: virtual_server: fwmark "0" is not a number 1-2147483647`},
-		{"vs group", minimalVRRP + "virtual_server group G {\n}\n", "k.conf:8: virtual_server: not supported: virtual server groups"},
+		{"vs group", minimalVRRP + "virtual_server group G {\n  real_server 10.0.1.1 80 {\n  }\n}\n", "k.conf:8: virtual_server group: G: no virtual_server_group of that name"},
+		{"vs group range", minimalVRRP + "virtual_server_group G {\n  10.0.0.9-3 80\n}\n", `k.conf:9: virtual_server_group G: "10.0.0.9-3": the range ends before it starts`},
+		{"vs group mask", minimalVRRP + "virtual_server_group G {\n  10.0.0.1/30 80\n}\n", `k.conf:9: virtual_server_group G: "10.0.0.1/30": address mask bits not empty`},
 		{"vs not block", minimalVRRP + "virtual_server 10.0.0.1 80\n", "k.conf:8: virtual_server: must be a block"},
-		{"lb_algo", vs("  lb_algo fastest\n"), `k.conf:10: lb_algo: "fastest" is not an IPVS scheduler`},
 		{"lb_kind", vs("  lb_kind FULLNAT\n"), `k.conf:10: lb_kind: "FULLNAT" is not NAT, DR or TUN`},
-		{"protocol", vs("  protocol ICMP\n"), `k.conf:10: protocol: "ICMP" is not TCP, UDP or SCTP`},
 		{"delay_loop", vs("  delay_loop 0\n"), `k.conf:10: delay_loop: "0" is not a duration 1ms-86400s`},
 		{"persistence_timeout", vs("  persistence_timeout forever\n"), `k.conf:10: persistence_timeout: "forever" is not a duration 1s-86400s`},
 		{"persistence_timeout two", vs("  persistence_timeout 1 2\n"), `k.conf:10: persistence_timeout: unexpected argument "2" after "1"`},
 		{"persistence_granularity", vs("  persistence_granularity 255.0.255.0\n"), `k.conf:10: persistence_granularity: "255.0.255.0" is not a contiguous netmask`},
-		{"unknown in vs", vs("  lb_algorithm rr\n"), "k.conf:10: lb_algorithm: unknown directive in virtual_server"},
-		{"unsupported in vs", vs("  sorry_server 10.0.0.9 80\n"), "k.conf:10: sorry_server: not supported in virtual_server: sorry servers"},
+		{"unsupported in vs", vs("  persistence_engine sip\n"), "k.conf:10: persistence_engine: not supported in virtual_server: IPVS persistence engines"},
+		{"sorry server address", vs("  sorry_server 10.0.0.x 80\n"), `k.conf:10: sorry_server: "10.0.0.x" is not an IP address`},
+		{"quorum zero", vs("  quorum 0\n"), `k.conf:10: quorum: "0" is not a number 1-2147483647`},
 		{"vs without real servers", vs(""), "k.conf:8: virtual_server TCP 10.0.0.1:80: real_server: none given"},
 		{"duplicate vs", vs("  real_server 10.0.1.1 80 {\n  }\n") + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n  }\n}\n", "k.conf:13: virtual_server TCP 10.0.0.1:80: address: TCP 10.0.0.1:80 is defined twice"},
 		// real_server.
@@ -509,17 +511,15 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"rs bad address", vs("  real_server 10.0.1 80 {\n  }\n"), `k.conf:10: real_server: "10.0.1" is not an IP address`},
 		{"rs bad port", vs("  real_server 10.0.1.1 99999 {\n  }\n"), `k.conf:10: real_server: "99999" is not a port 0-65535`},
 		{"rs too many words", vs("  real_server 10.0.1.1 80 x {\n  }\n"), `k.conf:10: real_server: want IP [PORT], got "10.0.1.1 80 x"`},
-		{"rs port 0", vs("  real_server 10.0.1.1 {\n  }\n"), "k.conf:10: virtual_server TCP 10.0.0.1:80: real_server 10.0.1.1:0: address: port 0 is valid only for fwmark or all-port services"},
 		{"rs twice", vs("  real_server 10.0.1.1 80 {\n  }\n  real_server 10.0.1.1 80 {\n  }\n"), "k.conf:12: virtual_server TCP 10.0.0.1:80: real_server 10.0.1.1:80: address: 10.0.1.1:80 is listed twice"},
 		{"rs family", vs("  real_server 2001:db8::1 80 {\n  }\n"), "k.conf:10: virtual_server TCP 10.0.0.1:80: real_server [2001:db8::1]:80: address: 2001:db8::1 is not of the family of 10.0.0.1"},
 		{"weight", rs("    weight -1\n"), `k.conf:11: weight: "-1" is not a number 0-65535`},
 		{"weight word", rs("    weight heavy\n"), `k.conf:11: weight: "heavy" is not a number 0-65535`},
-		{"inhibit arg", rs("    inhibit_on_failure 1\n"), `k.conf:11: inhibit_on_failure: takes no argument, got "1"`},
-		{"unknown in rs", rs("    notify /bin/true\n"), "k.conf:11: notify: unknown directive in real_server"},
-		{"unsupported in rs", rs("    notify_up /bin/true\n"), "k.conf:11: notify_up: not supported in real_server: real server notify scripts"},
-		{"checker default in rs", rs("    retry 3\n"), "k.conf:11: retry: not supported in real_server: set it in each checker"},
-		{"delay_loop in rs", rs("    delay_loop 3\n"), "k.conf:11: delay_loop: not supported in real_server: set it in the virtual_server"},
-		{"checker default in vs", vs("  connect_timeout 3\n"), "k.conf:10: connect_timeout: not supported in virtual_server: set it in each checker"},
+		{"inhibit arg", rs("    inhibit_on_failure 1\n"), `k.conf:11: inhibit_on_failure: "1" is not one of true, on, yes, false, off, no`},
+		{"unsupported in rs", rs("    uthreshold 10\n"), "k.conf:11: uthreshold: not supported in real_server: real server connection thresholds"},
+		{"notify_up missing", rs("    notify_up\n"), "k.conf:11: notify_up: missing value"},
+		{"retry in rs", rs("    retry 0\n"), `k.conf:11: retry: "0" is not a number 1-1000`},
+		{"delay_loop in checkers", rs("    TCP_CHECK {\n      delay_loop 3\n    }\n    TCP_CHECK {\n      delay_loop 4\n    }\n"), "k.conf:14: TCP_CHECK: delay_loop 4s differs from 3s of another checker of real_server 10.0.1.1:80"},
 		{"unsupported checker", rs("    SMTP_CHECK {\n    }\n"), "k.conf:11: SMTP_CHECK: not supported in real_server: SMTP checks"},
 		{"checker not block", rs("    TCP_CHECK\n"), "k.conf:11: TCP_CHECK: must be a block: TCP_CHECK { ... }"},
 		// Checkers.
@@ -527,25 +527,21 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"connect_port", rs("    TCP_CHECK {\n      connect_port 70000\n    }\n"), `k.conf:12: connect_port: "70000" is not a port 0-65535`},
 		{"connect_ip", rs("    TCP_CHECK {\n      connect_ip localhost\n    }\n"), `k.conf:12: connect_ip: "localhost" is not an IP address`},
 		{"retry", rs("    TCP_CHECK {\n      retry many\n    }\n"), `k.conf:12: retry: "many" is not a number 0-1000`},
-		{"nb_get_retry outside http", rs("    TCP_CHECK {\n      nb_get_retry 3\n    }\n"), "k.conf:12: nb_get_retry: unknown directive in TCP_CHECK"},
 		{"delay_before_retry", rs("    TCP_CHECK {\n      delay_before_retry soon\n    }\n"), `k.conf:12: delay_before_retry: "soon" is not a duration 0s-86400s`},
-		{"url in tcp", rs("    TCP_CHECK {\n      url {\n        path /\n      }\n    }\n"), "k.conf:12: url: unknown directive in TCP_CHECK"},
 		{"http no url", rs("    HTTP_GET {\n    }\n"), "k.conf:11: HTTP_GET: no url block"},
 		{"url no path", rs("    HTTP_GET {\n      url {\n        status_code 200\n      }\n    }\n"), "k.conf:12: url: path missing"},
 		{"url path relative", rs("    HTTP_GET {\n      url {\n        path health\n      }\n    }\n"), `k.conf:13: path: "health" does not start with /`},
 		{"url status", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 99\n      }\n    }\n"), `k.conf:14: status_code: "99" is not a status code or range within 100-599`},
 		{"url status range", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 300-200\n      }\n    }\n"), `k.conf:14: status_code: "300-200" is not a status code or range within 100-599`},
 		{"url digest", rs("    SSL_GET {\n      url {\n        path /\n        digest abc\n      }\n    }\n"), `k.conf:14: digest: "abc" is not an MD5 digest (32 hex digits)`},
-		{"url unknown", rs("    HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n"), "k.conf:14: regex: unknown directive in url"},
+		{"url regex", rs("    HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n"), "k.conf:14: regex: not supported in url: body regular expressions in HTTP checks"},
 		{"misc no path", rs("    MISC_CHECK {\n      misc_timeout 3\n    }\n"), "k.conf:11: MISC_CHECK: misc_path missing"},
 		{"misc timeout", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_timeout 0\n    }\n"), `k.conf:13: misc_timeout: "0" is not a duration 1ms-86400s`},
 		{"misc dynamic arg", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic yes\n    }\n"), `k.conf:13: misc_dynamic: takes no argument, got "yes"`},
-		{"misc path in tcp", rs("    TCP_CHECK {\n      misc_path /bin/true\n    }\n"), "k.conf:12: misc_path: unknown directive in TCP_CHECK"},
 		{"misc connect_timeout bad", rs("    MISC_CHECK {\n      misc_path /bin/true\n      connect_timeout\n    }\n"), "k.conf:13: connect_timeout: missing value"},
 		{"dns type", rs("    DNS_CHECK {\n      type ANY\n    }\n"), `k.conf:12: type: "ANY" is not a DNS type (A, NS, CNAME, SOA, MX, TXT, AAAA)`},
 		{"dns name missing", rs("    DNS_CHECK {\n      name\n    }\n"), "k.conf:12: name: missing value"},
-		{"name in tcp", rs("    TCP_CHECK {\n      name x\n    }\n"), "k.conf:12: name: unknown directive in TCP_CHECK"},
-		{"unsupported in checker", rs("    TCP_CHECK {\n      bindto 10.0.0.5\n    }\n"), "k.conf:12: bindto: not supported in TCP_CHECK: bindto"},
+		{"unsupported in checker", rs("    TCP_CHECK {\n      bindto 10.0.0.5\n    }\n"), "k.conf:12: bindto: not supported in TCP_CHECK: a source address for checks"},
 		// include.
 		{"include two words", "include a b\n", "k.conf:1: include: want one file name or glob pattern"},
 		{"include bad glob", "include [\n", `k.conf:1: include: "[": syntax error in pattern`},
@@ -659,10 +655,10 @@ func TestKeepalivedInclude(t *testing.T) {
 		"/etc/keepalived/conf.d/10-vrrp.conf": minimalVRRP,
 		"/etc/keepalived/conf.d/20-vs.conf":   "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  include /etc/keepalived/rs/*.inc\n}\n",
 		"/etc/keepalived/rs/a.inc":            "real_server 10.0.1.1 80 {\n  weight 3\n}\n",
-		"/etc/keepalived/rs/b.inc":            "real_server 10.0.1.2 80 {\n  bad_directive\n}\n",
+		"/etc/keepalived/rs/b.inc":            "real_server 10.0.1.2 80 {\n  weight x\n}\n",
 	}
 	_, err := parseKeepalived("/etc/keepalived/keepalived.conf", []byte(fs["/etc/keepalived/keepalived.conf"]), fs)
-	if err == nil || err.Error() != "/etc/keepalived/rs/b.inc:2: bad_directive: unknown directive in real_server" {
+	if err == nil || err.Error() != `/etc/keepalived/rs/b.inc:2: weight: "x" is not a number 0-65535` {
 		t.Fatalf("error in an included file: got %v", err)
 	}
 	fs["/etc/keepalived/rs/b.inc"] = "real_server 10.0.1.2 80 {\n}\n"

@@ -111,6 +111,9 @@ type Global struct {
 	GARPLowerPrioDelay  time.Duration
 	GARPLowerPrioRepeat int
 	LowerPrioNoAdvert   bool
+	// SyncDaemon is the IPVS connection sync daemon (keepalived's
+	// lvs_sync_daemon); nil: none.
+	SyncDaemon *SyncDaemon
 }
 
 // NewGlobal returns the global settings with keepalived's defaults.

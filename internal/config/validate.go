@@ -181,6 +181,8 @@ func validateVirtualServers(l *errList, vss []VirtualServer) {
 			l.add(vs.Pos, name+": "+field, fmt.Sprintf(format, a...))
 		}
 		switch {
+		case vs.Group != "":
+			validateGroup(vs, bad)
 		case vs.FWMark != 0 && vs.Addr.IsValid():
 			bad("fwmark", "%d is set together with an address %s", vs.FWMark, vs.Addr)
 		case vs.FWMark == 0 && !vs.Addr.IsValid():
@@ -219,6 +221,7 @@ func validateVirtualServers(l *errList, vss []VirtualServer) {
 		if len(vs.RealServers) == 0 {
 			bad("real_server", "none given")
 		}
+		validateQuorum(vs, bad)
 		rsSeen := map[netip.AddrPort]bool{}
 		for j := range vs.RealServers {
 			rs := &vs.RealServers[j]
@@ -231,7 +234,7 @@ func validateVirtualServers(l *errList, vss []VirtualServer) {
 			} else if vs.Addr.IsValid() && rs.Addr.Addr().Is4() != vs.Addr.Addr().Is4() && vs.LBKind != LBKindTUN {
 				rbad("address", "%s is not of the family of %s", rs.Addr.Addr(), vs.Addr.Addr())
 			}
-			if rs.Addr.Port() == 0 && vs.FWMark == 0 && vs.Addr.Port() != 0 {
+			if rs.Addr.Port() == 0 && vs.FWMark == 0 && vs.Group == "" && vs.Addr.Port() != 0 {
 				rbad("address", "port 0 is valid only for fwmark or all-port services")
 			}
 			if rsSeen[rs.Addr] {

@@ -1,0 +1,224 @@
+package config
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// realServer maps a real_server block; sets tells, per checker, what the
+// checker set itself, and in what the block gives its checkers.
+func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvsInherit, ok bool) {
+	if !b.block {
+		m.errf(b, "must be a block: real_server IP PORT { ... }")
+		return rs, nil, in, false
+	}
+	args := b.argStrings()
+	if len(args) < 1 || len(args) > 2 {
+		m.errf(b, "want IP [PORT], got %q", strings.Join(args, " "))
+		return rs, nil, in, false
+	}
+	a, err := parseAddr(args[0])
+	if err != nil {
+		m.errf(b, "%s", err)
+		return rs, nil, in, false
+	}
+	var port uint16
+	if len(args) == 2 {
+		if port, err = parsePort(args[1]); err != nil {
+			m.errf(b, "%s", err)
+			return rs, nil, in, false
+		}
+	}
+	rs = NewRealServer(netip.AddrPortFrom(a, port))
+	rs.Pos = b.pos
+	for _, n := range b.children {
+		switch n.name {
+		case "weight":
+			var w int
+			if m.intValue(n, 0, maxWeight, &w) {
+				rs.Weight = w
+				in.weight = &w
+			}
+		case "inhibit_on_failure":
+			v := true
+			if m.trueFalse(n, &v) {
+				rs.InhibitOnFailure = v
+				in.inhibit = &v
+			}
+		case "alpha":
+			v := true
+			if m.trueFalse(n, &v) {
+				in.alpha = &v
+			}
+		case "notify_up":
+			m.firstLVSCommand(n, &rs.NotifyUp)
+		case "notify_down":
+			m.firstLVSCommand(n, &rs.NotifyDown)
+		case "virtualhost":
+			if s, ok := m.value(n); ok {
+				in.virtualHost = &s
+			}
+		case string(TCPCheck), string(HTTPGet), string(SSLGet), string(MiscCheck), string(DNSCheck), string(UDPCheck):
+			if !m.block(n) {
+				continue
+			}
+			ck, set := m.checker(n)
+			rs.Checkers = append(rs.Checkers, ck)
+			sets = append(sets, set)
+		default:
+			if m.inheritable(n, &in) {
+				continue
+			}
+			m.lvsUnknown(n, "real_server")
+		}
+	}
+	return rs, sets, in, true
+}
+
+func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
+	kind := CheckKind(b.name)
+	ck = NewChecker(kind)
+	ck.Pos = b.pos
+	set.pos = b.pos
+	isHTTP := kind == HTTPGet || kind == SSLGet
+	for _, n := range b.children {
+		name := n.name
+		if kind == MiscCheck && (name == "connect_timeout" || name == "connect_port" || name == "connect_ip") {
+			// keepalived logs "Unknown keyword" and goes on; the
+			// article's configuration has connect_timeout here.
+			if _, ok := m.value(n); ok {
+				m.warnf(n, "ignored in MISC_CHECK, as keepalived ignores it (use misc_timeout)")
+			}
+			continue
+		}
+		switch {
+		case name == "connect_ip" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.ConnectIP = a
+			}
+		case name == "connect_port" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				p, err := parsePort(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.ConnectPort = p
+			}
+		case name == "connect_timeout" && kind != MiscCheck:
+			m.seconds(n, time.Millisecond, maxDuration, &ck.ConnectTimeout)
+			set.connectTimeout = true
+		case name == "retry":
+			if m.intValue(n, 0, 1000, &ck.Retry) {
+				set.retry = true
+			}
+		case name == "nb_get_retry" && isHTTP:
+			if m.intValue(n, 0, 1000, &ck.Retry) {
+				set.retry = true
+				m.warnf(n, "deprecated: read as retry, as keepalived reads it")
+			}
+		case name == "nb_get_retry":
+			m.warnf(n, "ignored in %s, as keepalived 2.2.7 ignores this unknown keyword there (use retry)", b.name)
+		case name == "delay_before_retry":
+			m.seconds(n, 0, maxDuration, &ck.DelayBeforeRetry)
+			set.delayBeforeTry = true
+		case name == "delay_loop":
+			var d time.Duration
+			if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, time.Millisecond, maxDuration) }, &d) {
+				set.delayLoop = &d
+			}
+		case name == "warmup":
+			var d time.Duration
+			if parsed(m, n, func(s string) (time.Duration, error) { return parseSeconds(s, 0, maxDuration) }, &d) {
+				m.warnf(n, "accepted; lbnode starts the checks of one delay loop together where keepalived spreads them over the warmup")
+			}
+		case name == "log_all_failures":
+			v := true
+			if m.trueFalse(n, &v) {
+				m.warnf(n, "accepted; lbnode logs every health transition and does not log each failure")
+			}
+		case name == "url" && isHTTP:
+			if m.block(n) {
+				if u, ok := m.url(n); ok {
+					ck.URLs = append(ck.URLs, u)
+				}
+			}
+		case name == "virtualhost" && isHTTP:
+			if s, ok := m.value(n); ok {
+				ck.VirtualHost = s
+				set.virtualHost = true
+			}
+		case name == "misc_path" && kind == MiscCheck:
+			m.command(n, &ck.MiscPath)
+		case name == "misc_timeout" && kind == MiscCheck:
+			m.seconds(n, time.Millisecond, maxDuration, &ck.MiscTimeout)
+		case name == "misc_dynamic" && kind == MiscCheck:
+			if m.flag(n) {
+				ck.MiscDynamic = true
+			}
+		case name == "name" && kind == DNSCheck:
+			if s, ok := m.value(n); ok {
+				ck.DNSName = s
+			}
+		case name == "type" && kind == DNSCheck:
+			if s, ok := m.value(n); ok {
+				t, err := parseDNSType(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.DNSType = t
+			}
+		default:
+			m.lvsUnknown(n, b.name)
+		}
+	}
+	if kind == MiscCheck && len(ck.MiscPath) == 0 {
+		m.errs.add(b.pos, b.name, "misc_path missing")
+	}
+	if isHTTP && len(ck.URLs) == 0 {
+		m.errs.add(b.pos, b.name, "no url block")
+	}
+	return ck, set
+}
+
+func (m *kaMapper) url(b *node) (URL, bool) {
+	var u URL
+	for _, n := range b.children {
+		switch n.name {
+		case "path":
+			if s, ok := m.value(n); ok {
+				if !strings.HasPrefix(s, "/") {
+					m.errf(n, "%q does not start with /", s)
+				}
+				u.Path = s
+			}
+		case "digest":
+			if s, ok := m.value(n); ok {
+				d, err := parseDigest(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				u.Digest = d
+			}
+		case "status_code":
+			if ws, ok := m.words(n); ok {
+				r, err := parseStatusCodes(ws)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				u.StatusCodes = append(u.StatusCodes, r...)
+			}
+		default:
+			m.lvsUnknown(n, "url")
+		}
+	}
+	if u.Path == "" {
+		m.errs.add(b.pos, "url", "path missing")
+		return u, false
+	}
+	return u, true
+}
