@@ -32,6 +32,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	}
 	m.lowerPrioDefaults()
 	m.resolveSyncDaemon()
+	m.lvsEnd()
 	if err := m.errs.err(); err != nil {
 		return nil, err
 	}
@@ -51,6 +52,7 @@ func asError(err error) *Error {
 type kaMapper struct {
 	cfg  *Config
 	errs errList
+	lvs  lvsState
 	// lowerSet records, per instance index, which of its lower-priority
 	// settings the file set: the others take the global ones once the
 	// whole file is read, as keepalived resolves them.
@@ -291,6 +293,8 @@ func (m *kaMapper) top(n *node) {
 	case "virtual_server":
 		m.checkLBKindCase(n)
 		m.virtualServer(n)
+	case "virtual_server_group":
+		m.virtualServerGroup(n)
 	default:
 		m.unknown(n, "at the top level")
 	}

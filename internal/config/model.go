@@ -284,11 +284,51 @@ type VirtualServer struct {
 	// length; 0 means a single client address (/32 or /128).
 	PersistenceGranularity int
 	RealServers            []RealServer
+
+	// Group is set for keepalived's `virtual_server group NAME`: the
+	// server stands for every entry of that virtual_server_group, one
+	// IPVS service each (GroupAddrs with ranges expanded, then
+	// GroupFWMarks), all with the same real servers and one health
+	// check per real server. Addr and FWMark are then zero.
+	Group        string
+	GroupAddrs   []netip.AddrPort
+	GroupFWMarks []uint32
+	// SorryServer, if set, is put in the service while the quorum is
+	// lost (by default: no real server up), and the live real servers
+	// are taken out; it leaves when the quorum is back.
+	SorryServer *SorryServer
+	// Quorum is the sum of the live real servers' weights the service
+	// needs (keepalived's default 1; 0 reads as 1). The quorum is gained
+	// at Quorum+Hysteresis and lost below Quorum-Hysteresis, running
+	// QuorumUp or QuorumDown (nil: none).
+	Quorum     int
+	Hysteresis int
+	QuorumUp   Command
+	QuorumDown Command
+	// Alpha starts the real servers with checkers down until their
+	// first success; Omega runs QuorumDown and the real servers'
+	// NotifyDown when the node stops; HASuspend is keepalived's
+	// ha_suspend (read, with a warning: checks are not suspended).
+	Alpha     bool
+	Omega     bool
+	HASuspend bool
 }
 
-// Key names the virtual server in messages: "TCP 192.168.0.100:80" or
-// "FWM 7".
+// SorryServer is a virtual server's sorry_server: weight 1, forwarded
+// as the virtual server's real servers. Inhibit (sorry_server_inhibit)
+// keeps it in the service at weight 0 while it is not in use.
+type SorryServer struct {
+	Pos     Pos
+	Addr    netip.AddrPort
+	Inhibit bool
+}
+
+// Key names the virtual server in messages: "TCP 192.168.0.100:80",
+// "FWM 7" or "group NAME".
 func (vs *VirtualServer) Key() string {
+	if vs.Group != "" {
+		return "group " + vs.Group
+	}
 	if vs.FWMark != 0 {
 		return "FWM " + itoa(int(vs.FWMark))
 	}
@@ -306,6 +346,17 @@ type RealServer struct {
 	// removing the real server.
 	InhibitOnFailure bool
 	Checkers         []Checker
+	// Alpha: the real server starts down until its checkers' first
+	// success (keepalived's alpha, inherited from the virtual server).
+	Alpha bool
+	// DelayLoop is the interval of the real server's checks when it
+	// differs from the virtual server's (keepalived's delay_loop in a
+	// real_server or checker block); 0 means the virtual server's.
+	DelayLoop time.Duration
+	// NotifyUp and NotifyDown run, as written, when the real server
+	// comes up or goes down (nil: none).
+	NotifyUp   Command
+	NotifyDown Command
 }
 
 // CheckKind is a health checker kind, named as in keepalived.conf.
