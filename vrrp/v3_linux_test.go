@@ -343,3 +343,31 @@ func TestIntegrationV3KilledVrrpd(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationV3CPUHog runs a pair at 10 ms adverts (Master_Down_Interval
+// 36 ms) over IPv4 and IPv6 with a bounded busy loop per CPU in one of the
+// namespaces: the BACKUP must stay BACKUP and the MASTER MASTER.
+func TestIntegrationV3CPUHog(t *testing.T) {
+	netnstest.RequirePrivileged(t)
+	for _, ipv6 := range []bool{false, true} {
+		t.Run(familyName(ipv6), func(t *testing.T) {
+			_, hs := v3Hosts(t, 2)
+			m := startSpeaker(t, hs[0], v3Config(ipv6, 150, 10*time.Millisecond))
+			m.waitState(t, StateMaster, 10*time.Second)
+			b := startSpeaker(t, hs[1], v3Config(ipv6, 100, 10*time.Millisecond))
+			b.waitState(t, StateBackup, 10*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			for range 2 {
+				// Bounded: each loop ends by itself after 10 s.
+				hs[1].Start(t, "sh", "-c", `end=$(($(date +%s)+10)); while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done; done`)
+			}
+			m.holdState(t, StateMaster, 8*time.Second)
+			b.holdState(t, StateBackup, 100*time.Millisecond)
+			st := b.r.Stats().Instances[0]
+			if st.BecameMaster != 0 || st.DroppedTotal() != 0 {
+				t.Errorf("BACKUP became MASTER %d times, drops %v", st.BecameMaster, st.Dropped)
+			}
+			t.Logf("BACKUP accepted %d adverts under load", st.AdvertsReceived)
+		})
+	}
+}

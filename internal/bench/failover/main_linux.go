@@ -19,19 +19,53 @@ import (
 
 	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/lvskit/lvskit/vrrp"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 const (
 	prio     = 100
-	vipCIDR  = "172.16.0.100/24"
 	settle   = 1500 * time.Millisecond
 	deadline = 30 * time.Second
 )
 
-var (
-	masterDown = vrrp.MasterDownInterval(time.Second, prio)
-	skew       = vrrp.SkewTime(prio)
-)
+// params are what one run measures: the VRRP version, interval and
+// family, and the steady phase.
+type params struct {
+	version  int
+	interval time.Duration
+	ipv6     bool
+	steady   time.Duration // steady phase after the trials; 0: none
+	hog      bool          // a CPU hog per CPU during the steady phase
+}
+
+func (p params) masterDown() time.Duration {
+	if p.version == 3 {
+		return vrrp.MasterDownIntervalV3(p.interval, prio)
+	}
+	return vrrp.MasterDownInterval(p.interval, prio)
+}
+
+func (p params) skew() time.Duration {
+	if p.version == 3 {
+		return vrrp.SkewTimeV3(p.interval, prio)
+	}
+	return vrrp.SkewTime(prio)
+}
+
+func (p params) vip() string {
+	if p.ipv6 {
+		return "fd00::100/64"
+	}
+	return "172.16.0.100/24"
+}
+
+func (p params) family() string {
+	if p.ipv6 {
+		return "ipv6"
+	}
+	return "ipv4"
+}
 
 // node is one VRRP speaker of a pair.
 type node interface {
@@ -39,6 +73,7 @@ type node interface {
 	stop() error // graceful
 	masters() int
 	backups() int
+	isMaster() bool
 	close()
 }
 
@@ -83,19 +118,30 @@ func (k *procNode) stop() error {
 	return nil
 }
 
+// isMaster reports whether the last transition the node logged was to
+// MASTER.
+func (k *procNode) isMaster() bool {
+	if k.p == nil {
+		return false
+	}
+	out := k.p.Output()
+	return strings.LastIndex(out, k.master) > strings.LastIndex(out, k.back)
+}
+
 func (k *procNode) masters() int { return k.base[0] + k.count(k.master) }
 func (k *procNode) backups() int { return k.base[1] + k.count(k.back) }
 func (k *procNode) close()       { k.stop() }
 
 const kaConf = `global_defs {
 	router_id %s
+	vrrp_version %d
 }
 vrrp_instance VI_1 {
 	state BACKUP
 	interface eth1
 	virtual_router_id 1
 	priority %d
-	advert_int 1
+	advert_int %g
 	virtual_ipaddress {
 		%s
 	}
@@ -111,6 +157,7 @@ type trial struct {
 
 type result struct {
 	abrupt, graceful, garp []time.Duration
+	spurious               int // transitions during the steady phase
 }
 
 func waitCount(what string, f func() int, above int) error {
@@ -124,7 +171,7 @@ func waitCount(what string, f func() int, above int) error {
 	return fmt.Errorf("timed out after %v waiting for %s", deadline, what)
 }
 
-func bench(ctx context.Context, impl string, trials int, verbose bool) (*result, error) {
+func bench(ctx context.Context, impl string, trials int, p params, verbose bool) (*result, error) {
 	tp, err := topology.New("")
 	if err != nil {
 		return nil, err
@@ -141,6 +188,10 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 		if err != nil {
 			return nil, err
 		}
+		// No duplicate address detection: link-local addresses usable at once.
+		if out, err := h.Command("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("sysctl: %v: %s", err, out)
+		}
 		if err := tp.Connect(h, "eth1", "svc", addrs[i].String()+"/24"); err != nil {
 			return nil, err
 		}
@@ -154,6 +205,13 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 		}
 		macs = append(macs, fmt.Sprintf("%x", []byte(l.Attrs().HardwareAddr)))
 		hosts = append(hosts, h)
+		if p.ipv6 {
+			ll, err := linkLocal(nl, l)
+			if err != nil {
+				return nil, err
+			}
+			addrs[i] = ll // the source of IPv6 adverts
+		}
 	}
 	dir, err := os.MkdirTemp("", "failover-"+impl)
 	if err != nil {
@@ -161,7 +219,7 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 	}
 	defer os.RemoveAll(dir)
 	pcap := filepath.Join(dir, "svc.pcap")
-	dump, err := tp.Switch.Start("tcpdump", "-i", "svc", "-n", "-U", "--time-stamp-precision=nano", "-w", pcap, "proto 112 or arp")
+	dump, err := tp.Switch.Start("tcpdump", "-i", "svc", "-n", "-U", "--time-stamp-precision=nano", "-w", pcap, "ip proto 112 or ip6 proto 112 or arp or icmp6")
 	if err != nil {
 		return nil, err
 	}
@@ -181,13 +239,14 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 	for i, h := range hosts {
 		switch impl {
 		case "lvskit":
-			nodes[i] = &procNode{ns: h, argv: []string{self, "-node"}, master: "to=MASTER", back: "to=BACKUP"}
+			nodes[i] = &procNode{ns: h, master: "to=MASTER", back: "to=BACKUP",
+				argv: []string{self, "-node", "-version", fmt.Sprint(p.version), "-advert-int", p.interval.String(), "-family", p.family()}}
 		case "keepalived":
 			d := filepath.Join(dir, fmt.Sprint(i))
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return nil, err
 			}
-			conf := fmt.Sprintf(kaConf, fmt.Sprintf("n%d", i+1), prio, vipCIDR)
+			conf := fmt.Sprintf(kaConf, fmt.Sprintf("n%d", i+1), p.version, prio, p.interval.Seconds(), p.vip())
 			if err := os.WriteFile(filepath.Join(d, "keepalived.conf"), []byte(conf), 0o644); err != nil {
 				return nil, err
 			}
@@ -218,6 +277,16 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The roles as the nodes report them: at 10 ms adverts, a restart
+		// may hand the master role over.
+		switch {
+		case nodes[0].isMaster() && !nodes[1].isMaster():
+			m, b = 0, 1
+		case nodes[1].isMaster() && !nodes[0].isMaster():
+			m, b = 1, 0
+		default:
+			return nil, fmt.Errorf("trial %d: not exactly one MASTER", i+1)
+		}
 		// Abrupt: cut the master's cable.
 		mb := nodes[b].masters()
 		bm := nodes[m].backups()
@@ -235,7 +304,14 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 			return nil, err
 		}
 		time.Sleep(settle)
-		m, b = b, m
+		switch {
+		case nodes[0].isMaster() && !nodes[1].isMaster():
+			m, b = 0, 1
+		case nodes[1].isMaster() && !nodes[0].isMaster():
+			m, b = 1, 0
+		default:
+			return nil, fmt.Errorf("trial %d: not exactly one MASTER after the cut", i+1)
+		}
 
 		// Graceful: stop the master, restart it as the backup.
 		mb = nodes[b].masters()
@@ -254,10 +330,17 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 			return nil, err
 		}
 		time.Sleep(settle)
-		m, b = b, m
 		if verbose {
 			fmt.Fprintf(os.Stderr, "%s: trial %d done\n", impl, i+1)
 		}
+	}
+	spurious := 0
+	if p.steady > 0 {
+		n, err := steadyPhase(ctx, hosts[0], nodes, p)
+		if err != nil {
+			return nil, err
+		}
+		spurious = n
 	}
 	time.Sleep(500 * time.Millisecond)
 	dump.Signal(syscall.SIGINT)
@@ -270,10 +353,51 @@ func bench(ctx context.Context, impl string, trials int, verbose bool) (*result,
 	if err != nil {
 		return nil, err
 	}
-	return analyse(evs, done, addrs, macs, verbose)
+	res, err := analyse(evs, done, addrs, macs, p, verbose)
+	if err != nil {
+		return nil, err
+	}
+	res.spurious = spurious
+	return res, nil
 }
 
-func analyse(evs []event, trials []trial, addrs []netip.Addr, macs []string, verbose bool) (*result, error) {
+// steadyPhase leaves the pair alone for p.steady, with a bounded busy
+// loop per CPU running in ns when p.hog, and returns how many transitions
+// the nodes made meanwhile (none is right).
+func steadyPhase(ctx context.Context, ns *topology.NS, nodes []node, p params) (int, error) {
+	before := 0
+	for _, n := range nodes {
+		before += n.masters() + n.backups()
+	}
+	var hogs []*exec.Cmd
+	if p.hog {
+		secs := fmt.Sprint(int(p.steady.Seconds()) + 1)
+		for range runtime.NumCPU() {
+			// Spins until the deadline, then exits by itself.
+			c := ns.Command("sh", "-c", `end=$(($(date +%s)+`+secs+`)); while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done; done`)
+			if err := c.Start(); err != nil {
+				return 0, fmt.Errorf("CPU hog: %w", err)
+			}
+			hogs = append(hogs, c)
+		}
+	}
+	select {
+	case <-time.After(p.steady):
+	case <-ctx.Done():
+	}
+	for _, c := range hogs {
+		c.Process.Kill()
+		c.Wait()
+	}
+	after := 0
+	for _, n := range nodes {
+		after += n.masters() + n.backups()
+	}
+	return after - before, ctx.Err()
+}
+
+func analyse(evs []event, trials []trial, addrs []netip.Addr, macs []string, p params, verbose bool) (*result, error) {
+	masterDown, skew := p.masterDown(), p.skew()
 	res := &result{}
 	for i, tr := range trials {
 		from, to := addrs[tr.from], addrs[tr.to]
@@ -305,7 +429,7 @@ func analyse(evs []event, trials []trial, addrs []netip.Addr, macs []string, ver
 			return nil, fmt.Errorf("trial %d: no advert from the new master %v captured", i+1, to)
 		}
 		for _, e := range evs {
-			if e.garp && e.mac == macs[tr.to] && e.at.After(first.Add(-time.Second)) {
+			if e.garp && e.mac == macs[tr.to] && !e.at.Before(first) {
 				garp = e.at
 				break
 			}
@@ -350,10 +474,40 @@ func main() {
 	trials := flag.Int("trials", 10, "trials per implementation (each: one abrupt and one graceful takeover)")
 	impl := flag.String("impl", "both", "lvskit, keepalived or both")
 	verbose := flag.Bool("v", false, "print each trial")
+	version := flag.Int("version", 2, "VRRP version, 2 or 3")
+	interval := flag.Duration("advert-int", time.Second, "advertisement interval (centiseconds with -version 3)")
+	family := flag.String("family", "ipv4", "ipv4, ipv6 (VRRPv3 only) or both")
+	steady := flag.Duration("steady", 0, "steady phase after the trials, counting spurious transitions (0: none)")
+	hog := flag.Bool("hog", false, "run a CPU hog per CPU beside the pair during the steady phase")
 	nodeMode := flag.Bool("node", false, "internal: run one lvskit speaker in the current namespace until SIGTERM")
 	flag.Parse()
 	if *nodeMode {
-		os.Exit(runNode())
+		os.Exit(runNode(*version, *interval, *family == "ipv6"))
+	}
+	var fams []bool
+	switch *family {
+	case "ipv4":
+		fams = []bool{false}
+	case "ipv6":
+		fams = []bool{true}
+	case "both":
+		fams = []bool{false, true}
+	default:
+		fmt.Fprintf(os.Stderr, "failover: -family %q: want ipv4, ipv6 or both\n", *family)
+		os.Exit(2)
+	}
+	if *version != 2 && *version != 3 {
+		fmt.Fprintf(os.Stderr, "failover: -version %d: want 2 or 3\n", *version)
+		os.Exit(2)
+	}
+	if *version == 2 && *family != "ipv4" {
+		fmt.Fprintln(os.Stderr, "failover: -family: IPv6 needs -version 3")
+		os.Exit(2)
+	}
+	if _, err := (vrrp.Config{Interface: "eth1", VRID: 1, Version: uint8(*version), AdvertInterval: *interval,
+		VIPs: []netip.Prefix{netip.MustParsePrefix("172.16.0.100/24")}}).Normalize(); err != nil {
+		fmt.Fprintf(os.Stderr, "failover: -advert-int %v: %v\n", *interval, err)
+		os.Exit(2)
 	}
 	if *trials < 1 {
 		fmt.Fprintln(os.Stderr, "failover: -trials must be at least 1")
@@ -381,22 +535,30 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	results := map[string]*result{}
-	for _, im := range impls {
-		start := time.Now()
-		r, err := bench(ctx, im, *trials, *verbose)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "failover: %s: %v\n", im, err)
-			if errors.Is(err, context.Canceled) {
+	var runs []string
+	base := params{version: *version, interval: *interval, steady: *steady, hog: *hog}
+	for _, v6 := range fams {
+		p := base
+		p.ipv6 = v6
+		for _, im := range impls {
+			start := time.Now()
+			r, err := bench(ctx, im, *trials, p, *verbose)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "failover: %s %s: %v\n", im, p.family(), err)
+				if errors.Is(err, context.Canceled) {
+					os.Exit(1)
+				}
 				os.Exit(1)
 			}
-			os.Exit(1)
+			name := im + "/" + p.family()
+			results[name] = r
+			runs = append(runs, name)
+			fmt.Fprintf(os.Stderr, "%s: %d trials in %v\n", name, *trials, time.Since(start).Round(time.Second))
 		}
-		results[im] = r
-		fmt.Fprintf(os.Stderr, "%s: %d trials in %v\n", im, *trials, time.Since(start).Round(time.Second))
 	}
-	fmt.Printf("VRRP failover, %d trials per implementation, priority %d both, advert_int 1s\n", *trials, prio)
-	fmt.Printf("(Master_Down_Interval %v, Skew_Time %v; keepalived: %s; %d CPUs)\n\n", masterDown, skew, keepalivedVersion(), runtime.NumCPU())
-	fmt.Printf("%-34s %-12s %10s %10s %10s\n", "measure", "impl", "min", "median", "max")
+	fmt.Printf("VRRP failover, %d trials per implementation, priority %d both, VRRPv%d, advert_int %v\n", *trials, prio, base.version, base.interval)
+	fmt.Printf("(Master_Down_Interval %v, Skew_Time %v; keepalived: %s; %d CPUs)\n\n", base.masterDown(), base.skew(), keepalivedVersion(), runtime.NumCPU())
+	fmt.Printf("%-34s %-16s %10s %10s %10s\n", "measure", "impl", "min", "median", "max")
 	rows := []struct {
 		name string
 		get  func(*result) []time.Duration
@@ -406,18 +568,48 @@ func main() {
 		{"first advert -> first GARP", func(r *result) []time.Duration { return r.garp }},
 	}
 	for _, row := range rows {
-		for _, im := range impls {
-			fmt.Printf("%-34s %-12s %s\n", row.name, im, stats(row.get(results[im])))
+		for _, im := range runs {
+			fmt.Printf("%-34s %-16s %s\n", row.name, im, stats(row.get(results[im])))
 		}
 	}
+	if base.steady > 0 {
+		hogged := "without"
+		if base.hog {
+			hogged = fmt.Sprintf("with %d busy loops", runtime.NumCPU())
+		}
+		fmt.Printf("\nspurious transitions in a %v steady phase %s:\n", base.steady, hogged)
+		for _, im := range runs {
+			fmt.Printf("  %-16s %d\n", im, results[im].spurious)
+		}
+	}
+}
+
+// linkLocal returns l's IPv6 link-local address, waiting for it.
+func linkLocal(nl *netlink.Handle, l netlink.Link) (netip.Addr, error) {
+	end := time.Now().Add(deadline)
+	for time.Now().Before(end) {
+		addrs, err := nl.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE == 0 {
+				return ip, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return netip.Addr{}, fmt.Errorf("no link-local address on %s", l.Attrs().Name)
 }
 
 // runNode is one lvskit speaker of a pair, run by "ip netns exec NS
 // failover -node": the same configuration as keepalived's, transitions
 // logged to stderr, priority 0 and exit on SIGTERM.
-func runNode() int {
+func runNode(version int, interval time.Duration, ipv6 bool) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg := vrrp.Config{Interface: "eth1", VRID: 1, Priority: prio, VIPs: []netip.Prefix{netip.MustParsePrefix(vipCIDR)}}
+	p := params{version: version, interval: interval, ipv6: ipv6}
+	cfg := vrrp.Config{Interface: "eth1", VRID: 1, Priority: prio, Version: uint8(version), AdvertInterval: interval,
+		VIPs: []netip.Prefix{netip.MustParsePrefix(p.vip())}}
 	r, err := vrrp.Open([]vrrp.Config{cfg}, &vrrp.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "failover -node:", err)

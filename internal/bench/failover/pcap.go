@@ -64,6 +64,18 @@ func parseCapture(b []byte) ([]event, error) {
 				continue
 			}
 			out = append(out, event{at: at, src: netip.AddrFrom4([4]byte(ip[12:16])), mac: mac, prio: ip[hl+2]})
+		case 0x86dd:
+			ip := d[14:]
+			if len(ip) < 40+8 {
+				continue
+			}
+			src := netip.AddrFrom16([16]byte(ip[8:24]))
+			switch {
+			case ip[6] == 112:
+				out = append(out, event{at: at, src: src, mac: mac, prio: ip[40+2]})
+			case ip[6] == 58 && ip[40] == 136 && len(ip) >= 40+24: // neighbour advertisement
+				out = append(out, event{at: at, src: netip.AddrFrom16([16]byte(ip[48:64])), mac: mac, garp: true})
+			}
 		case 0x0806:
 			a := d[14:]
 			if string(a[14:18]) == string(a[24:28]) { // sender IP == target IP
