@@ -93,6 +93,17 @@ type Config struct {
 	GARPLowerPrioRepeat int
 	GARPLowerPrioDelay  time.Duration
 	LowerPrioNoAdvert   bool
+	// A MASTER that yields to a higher-priority master (or an equal one
+	// with a higher address) first sends one last advert at its own
+	// priority, unless NoYieldAdvert. Its gratuitous ARPs may have moved
+	// hosts to its MAC for the VIPs; if the other master never heard its
+	// adverts (they were lost, as under packet loss or when a partition
+	// heals on this side first), that advert is what makes the other
+	// master refresh the hosts' caches (see GARPLowerPrioRepeat). keepalived
+	// sends no such advert: each packet is the same on the wire, only the
+	// sequence differs, and a keepalived MASTER answers it as any
+	// lower-priority advert.
+	NoYieldAdvert bool
 }
 
 // Normalize returns a copy of c with the defaults filled in, or a

@@ -197,3 +197,27 @@ func TestIntegrationPayloadIdenticalToKeepalived(t *testing.T) {
 		})
 	}
 }
+
+// keepalived preempts a lvskit MASTER: lvskit's last advert on yielding
+// reaches keepalived as a lower-priority advert, which it answers by
+// refreshing the neighbours (its log says so) while staying MASTER.
+func TestIntegrationKeepalivedPreemptsAndHearsTheYieldAdvert(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived")
+	_, hs := articleHosts(t, 2)
+	s := startSpeaker(t, hs[1], articleConfig(100))
+	s.waitState(t, StateMaster, 20*time.Second)
+	k := startKeepalived(t, hs[0], keepalivedConf(150, ""))
+	k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+	s.waitState(t, StateBackup, 10*time.Second)
+	k.waitLog(t, "Entering MASTER STATE", "Received advert from 172.16.0.2 with lower priority 100, ours 150", 5*time.Second)
+	if st := s.r.Stats().Instances[0]; st.YieldAdverts != 1 {
+		t.Errorf("lvskit sent %d adverts on yielding, want 1", st.YieldAdverts)
+	}
+	s.holdState(t, StateBackup, 3*time.Second)
+	out := k.p.Output()
+	if i := strings.Index(out, "Entering MASTER STATE"); strings.Count(out, "Entering MASTER STATE") != 1 || strings.Contains(out[i:], "Entering BACKUP STATE") {
+		t.Errorf("keepalived left MASTER after lvskit yielded; output:\n%s", out)
+	}
+	waitAddr(t, hs[0], "eth0", articleVIP, true)
+	waitAddr(t, hs[1], "eth0", articleVIP, false)
+}

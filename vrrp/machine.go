@@ -163,6 +163,7 @@ type Stats struct {
 	Transitions          uint64
 	BecameMaster         uint64
 	LowerPriorityHeard   uint64 // adverts of lower priority heard as MASTER
+	YieldAdverts         uint64 // last adverts sent when yielding to another master
 	GARPSent             uint64 // gratuitous ARP frames sent (Router)
 	SendErrors           uint64 // failed sends and address changes (Router)
 }
@@ -579,9 +580,11 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 			m.advertAt = now.Add(m.cfg.AdvertInterval)
 		case ad.Priority > prio:
 			m.adopt(ad)
+			m.yield()
 			m.becomeBackup(now, Cause{Kind: CauseHigherPriority, Priority: ad.Priority, From: info.Src})
 		case ad.Priority == prio && addrGreater(info.Src.WithZone(""), m.local):
 			m.adopt(ad)
+			m.yield()
 			m.becomeBackup(now, Cause{Kind: CauseHigherAddress, Priority: ad.Priority, From: info.Src})
 		default:
 			m.lowerPriority(now)
@@ -608,6 +611,15 @@ func (m *Machine) lowerPriority(now time.Time) {
 	m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPLowerPrioRepeat})
 	if m.cfg.GARPLowerPrioDelay > 0 && m.lowerGARPAt.IsZero() {
 		m.lowerGARPAt = now.Add(m.cfg.GARPLowerPrioDelay)
+	}
+}
+
+// yield sends, as a MASTER giving way to another, one last advert at its
+// own priority (see Config.NoYieldAdvert).
+func (m *Machine) yield() {
+	if !m.cfg.NoYieldAdvert {
+		m.stats.YieldAdverts++
+		m.send(m.cfg.Priority)
 	}
 }
 

@@ -140,6 +140,8 @@ func TestMachineTransitions(t *testing.T) {
 	lowerPrio.GARPLowerPrioRepeat = 3
 	lowerPrio.GARPLowerPrioDelay = 2500 * time.Millisecond
 	quietLower := baseConfig()
+	noYield := cfg
+	noYield.NoYieldAdvert = true
 	quietLower.LowerPrioNoAdvert = true
 	quietLower.GARPLowerPrioRepeat = -1
 	garp3 := Action{Kind: ActionSendGARP, Count: 3}
@@ -212,7 +214,7 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{advert(255), add, garp5, trans(0, 255, StateInit, StateMaster, Cause{Kind: CauseOwner})}, time.Second, StateMaster},
 				{pkt(t, 500*time.Millisecond, lower, 255), []Action{advert(255), garp5}, 1500 * time.Millisecond, StateMaster},
-				{pkt(t, 600*time.Millisecond, higher, 255), []Action{remove, trans(600*time.Millisecond, 255, StateMaster, StateBackup,
+				{pkt(t, 600*time.Millisecond, higher, 255), []Action{advert(255), remove, trans(600*time.Millisecond, 255, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherAddress, Priority: 255, From: higher})}, 600*time.Millisecond + MasterDownInterval(time.Second, 255), StateBackup},
 			}
 		}},
@@ -223,7 +225,7 @@ func TestMachineTransitions(t *testing.T) {
 				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp5}, 5 * time.Second, StateMaster},
 				{pkt(t, 4100*time.Millisecond, lower, 100), []Action{advert(100), garp5}, 5100 * time.Millisecond, StateMaster},
 				{pkt(t, 4200*time.Millisecond, higher, 0), []Action{advert(100)}, 5200 * time.Millisecond, StateMaster},
-				{pkt(t, 4300*time.Millisecond, lower, 150), []Action{remove, trans(4300*time.Millisecond, 100, StateMaster, StateBackup,
+				{pkt(t, 4300*time.Millisecond, lower, 150), []Action{advert(100), remove, trans(4300*time.Millisecond, 100, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherPriority, Priority: 150, From: lower})}, 4300*time.Millisecond + mdi100, StateBackup},
 			}
 		}},
@@ -247,12 +249,20 @@ func TestMachineTransitions(t *testing.T) {
 				{pkt(t, 4*time.Second, lower, 100), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
 			}
 		}},
+		{"yielding with NoYieldAdvert: no last advert", noYield, func(t *testing.T) []step {
+			return []step{
+				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
+				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 150), []Action{remove, trans(4*time.Second, 100, StateMaster, StateBackup,
+					Cause{Kind: CauseHigherPriority, Priority: 150, From: higher})}, 4*time.Second + mdi100, StateBackup},
+			}
+		}},
 		{"leaving MASTER cancels the pending lower-priority burst", lowerPrio, func(t *testing.T) []step {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
 				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
-				{pkt(t, 4100*time.Millisecond, higher, 150), []Action{remove, trans(4100*time.Millisecond, 100, StateMaster, StateBackup,
+				{pkt(t, 4100*time.Millisecond, higher, 150), []Action{advert(100), remove, trans(4100*time.Millisecond, 100, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherPriority, Priority: 150, From: higher})}, 4100*time.Millisecond + mdi100, StateBackup},
 				{tick(6500 * time.Millisecond), nil, 4100*time.Millisecond + mdi100, StateBackup},
 			}

@@ -108,3 +108,54 @@ func TestIntegrationHealedSplitBrainRefreshesNeighbours(t *testing.T) {
 		t.Errorf("lb1 made a transition after becoming MASTER: %v -> %v (%v)", tr.From, tr.To, tr.Cause)
 	}
 }
+
+// A split brain that heals while the lower-priority MASTER's adverts are
+// not heard by the other (the heal happens just after it sent one, and
+// the other's advert reaches it first): it steps down before its next
+// advert. Without its last advert on yielding, the higher-priority MASTER
+// would never hear a lower priority, send no gratuitous ARP, and the
+// client would keep the yielding node's MAC for the VIP.
+func TestIntegrationYieldingMasterMakesTheOtherAnnounce(t *testing.T) {
+	netnstest.RequirePrivileged(t, "nft")
+	tp, hs := articleHosts(t, 2)
+	client := tp.Host("client")
+	tp.Connect(client, "eth0", "lan", "192.168.0.254/24")
+	vip := articleVIP.Addr()
+	mac1, mac2 := macOf(t, hs[0], "eth0").String(), macOf(t, hs[1], "eth0").String()
+
+	cfg1, cfg2 := articleConfig(102), articleConfig(101)
+	cfg1.GARPDelay, cfg2.GARPDelay = -1, -1
+	cfg1.GARPLowerPrioDelay = -1
+	lb1 := startSpeaker(t, hs[0], cfg1)
+	lb1.waitState(t, StateMaster, 20*time.Second)
+	lb2 := startSpeaker(t, hs[1], cfg2)
+	lb2.waitState(t, StateBackup, 20*time.Second)
+	client.Run(t, "ping", "-c", "1", "-W", "5", vip.String())
+
+	cutVRRP(t, hs[0], true)
+	cutVRRP(t, hs[1], true)
+	lb2.waitState(t, StateMaster, 20*time.Second)
+	waitNeighMAC(t, client, vip, mac2, "split", 10*time.Second)
+	heard := lb1.r.Stats().Instances[0].LowerPriorityHeard
+
+	// Heal both sides right after lb2 sent an advert: lb1's next advert
+	// (within 1 s) reaches lb2 before lb2's next one (1 s away).
+	sent := lb2.r.Stats().Instances[0].AdvertsSent
+	netnstest.WaitFor(t, "lb2 sending an advert", 5*time.Second, func() bool {
+		return lb2.r.Stats().Instances[0].AdvertsSent > sent
+	})
+	cutVRRP(t, hs[0], false)
+	cutVRRP(t, hs[1], false)
+	lb2.waitState(t, StateBackup, 10*time.Second)
+	waitNeighMAC(t, client, vip, mac1, "lb2 yielded", 5*time.Second)
+	st1, st2 := lb1.r.Stats().Instances[0], lb2.r.Stats().Instances[0]
+	if st1.LowerPriorityHeard <= heard {
+		t.Errorf("lb1 heard no lower priority after the heal (%d, %d before)", st1.LowerPriorityHeard, heard)
+	}
+	if st2.YieldAdverts != 1 {
+		t.Errorf("lb2 sent %d adverts on yielding, want 1", st2.YieldAdverts)
+	}
+	if lb1.state() != StateMaster {
+		t.Errorf("lb1 is %v, want MASTER", lb1.state())
+	}
+}
