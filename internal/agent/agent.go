@@ -235,7 +235,15 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 
 	// Notify programs, in transition order.
 	notifier := a.env.Notify(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
-	stops = append(stops, func() { notifier.Close(30 * time.Second) })
+	a.mu.Lock()
+	a.plan.lvs.notify = func(argv []string) { notifier.EnqueueAll([][]string{argv}) } // real-server and quorum programs
+	a.mu.Unlock()
+	stops = append(stops, func() {
+		a.mu.Lock()
+		a.plan.stopping() // omega
+		a.mu.Unlock()
+		notifier.Close(30 * time.Second)
+	})
 
 	// VRRP: one router per advertisement interface. Transitions reach the
 	// loop through a channel that never blocks the router.
@@ -422,6 +430,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	}
 	// Virtual servers gone from the file are removed.
 	a.mu.Lock()
+	p.lvs.notify = a.plan.lvs.notify
 	a.cfg, a.plan = cfg, p
 	a.mu.Unlock()
 	keep := map[ipvs.ServiceKey]bool{}

@@ -84,14 +84,6 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 	return out, nil
 }
 
-// health is what the agent knows of one real server's checks.
-type health struct {
-	target  string
-	service ipvs.Service
-	dest    ipvs.Destination // with the configured weight
-	inhibit bool
-}
-
 // destKey names a real server of a virtual server, as health targets do.
 func destKey(vs *config.VirtualServer, rs *config.RealServer) string {
 	return vs.Key() + " -> " + rs.Addr.String()
@@ -144,7 +136,8 @@ func forward(k config.LBKind) (ipvs.ForwardMethod, error) {
 // plan is the pure mapping of the IPVS and health parts of a configuration.
 type plan struct {
 	services []ipvs.VirtualServer // configured weights
-	healths  []health
+	pools    []pool
+	lvs      *lvsState
 	targets  []healthcheck.Target
 	// prints describes what each target (by name) was built from, so that
 	// a reload can keep the targets whose settings did not change.
@@ -153,7 +146,7 @@ type plan struct {
 
 // ipvsPlan maps the virtual servers and their checkers.
 func ipvsPlan(cfg *config.Config) (*plan, error) {
-	p := &plan{prints: map[string]string{}}
+	p := &plan{prints: map[string]string{}, lvs: &lvsState{}}
 	cred := cfg.Global.Script.Credential()
 	for i := range cfg.VirtualServers {
 		vs := &cfg.VirtualServers[i]
@@ -165,23 +158,43 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: virtual_server %s: %w", vs.Pos, vs.Key(), err)
 		}
-		v := ipvs.VirtualServer{Service: svc}
+		pl := pool{name: vs.Key(), services: []ipvs.Service{svc}, quorum: max(vs.Quorum, 1), hyst: vs.Hysteresis,
+			quorumUp: vs.QuorumUp, quorumDown: vs.QuorumDown, omega: vs.Omega}
+		if vs.Group != "" {
+			pl.services = groupServices(vs, svc)
+		}
+		if s := vs.SorryServer; s != nil {
+			pl.sorry = &ipvs.Destination{Address: s.Addr.Addr(), Port: s.Addr.Port(), Forward: fwd, Weight: 1}
+			pl.sorryInhibit = s.Inhibit
+		}
+		var dests []ipvs.Destination
 		for j := range vs.RealServers {
 			rs := &vs.RealServers[j]
 			d := ipvs.Destination{Address: rs.Addr.Addr(), Port: rs.Addr.Port(), Forward: fwd, Weight: uint32(rs.Weight)}
-			v.Destinations = append(v.Destinations, d)
-			if len(rs.Checkers) == 0 {
-				continue // always up, as in keepalived
+			dests = append(dests, d)
+			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown}
+			if len(rs.Checkers) > 0 { // without checkers always up, as in keepalived
+				t, err := target(vs, rs, cred)
+				if err != nil {
+					return nil, err
+				}
+				p.targets = append(p.targets, t)
+				p.prints[t.Name] = targetPrint(vs, rs, cfg.Global.Script)
+				pd.target = t.Name
 			}
-			t, err := target(vs, rs, cred)
-			if err != nil {
-				return nil, err
-			}
-			p.targets = append(p.targets, t)
-			p.prints[t.Name] = targetPrint(vs, rs, cfg.Global.Script)
-			p.healths = append(p.healths, health{target: t.Name, service: svc, dest: d, inhibit: rs.InhibitOnFailure})
+			pl.dests = append(pl.dests, pd)
 		}
-		p.services = append(p.services, v)
+		for _, s := range pl.services {
+			v := ipvs.VirtualServer{Service: s}
+			for _, d := range dests {
+				if s.FWMark == 0 && s.Port != 0 && d.Port == 0 {
+					d.Port = s.Port
+				}
+				v.Destinations = append(v.Destinations, d)
+			}
+			p.services = append(p.services, v)
+		}
+		p.pools = append(p.pools, pl)
 	}
 	return p, nil
 }
@@ -191,6 +204,9 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 // the agent).
 func target(vs *config.VirtualServer, rs *config.RealServer, cred *syscall.Credential) (healthcheck.Target, error) {
 	t := healthcheck.Target{Name: destKey(vs, rs), Interval: vs.DelayLoop}
+	if rs.DelayLoop > 0 {
+		t.Interval = rs.DelayLoop
+	}
 	var checks []healthcheck.Checker
 	for _, c := range rs.Checkers {
 		ck, timeout, err := checker(vs, rs, &c, cred)
@@ -304,41 +320,6 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		return allOf(cs), to * time.Duration(len(cs)), nil
 	}
 	return nil, 0, fmt.Errorf("checker kind %q is not supported", c.Kind)
-}
-
-// desired returns the IPVS table the node wants given the health state: a
-// destination whose target is down has weight 0 (inhibit_on_failure) or is
-// left out. up maps target names to their state and weight.
-func (p *plan) desired(up map[string]targetState) *ipvs.Table {
-	type key struct {
-		s ipvs.ServiceKey
-		d ipvs.DestinationKey
-	}
-	byDest := map[key]health{}
-	for _, h := range p.healths {
-		byDest[key{h.service.Key(), h.dest.Key(h.service)}] = h
-	}
-	t := &ipvs.Table{}
-	for _, v := range p.services {
-		nv := ipvs.VirtualServer{Service: v.Service}
-		for _, d := range v.Destinations {
-			if h, ok := byDest[key{v.Service.Key(), d.Key(v.Service)}]; ok {
-				st, known := up[h.target]
-				switch {
-				case !known || (st.up && !st.hasWeight):
-				case st.up:
-					d.Weight = uint32(st.weight)
-				case h.inhibit:
-					d.Weight = 0
-				default:
-					continue
-				}
-			}
-			nv.Destinations = append(nv.Destinations, d)
-		}
-		t.Services = append(t.Services, nv)
-	}
-	return t
 }
 
 // targetState is a health target's last known state.
