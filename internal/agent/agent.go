@@ -73,6 +73,9 @@ type Agent struct {
 	paceEvery atomic.Int64
 	// transitions counts health transitions by target.
 	transitions map[string]uint64
+	// syncd drives the IPVS connection sync daemons (nil: none); used
+	// by Run's goroutine only.
+	syncd *syncDaemons
 }
 
 type reloadReq struct {
@@ -179,6 +182,17 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		if err := a.sync("start"); err != nil {
 			return err
 		}
+	}
+
+	// The connection sync daemons, which follow the VRRP instance.
+	if sd := cfg.Global.SyncDaemon; sd != nil {
+		c, err := a.env.DialIPVS()
+		if err != nil {
+			return fmt.Errorf("ipvs: sync daemon: %w", err)
+		}
+		a.syncd = newSyncDaemons(sd, c, log)
+		a.syncd.start()
+		stops = append(stops, func() { a.syncd.stop(); c.Close() })
 	}
 
 	// NAT switch: present until the instance is MASTER.
@@ -482,6 +496,7 @@ func (a *Agent) onTransition(t vrrp.Transition, sw NATSwitch, cfg *config.Config
 	a.mu.Lock()
 	a.states[t.Instance] = t.To
 	a.mu.Unlock()
+	a.syncd.transition(t)
 	if sw != nil && t.Instance == natInstance(cfg) {
 		var err error
 		switch t.To {

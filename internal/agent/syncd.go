@@ -1,0 +1,144 @@
+package agent
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/ipvs"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// daemonClient is the part of *ipvs.Client the sync daemons use.
+type daemonClient interface {
+	EnsureDaemon(d ipvs.Daemon) (bool, error)
+	EnsureNoDaemon(state ipvs.DaemonState) (bool, error)
+}
+
+// syncDaemons drives the IPVS connection sync daemons of the
+// configuration's lvs_sync_daemon as keepalived 2.2.7 does:
+//
+//   - tied to a VRRP instance: a backup daemon from the start
+//     (vrrp_scheduler.c:259) and whenever the instance leaves MASTER
+//     (vrrp.c:1790, ipvs_syncd_backup: the master daemon stopped, a backup
+//     started); on becoming MASTER the backup daemon is stopped and a
+//     master started (vrrp.c:1702, ipvs_syncd_master); at stop the running
+//     daemon is stopped (vrrp_daemon.c:414);
+//   - without an instance: a master and a backup daemon from start to
+//     stop (check_daemon.c:385 and :172).
+//
+// At start, a master daemon left running by a run that did not stop (a
+// killed node) is stopped first when the daemon follows an instance, as
+// keepalived's checker does for the daemons it manages
+// (check_daemon.c:376): the node starts as BACKUP and must not keep
+// sending its connections as a master. keepalived's VRRP process leaves
+// such a daemon running until its instance next leaves MASTER.
+//
+// Failures are logged and the node runs on, as keepalived does; the next
+// transition tries again.
+type syncDaemons struct {
+	c        daemonClient
+	base     ipvs.Daemon // the settings; State is set per call
+	instance string
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	running map[ipvs.DaemonState]bool
+}
+
+// newSyncDaemons returns the driver of sd's daemons over c; nil when sd
+// is nil.
+func newSyncDaemons(sd *config.SyncDaemon, c daemonClient, log *slog.Logger) *syncDaemons {
+	if sd == nil {
+		return nil
+	}
+	return &syncDaemons{c: c, base: syncDaemonSettings(sd), instance: sd.Instance, log: log, running: map[ipvs.DaemonState]bool{}}
+}
+
+// syncDaemonSettings maps the configuration's sync daemon to IPVS's.
+func syncDaemonSettings(sd *config.SyncDaemon) ipvs.Daemon {
+	id := sd.SyncID
+	if id < 0 {
+		id = 0
+	}
+	return ipvs.Daemon{Interface: sd.Interface, SyncID: uint32(id), MaxLen: sd.MaxLen, Group: sd.Group, Port: sd.Port, TTL: sd.TTL}
+}
+
+// start starts the daemons a node runs from its start.
+func (s *syncDaemons) start() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.instance == "" {
+		s.ensure(ipvs.DaemonMaster, "start")
+		s.ensure(ipvs.DaemonBackup, "start")
+		return
+	}
+	s.ensureNo(ipvs.DaemonMaster, "start")
+	s.ensure(ipvs.DaemonBackup, "start")
+}
+
+// transition follows a VRRP transition of the daemons' instance.
+func (s *syncDaemons) transition(t vrrp.Transition) {
+	if s == nil || s.instance == "" || t.Instance != s.instance {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	why := t.From.String() + ">" + t.To.String()
+	switch t.To {
+	case vrrp.StateMaster:
+		s.ensureNo(ipvs.DaemonBackup, why)
+		s.ensure(ipvs.DaemonMaster, why)
+	case vrrp.StateBackup, vrrp.StateFault:
+		if s.running[ipvs.DaemonMaster] || t.From == vrrp.StateMaster {
+			s.ensureNo(ipvs.DaemonMaster, why)
+		}
+		if !s.running[ipvs.DaemonBackup] {
+			s.ensure(ipvs.DaemonBackup, why)
+		}
+	}
+	// StateStopped: stop stops the running daemon.
+}
+
+// stop stops the daemons this node runs.
+func (s *syncDaemons) stop() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range []ipvs.DaemonState{ipvs.DaemonMaster, ipvs.DaemonBackup} {
+		if s.running[st] || s.instance == "" {
+			s.ensureNo(st, "stop")
+		}
+	}
+}
+
+func (s *syncDaemons) ensure(st ipvs.DaemonState, why string) {
+	d := s.base
+	d.State = st
+	changed, err := s.c.EnsureDaemon(d)
+	if err != nil {
+		s.log.Error("ipvs: starting the sync daemon", "state", st.String(), "interface", d.Interface, "syncid", d.SyncID, "why", why, "err", err)
+		return
+	}
+	s.running[st] = true
+	if changed {
+		s.log.Info("ipvs: sync daemon started", "state", st.String(), "interface", d.Interface, "syncid", d.SyncID, "why", why)
+	}
+}
+
+func (s *syncDaemons) ensureNo(st ipvs.DaemonState, why string) {
+	stopped, err := s.c.EnsureNoDaemon(st)
+	if err != nil {
+		s.log.Error("ipvs: stopping the sync daemon", "state", st.String(), "why", why, "err", err)
+		return
+	}
+	s.running[st] = false
+	if stopped {
+		s.log.Info("ipvs: sync daemon stopped", "state", st.String(), "why", why)
+	}
+}
