@@ -47,6 +47,8 @@ const (
 	CauseInterfaceDown                   // a tracked interface went down
 	CauseInterfaceUp                     // all tracked interfaces are up again
 	CauseShutdown                        // Stop
+	CauseTrackFault                      // a tracked script or file with weight 0 failed (EventTrack)
+	CauseTrackUp                         // tracking no longer holds the instance in FAULT
 )
 
 // Cause says why a transition happened.
@@ -80,6 +82,10 @@ func (c Cause) String() string {
 		return "interface " + c.Interface + " up"
 	case CauseShutdown:
 		return "shutdown"
+	case CauseTrackFault:
+		return "tracking failed"
+	case CauseTrackUp:
+		return "tracking recovered"
 	}
 	return "cause(" + itoa(int(c.Kind)) + ")"
 }
@@ -104,6 +110,7 @@ const (
 	EventTimer                   // the deadline returned by Deadline has passed
 	EventPacket                  // a VRRP packet arrived
 	EventLink                    // a tracked interface changed state
+	EventTrack                   // the tracked scripts and files changed (see Router.SetTracking)
 )
 
 // PacketInfo is what the IP layer tells about a received packet.
@@ -126,6 +133,10 @@ type Event struct {
 	// EventLink: the interface and its new state.
 	Interface string
 	Up        bool
+	// EventTrack: the effective priority (0: unchanged) and whether
+	// tracking holds the instance in FAULT.
+	Priority uint8
+	Fault    bool
 }
 
 // ActionKind says what the caller must do.
@@ -208,6 +219,8 @@ type Machine struct {
 
 	actions []Action
 	stats   Stats
+
+	trackFault bool // EventTrack holds the instance in FAULT
 }
 
 // NewMachine returns a machine in StateInit for cfg. local is the source
@@ -345,6 +358,8 @@ func (m *Machine) Step(ev Event) []Action {
 		m.packet(now, ev.Data, ev.Info)
 	case EventLink:
 		m.link(now, ev.Interface, ev.Up)
+	case EventTrack:
+		m.track(now, ev.Priority, ev.Fault)
 	}
 	m.stats.State = m.state
 	return m.actions
@@ -356,6 +371,11 @@ func (m *Machine) enter(now time.Time, c Cause) {
 	if i := m.firstDown(); i >= 0 {
 		m.emit(Action{Kind: ActionRemoveVIPs})
 		m.transition(now, StateFault, Cause{Kind: CauseInterfaceDown, Interface: m.tracked[i]})
+		return
+	}
+	if m.trackFault {
+		m.emit(Action{Kind: ActionRemoveVIPs})
+		m.transition(now, StateFault, Cause{Kind: CauseTrackFault})
 		return
 	}
 	if m.cfg.Priority == OwnerPriority {
@@ -655,7 +675,7 @@ func (m *Machine) link(now time.Time, name string, up bool) {
 		}
 		m.emit(Action{Kind: ActionRemoveVIPs})
 		m.transition(now, StateFault, Cause{Kind: CauseInterfaceDown, Interface: name})
-	case up && m.state == StateFault && m.firstDown() < 0:
+	case up && m.state == StateFault && m.firstDown() < 0 && !m.trackFault:
 		m.enter(now, Cause{Kind: CauseInterfaceUp, Interface: name})
 	}
 }

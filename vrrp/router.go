@@ -110,6 +110,7 @@ type Router struct {
 	closers   []func() error
 
 	reconf   chan reconfReq
+	track    chan trackReq
 	loopDone chan struct{} // closed when Run's loop has ended
 }
 
@@ -126,7 +127,7 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 	if len(cfgs) == 0 {
 		return nil, &FieldError{Field: "instances", Msg: "none configured"}
 	}
-	r := &Router{conn: conn, host: host, reconf: make(chan reconfReq), loopDone: make(chan struct{})}
+	r := &Router{conn: conn, host: host, reconf: make(chan reconfReq), track: make(chan trackReq), loopDone: make(chan struct{})}
 	if opts != nil {
 		r.opts = *opts
 	}
@@ -289,6 +290,9 @@ loop:
 			now = time.Now()
 		case req := <-r.reconf:
 			req.done <- r.reconfigure(req.cfgs)
+			now = time.Now()
+		case req := <-r.track:
+			req.done <- r.setTracking(req)
 			now = time.Now()
 		case ev, ok := <-links:
 			now = time.Now()
