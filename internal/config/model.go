@@ -30,6 +30,8 @@ type Config struct {
 	VirtualServers []VirtualServer
 	NAT            *NATSwitch
 	Nginx          *Nginx
+	// BGP is the scale-out announcement of the VIPs (YAML only); nil: none.
+	BGP *BGP
 	// Sysctls are the kernel settings the node applies, in order.
 	Sysctls []Sysctl
 

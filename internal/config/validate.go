@@ -28,6 +28,9 @@ func Validate(c *Config) error {
 	if c.Nginx != nil {
 		validateNginx(&l, c.Nginx)
 	}
+	if c.BGP != nil {
+		validateBGP(&l, c.BGP, c.VirtualServers)
+	}
 	validateSysctls(&l, c.Sysctls)
 	return l.err()
 }

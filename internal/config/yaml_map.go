@@ -36,6 +36,9 @@ func (y *yReader) config(f *yFile) *Config {
 	if f.Nginx != nil {
 		c.Nginx = y.nginx(f.Nginx)
 	}
+	if f.BGP != nil {
+		c.BGP = y.bgp(f.BGP)
+	}
 	c.Warnings = y.warnings
 	if !absent(&f.Sysctls) {
 		c.Sysctls = []Sysctl{}

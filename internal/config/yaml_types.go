@@ -13,6 +13,7 @@ type yFile struct {
 	VirtualServers []yVS     `yaml:"virtual_servers"`
 	NAT            *yNAT     `yaml:"nat"`
 	Nginx          *yNginx   `yaml:"nginx"`
+	BGP            *yBGP     `yaml:"bgp"`
 	Sysctls        yaml.Node `yaml:"sysctls"`
 }
 
