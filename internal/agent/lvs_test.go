@@ -3,8 +3,10 @@ package agent
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/healthcheck"
 	"github.com/lvskit/lvskit/internal/config"
 )
 
@@ -114,5 +116,42 @@ func TestPoolsQuorumSorryAlpha(t *testing.T) {
 	p.stopping()
 	if diff := cmp.Diff([]string{"/bin/down a", "/bin/down b", "/bin/qdown"}, ran); diff != "" {
 		t.Errorf("omega on stop (-want +got):\n%s", diff)
+	}
+}
+
+// SMTP_CHECK and PING_CHECK map onto the healthcheck checkers, with the
+// real server's address, connect_ip and helo_name.
+func TestSMTPAndPingCheckers(t *testing.T) {
+	cfg, err := config.ParseKeepalived("s.conf", []byte(`virtual_server 10.0.0.1 25 {
+  protocol TCP
+  real_server 10.0.2.1 25 {
+    SMTP_CHECK {
+      helo_name lb.example
+      connect_timeout 2
+    }
+    PING_CHECK {
+      connect_ip 10.0.3.1
+    }
+  }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ipvsPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &cfg.VirtualServers[0].RealServers[0]
+	smtp, _, err := checker(&cfg.VirtualServers[0], rs, &rs.Checkers[0], nil)
+	if s, ok := smtp.(*healthcheck.SMTP); err != nil || !ok || s.Addr.String() != "10.0.2.1:25" || s.HeloName != "lb.example" || s.Timeout != 2*time.Second {
+		t.Errorf("SMTP_CHECK: %#v, %v", smtp, err)
+	}
+	ping, _, err := checker(&cfg.VirtualServers[0], rs, &rs.Checkers[1], nil)
+	if pc, ok := ping.(*healthcheck.Ping); err != nil || !ok || pc.Addr.String() != "10.0.3.1" {
+		t.Errorf("PING_CHECK: %#v, %v", ping, err)
+	}
+	if len(p.targets) != 1 {
+		t.Errorf("%d targets, want one for the real server", len(p.targets))
 	}
 }

@@ -265,7 +265,7 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 	if c.ConnectPort != 0 {
 		addr = netip.AddrPortFrom(addr.Addr(), c.ConnectPort)
 	}
-	if addr.Port() == 0 && c.Kind != config.MiscCheck {
+	if addr.Port() == 0 && c.Kind != config.MiscCheck && c.Kind != config.PingCheck {
 		return nil, 0, fmt.Errorf("no port to check (set connect_port)")
 	}
 	to := c.ConnectTimeout
@@ -274,6 +274,18 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		return &healthcheck.TCP{Addr: addr, Timeout: to}, to, nil
 	case config.UDPCheck:
 		return &healthcheck.UDP{Addr: addr, Timeout: to}, to, nil
+	case config.SMTPCheck:
+		s := &healthcheck.SMTP{Addr: addr, Timeout: to, HeloName: c.HeloName}
+		if err := s.Validate(); err != nil {
+			return nil, 0, err
+		}
+		return s, to, nil
+	case config.PingCheck:
+		pc := &healthcheck.Ping{Addr: addr.Addr(), Timeout: to}
+		if err := pc.Validate(); err != nil {
+			return nil, 0, err
+		}
+		return pc, to, nil
 	case config.DNSCheck:
 		typ, err := healthcheck.ParseType(c.DNSType)
 		if err != nil {

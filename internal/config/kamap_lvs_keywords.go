@@ -47,8 +47,6 @@ var lvsNotSupported = map[string]string{
 	"require_reply":           "UDP_CHECK replies",
 	"min_reply_length":        "UDP_CHECK replies",
 	"max_reply_length":        "UDP_CHECK replies",
-	"SMTP_CHECK":              "SMTP checks",
-	"PING_CHECK":              "ping checks",
 	"FILE_CHECK":              "file checks",
 	"BFD_CHECK":               "BFD checks",
 }

@@ -59,7 +59,7 @@ func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvs
 			if s, ok := m.value(n); ok {
 				in.virtualHost = &s
 			}
-		case string(TCPCheck), string(HTTPGet), string(SSLGet), string(MiscCheck), string(DNSCheck), string(UDPCheck):
+		case string(TCPCheck), string(HTTPGet), string(SSLGet), string(MiscCheck), string(DNSCheck), string(UDPCheck), string(SMTPCheck), string(PingCheck):
 			if !m.block(n) {
 				continue
 			}
@@ -160,6 +160,12 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 			if m.flag(n) {
 				ck.MiscDynamic = true
 			}
+		case name == "helo_name" && kind == SMTPCheck:
+			if s, ok := m.value(n); ok {
+				ck.HeloName = s
+			}
+		case name == "host" && kind == SMTPCheck:
+			m.errf(n, "not supported in SMTP_CHECK: host blocks (write one SMTP_CHECK per host, with connect_ip)")
 		case name == "name" && kind == DNSCheck:
 			if s, ok := m.value(n); ok {
 				ck.DNSName = s

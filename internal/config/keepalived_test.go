@@ -520,7 +520,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"notify_up missing", rs("    notify_up\n"), "k.conf:11: notify_up: missing value"},
 		{"retry in rs", rs("    retry 0\n"), `k.conf:11: retry: "0" is not a number 1-1000`},
 		{"delay_loop in checkers", rs("    TCP_CHECK {\n      delay_loop 3\n    }\n    TCP_CHECK {\n      delay_loop 4\n    }\n"), "k.conf:14: TCP_CHECK: delay_loop 4s differs from 3s of another checker of real_server 10.0.1.1:80"},
-		{"unsupported checker", rs("    SMTP_CHECK {\n    }\n"), "k.conf:11: SMTP_CHECK: not supported in real_server: SMTP checks"},
+		{"unsupported checker", rs("    BFD_CHECK {\n    }\n"), "k.conf:11: BFD_CHECK: not supported in real_server: BFD checks"},
 		{"checker not block", rs("    TCP_CHECK\n"), "k.conf:11: TCP_CHECK: must be a block: TCP_CHECK { ... }"},
 		// Checkers.
 		{"connect_timeout", rs("    TCP_CHECK {\n      connect_timeout never\n    }\n"), `k.conf:12: connect_timeout: "never" is not a duration 1ms-86400s`},

@@ -339,8 +339,8 @@ func parseDNSType(s string) (string, error) {
 
 func parseCheckKind(s string) (CheckKind, error) {
 	switch k := CheckKind(strings.ToUpper(s)); k {
-	case TCPCheck, HTTPGet, SSLGet, MiscCheck, DNSCheck, UDPCheck:
+	case TCPCheck, HTTPGet, SSLGet, MiscCheck, DNSCheck, UDPCheck, SMTPCheck, PingCheck:
 		return k, nil
 	}
-	return "", fmt.Errorf("%q is not a checker (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, UDP_CHECK)", s)
+	return "", fmt.Errorf("%q is not a checker (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, UDP_CHECK, SMTP_CHECK, PING_CHECK)", s)
 }
