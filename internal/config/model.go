@@ -372,6 +372,8 @@ const (
 	MiscCheck CheckKind = "MISC_CHECK"
 	DNSCheck  CheckKind = "DNS_CHECK"
 	UDPCheck  CheckKind = "UDP_CHECK"
+	SMTPCheck CheckKind = "SMTP_CHECK"
+	PingCheck CheckKind = "PING_CHECK"
 )
 
 // Checker is one health checker of a real server. Fields that do not apply
@@ -400,6 +402,8 @@ type Checker struct {
 	// DNS_CHECK: the query name and type ("." and SOA by default).
 	DNSName string
 	DNSType string
+	// SMTP_CHECK: the HELO name ("" for keepalived's default).
+	HeloName string
 }
 
 // URL is one url block of an HTTP_GET or SSL_GET checker.
