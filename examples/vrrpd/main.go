@@ -5,11 +5,16 @@
 //	      [-preempt-delay D] [-unicast-src IP -unicast-peer IP[,IP]]
 //	      [-mcast-group IP] [-track-interface IF[,IF]] [-garp-repeat N]
 //	      [-garp-delay D] [-garp-refresh D] [-notify PROG] [-metrics ADDR]
+//	      [-rt-priority N]
 //
 // VIPs are IPv4 or IPv6 (not both in one instance); an IPv6 instance speaks
 // VRRPv3 to ff02::12 from the interface's link-local address and sends
 // unsolicited neighbour advertisements where IPv4 sends gratuitous ARPs.
 // With -version 3, -advert-int takes centiseconds (10ms to 40.95s).
+//
+// -rt-priority N (1-99) runs vrrpd under the SCHED_RR real-time policy, as
+// keepalived's vrrp_rt_priority does: on a busy host, 10 ms adverts need it
+// (see vrrp.SetRealtimePriority; notify programs inherit it).
 //
 // It logs each transition. -notify PROG runs PROG INSTANCE NAME STATE
 // PRIORITY on each transition, as keepalived does (STATE is BACKUP, MASTER,
@@ -41,6 +46,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -53,6 +59,7 @@ type options struct {
 	cfg     vrrp.Config
 	notify  string
 	metrics string
+	rtPrio  int
 }
 
 // parseFlags returns the options of a command line, or an error for
@@ -64,6 +71,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs.StringVar(&o.notify, "notify", "", "program run as PROG INSTANCE NAME STATE PRIORITY on each transition")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address at /metrics")
+	fs.Func("rt-priority", "run under SCHED_RR at this real-time priority, 1-99 (default: normal scheduling)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 99 {
+			return errors.New("must be 1-99")
+		}
+		o.rtPrio = n
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -104,6 +119,12 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if o.rtPrio > 0 {
+		if err := vrrp.SetRealtimePriority(o.rtPrio); err != nil {
+			fmt.Fprintf(stderr, "vrrpd: -rt-priority %d: %v\n", o.rtPrio, err)
+			return 1
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 

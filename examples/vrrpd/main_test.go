@@ -50,6 +50,11 @@ func TestBadFlagsExit2NamingTheFlag(t *testing.T) {
 		{"missing notify program", append(base, "-notify", "/nonexistent/notify"), "-notify"},
 		{"no interface", []string{"-vrid", "1", "-vip", "192.168.0.100/24"}, "-interface"},
 		{"no vip", []string{"-interface", "lo", "-vrid", "1"}, "-vip"},
+		{"rt priority 0", append(base, "-rt-priority", "0"), "-rt-priority"},
+		{"rt priority 100", append(base, "-rt-priority", "100"), "-rt-priority"},
+		{"IPv6 VIP with version 2", []string{"-interface", "lo", "-vrid", "1", "-version", "2", "-vip", "fd00::100/64"}, "-version"},
+		{"v3 interval 5ms", append(base, "-version", "3", "-advert-int", "5ms"), "-advert-int"},
+		{"v3 password", append(base, "-version", "3", "-auth-pass", "secret"), "-auth-pass"},
 		{"unknown flag", append(base, "-bogus"), "-bogus"},
 		{"stray argument", append(base, "extra"), "extra"},
 	}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package vrrp
+
+// SetRealtimePriority returns ErrUnsupported off Linux.
+func SetRealtimePriority(prio int) error { return ErrUnsupported }
