@@ -43,6 +43,19 @@
 // share a table, each managing only the rules of its own VIPs. Cleanup
 // deletes the table.
 //
+// # Draining
+//
+// A BACKUP's servers (its nginx) are real servers of the MASTER's virtual
+// servers, health-checked on the node's own address. Before a node stops
+// them, Drain refuses the connections made to that address directly (the
+// health checks: TCP reset, ICMP port unreachable) while it keeps
+// accepting what the DNAT rules redirect (the clients' traffic the MASTER
+// forwards), so the MASTER's checks take the node out and no client
+// request is refused meanwhile; Undrain ends it. The rules live in a
+// filter chain "drain" at the input hook of the switch's table:
+//
+//	ip daddr LOCAL tcp dport PORT ct status & dnat == 0 reject with tcp reset
+//
 // # Privileges
 //
 // Open and every method need CAP_NET_ADMIN in the network namespace the

@@ -31,3 +31,9 @@ func (s *Switch) Cleanup() error { return ErrUnsupported }
 
 // Close does nothing.
 func (s *Switch) Close() error { return nil }
+
+// Drain returns ErrUnsupported.
+func (s *Switch) Drain(ports []Port) error { return ErrUnsupported }
+
+// Undrain returns ErrUnsupported.
+func (s *Switch) Undrain() error { return ErrUnsupported }
