@@ -75,6 +75,7 @@ func (m *kaMapper) virtualServer(b *node) {
 		return
 	}
 	var in lvsInherit
+	var haSuspend *node
 	type rsCheckers struct{ sets []checkerSet }
 	var rsSets []rsCheckers
 	var rsInherit []lvsInherit
@@ -183,7 +184,7 @@ func (m *kaMapper) virtualServer(b *node) {
 		case "ha_suspend":
 			if m.flag(n) {
 				vs.HASuspend = true
-				m.warnf(n, "accepted, but health checks keep running while the virtual address is not on this node (keepalived suspends them)")
+				haSuspend = n
 			}
 		case "virtualhost":
 			if s, ok := m.value(n); ok {
@@ -221,6 +222,9 @@ func (m *kaMapper) virtualServer(b *node) {
 		vs.Protocol = TCP // fwmark: ignored by IPVS
 	}
 	m.lvsPorts(b, &vs)
+	if haSuspend != nil {
+		m.lvs.haSuspend = append(m.lvs.haSuspend, haSuspendAt{len(m.cfg.VirtualServers), haSuspend})
+	}
 	// Real servers and their checkers take the settings they did not
 	// give themselves.
 	for i := range vs.RealServers {

@@ -146,6 +146,13 @@ func (m *kaMapper) virtualServerGroup(b *node) {
 // lvsState is what the LVS reader keeps while it reads a file.
 type lvsState struct {
 	groups map[string]*kaGroup
+	// haSuspend: the virtual servers (by index) that set ha_suspend.
+	haSuspend []haSuspendAt
+}
+
+type haSuspendAt struct {
+	vs int
+	n  *node
 }
 
 // parseUint parses an unsigned number of bitsize bits in base.
@@ -235,25 +242,42 @@ func groupRange(s string) ([]netip.Addr, error) {
 // lvsEnd resolves what needs the whole file: the virtual servers that
 // name a virtual_server_group take its entries.
 func (m *kaMapper) lvsEnd() {
-	kept := m.cfg.VirtualServers[:0]
-	for _, vs := range m.cfg.VirtualServers {
-		if vs.Group != "" {
-			g, ok := m.lvs.groups[vs.Group]
-			if !ok {
-				m.errs.add(vs.Pos, "virtual_server group", fmt.Sprintf("%s: no virtual_server_group of that name (keepalived would run the file without this virtual server)", vs.Group))
-				continue
-			}
-			vs.GroupAddrs, vs.GroupFWMarks = g.addrs, g.fwmarks
-			switch {
-			case vs.Protocol != "":
-			case len(g.addrs) > 0:
-				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: vs.Pos, Directive: "virtual_server", Msg: "no protocol set: UDP, as keepalived defaults to"})
-				vs.Protocol = UDP
-			default:
-				vs.Protocol = TCP
-			}
+	drop := map[int]bool{}
+	for i := range m.cfg.VirtualServers {
+		vs := &m.cfg.VirtualServers[i]
+		if vs.Group == "" {
+			continue
 		}
-		kept = append(kept, vs)
+		g, ok := m.lvs.groups[vs.Group]
+		if !ok {
+			m.errs.add(vs.Pos, "virtual_server group", fmt.Sprintf("%s: no virtual_server_group of that name (keepalived would run the file without this virtual server)", vs.Group))
+			drop[i] = true
+			continue
+		}
+		vs.GroupAddrs, vs.GroupFWMarks = g.addrs, g.fwmarks
+		switch {
+		case vs.Protocol != "":
+		case len(g.addrs) > 0:
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: vs.Pos, Directive: "virtual_server", Msg: "no protocol set: UDP, as keepalived defaults to"})
+			vs.Protocol = UDP
+		default:
+			vs.Protocol = TCP
+		}
+	}
+	for _, h := range m.lvs.haSuspend {
+		vs := &m.cfg.VirtualServers[h.vs]
+		if vs.FWMark != 0 || len(vs.GroupFWMarks) > 0 {
+			m.warnf(h.n, "cannot be used with fwmarks: cleared, as keepalived clears it")
+			vs.HASuspend = false
+			continue
+		}
+		m.warnf(h.n, "accepted, but health checks keep running while the virtual address is not on this node (keepalived suspends them)")
+	}
+	kept := m.cfg.VirtualServers[:0]
+	for i, vs := range m.cfg.VirtualServers {
+		if !drop[i] {
+			kept = append(kept, vs)
+		}
 	}
 	m.cfg.VirtualServers = kept
 }

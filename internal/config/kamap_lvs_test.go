@@ -74,7 +74,7 @@ func TestParseKeepalivedLVS(t *testing.T) {
 	if diff := cmp.Diff([]uint32{7}, vs.GroupFWMarks); diff != "" {
 		t.Errorf("group fwmarks (-want +got):\n%s", diff)
 	}
-	if vs.Key() != "group WEB" || vs.Quorum != 2 || vs.Hysteresis != 1 || !vs.Alpha || !vs.Omega || !vs.HASuspend || vs.PersistenceTimeout != 0 {
+	if vs.Key() != "group WEB" || vs.Quorum != 2 || vs.Hysteresis != 1 || !vs.Alpha || !vs.Omega || vs.HASuspend || vs.PersistenceTimeout != 0 {
 		t.Errorf("virtual server: %+v", vs)
 	}
 	if diff := cmp.Diff(Command{"/bin/echo", "up"}, vs.QuorumUp); diff != "" {
@@ -110,13 +110,14 @@ func TestParseKeepalivedLVS(t *testing.T) {
 		got = append(got, strconv.Itoa(w.Pos.Line)+": "+w.Directive+": "+w.Msg)
 	}
 	want := []string{
-		"17: ha_suspend: accepted, but health checks keep running while the virtual address is not on this node (keepalived suspends them)",
 		"22: nat_mask: ignored in virtual_server, as keepalived 2.2.7 ignores this unknown keyword",
 		"23: persistence_timeout: 0 is out of range 1-2678400: ignored, as keepalived ignores it (the service is not persistent)",
 		"37: nb_get_retry: ignored in TCP_CHECK, as keepalived 2.2.7 ignores this unknown keyword there (use retry)",
 		"38: warmup: accepted; lbnode starts the checks of one delay loop together where keepalived spreads them over the warmup",
 		"42: virtual_server: no protocol set: UDP, as keepalived defaults to",
 		"42: virtual_server: port 0 is valid only for persistent services: persistence_timeout 360s set, as keepalived sets it",
+		// The group has a fwmark entry.
+		"17: ha_suspend: cannot be used with fwmarks: cleared, as keepalived clears it",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
