@@ -1,18 +1,38 @@
-// Package vrrp is a VRRPv2 (RFC 3768) speaker that interoperates with
-// keepalived: it moves floating virtual IPv4 addresses (VIPs) between the
-// nodes of a cluster.
+// Package vrrp is a VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798/9568) speaker
+// that interoperates with keepalived: it moves floating virtual IPv4 and
+// IPv6 addresses (VIPs) between the nodes of a cluster.
 //
 // The package has a pure core and a thin Linux shell.
 //
-// The core is the advertisement codec (Advert, with golden-byte tests and
-// room for VRRPv3) and the state machine (Machine). A Machine reads no
+// The core is the advertisement codec (Advert, with golden bytes sent by
+// keepalived for v2 and for v3 over IPv4 and IPv6) and the state machine
+// (Machine). A Machine reads no
 // clock and touches no socket: feed it an Event (start, stop, a received
 // packet, a link change, or the timer whose deadline Deadline reports)
 // with the current time, and carry out the returned Actions in order (send
 // an advertisement, add or remove the VIPs, send gratuitous ARPs, report a
-// Transition). Receive validation (TTL 255, version, length, checksum,
-// VRID, authentication compared in constant time, interval, unicast peers,
-// address list) happens there, so tests exercise what production runs.
+// Transition). Receive validation (family, TTL or hop limit 255, version,
+// length, checksum, VRID, authentication compared in constant time and
+// interval for v2, unicast peers, address list) happens there, so tests
+// exercise what production runs.
+//
+// # VRRPv3 and IPv6
+//
+// Config.Version 3 sends intervals in centiseconds (10 ms to 40.95 s),
+// without authentication, with a checksum over the IPv4 or IPv6
+// pseudo-header, as keepalived 2.2.7 does. A BACKUP adopts the interval
+// the master advertises: Master_Down_Interval is 3 * interval +
+// (256 - priority) * interval / 256, 36.09375 ms for 10 ms at priority 100.
+// An instance whose VIPs are IPv6 (or with Config.IPv6) is VRRPv3 over
+// IPv6: adverts from the interface's link-local address to ff02::12 (or
+// Config.Group) with hop limit 255, checked on receive; VIPs added
+// without duplicate address detection; unsolicited neighbour
+// advertisements (github.com/mdlayher/ndp) where IPv4 sends gratuitous
+// ARP, with the same repeat, delay and refresh. IPv4 and IPv6 instances
+// can share a Router; each family has its own VRIDs. Adverts every 10 ms
+// need the process to be scheduled on time: on a busy host, call
+// SetRealtimePriority (vrrpd -rt-priority), as keepalived's
+// vrrp_rt_priority.
 //
 // A Router runs one or more instances (VRIDs) that share an advertisement
 // interface. New builds one over any Conn and Host, which is how the tests
@@ -23,7 +43,9 @@
 //   - advertisements over a raw IP socket (protocol 112, golang.org/x/net/ipv4)
 //     bound to the interface, joined to 224.0.0.18 there, TTL 255, TOS 0xc0,
 //     multicast loop off, with TTL, destination and interface control
-//     messages; or to each unicast peer;
+//     messages; or to each unicast peer; for IPv6 instances a raw IPv6
+//     socket (golang.org/x/net/ipv6) joined to ff02::12, with the kernel
+//     computing and checking the checksum;
 //   - VIPs added and removed with rtnetlink, possibly on another interface
 //     than the advertisements (keepalived's "virtual_ipaddress { ... dev eth0 }"),
 //     idempotently: a VIP present at start is removed on BACKUP;

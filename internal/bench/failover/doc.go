@@ -3,6 +3,7 @@
 //
 //	go run ./internal/bench/failover [-trials 10] [-impl both|lvskit|keepalived] [-v]
 //	    [-version 2|3] [-advert-int 1s] [-family ipv4|ipv6|both] [-steady D [-hog]]
+//	    [-rt-priority N]
 //
 // -version 3 -advert-int 10ms measures VRRPv3 at 10 ms adverts
 // (Master_Down_Interval 36.09375 ms at priority 100); -family ipv6 or both
@@ -11,6 +12,8 @@
 // gratuitous ARPs). -steady D leaves the pair alone for D after the trials
 // and prints the transitions meanwhile (spurious: none is right); -hog
 // runs a bounded busy loop per CPU in a node's namespace during it.
+// -rt-priority N runs both implementations under SCHED_RR (lvskit's
+// vrrp.SetRealtimePriority, keepalived's vrrp_rt_priority).
 //
 // For each implementation it builds two nodes on a bridge (priority 100
 // both, advert_int 1s, so the node that has just taken over stays MASTER and

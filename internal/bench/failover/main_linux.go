@@ -37,6 +37,7 @@ type params struct {
 	ipv6     bool
 	steady   time.Duration // steady phase after the trials; 0: none
 	hog      bool          // a CPU hog per CPU during the steady phase
+	rtPrio   int           // SCHED_RR priority of both implementations; 0: normal
 }
 
 func (p params) masterDown() time.Duration {
@@ -81,11 +82,11 @@ type node interface {
 // in production: keepalived, or this program re-executed with -node (the
 // lvskit speaker). Transitions are counted from its output.
 type procNode struct {
-	ns           *topology.NS
-	argv         []string
-	master, back string // output marks of the transitions
-	p            *topology.Proc
-	base         [2]int // counts of earlier runs
+	ns                  *topology.NS
+	argv                []string
+	master, back, fault string // output marks of the transitions
+	p                   *topology.Proc
+	base                [2]int // counts of earlier runs
 }
 
 func (k *procNode) start() error {
@@ -119,13 +120,13 @@ func (k *procNode) stop() error {
 }
 
 // isMaster reports whether the last transition the node logged was to
-// MASTER.
+// MASTER (not BACKUP or FAULT, as when its cable is cut).
 func (k *procNode) isMaster() bool {
 	if k.p == nil {
 		return false
 	}
 	out := k.p.Output()
-	return strings.LastIndex(out, k.master) > strings.LastIndex(out, k.back)
+	return strings.LastIndex(out, k.master) > max(strings.LastIndex(out, k.back), strings.LastIndex(out, k.fault))
 }
 
 func (k *procNode) masters() int { return k.base[0] + k.count(k.master) }
@@ -135,7 +136,7 @@ func (k *procNode) close()       { k.stop() }
 const kaConf = `global_defs {
 	router_id %s
 	vrrp_version %d
-}
+%s}
 vrrp_instance VI_1 {
 	state BACKUP
 	interface eth1
@@ -158,6 +159,22 @@ type trial struct {
 type result struct {
 	abrupt, graceful, garp []time.Duration
 	spurious               int // transitions during the steady phase
+}
+
+// roles returns the MASTER and the BACKUP of the pair as their logs
+// say, waiting for exactly one MASTER.
+func roles(nodes []node) (m, b int, err error) {
+	end := time.Now().Add(deadline)
+	for time.Now().Before(end) {
+		switch {
+		case nodes[0].isMaster() && !nodes[1].isMaster():
+			return 0, 1, nil
+		case nodes[1].isMaster() && !nodes[0].isMaster():
+			return 1, 0, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, 0, fmt.Errorf("not exactly one MASTER for %v", deadline)
 }
 
 func waitCount(what string, f func() int, above int) error {
@@ -239,18 +256,22 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 	for i, h := range hosts {
 		switch impl {
 		case "lvskit":
-			nodes[i] = &procNode{ns: h, master: "to=MASTER", back: "to=BACKUP",
-				argv: []string{self, "-node", "-version", fmt.Sprint(p.version), "-advert-int", p.interval.String(), "-family", p.family()}}
+			nodes[i] = &procNode{ns: h, master: "to=MASTER", back: "to=BACKUP", fault: "to=FAULT",
+				argv: []string{self, "-node", "-version", fmt.Sprint(p.version), "-advert-int", p.interval.String(), "-family", p.family(), "-rt-priority", fmt.Sprint(p.rtPrio)}}
 		case "keepalived":
 			d := filepath.Join(dir, fmt.Sprint(i))
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return nil, err
 			}
-			conf := fmt.Sprintf(kaConf, fmt.Sprintf("n%d", i+1), p.version, prio, p.interval.Seconds(), p.vip())
+			rt := ""
+			if p.rtPrio > 0 {
+				rt = fmt.Sprintf("\tvrrp_rt_priority %d\n", p.rtPrio)
+			}
+			conf := fmt.Sprintf(kaConf, fmt.Sprintf("n%d", i+1), p.version, rt, prio, p.interval.Seconds(), p.vip())
 			if err := os.WriteFile(filepath.Join(d, "keepalived.conf"), []byte(conf), 0o644); err != nil {
 				return nil, err
 			}
-			nodes[i] = &procNode{ns: h, master: "Entering MASTER STATE", back: "Entering BACKUP STATE",
+			nodes[i] = &procNode{ns: h, master: "Entering MASTER STATE", back: "Entering BACKUP STATE", fault: "Entering FAULT STATE",
 				argv: []string{"keepalived", "-P", "-n", "-l", "-D", "-f", filepath.Join(d, "keepalived.conf"),
 					"-p", filepath.Join(d, "keepalived.pid"), "-r", filepath.Join(d, "vrrp.pid")}}
 		}
@@ -279,13 +300,8 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 		}
 		// The roles as the nodes report them: at 10 ms adverts, a restart
 		// may hand the master role over.
-		switch {
-		case nodes[0].isMaster() && !nodes[1].isMaster():
-			m, b = 0, 1
-		case nodes[1].isMaster() && !nodes[0].isMaster():
-			m, b = 1, 0
-		default:
-			return nil, fmt.Errorf("trial %d: not exactly one MASTER", i+1)
+		if m, b, err = roles(nodes); err != nil {
+			return nil, fmt.Errorf("trial %d: %w", i+1, err)
 		}
 		// Abrupt: cut the master's cable.
 		mb := nodes[b].masters()
@@ -304,13 +320,8 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 			return nil, err
 		}
 		time.Sleep(settle)
-		switch {
-		case nodes[0].isMaster() && !nodes[1].isMaster():
-			m, b = 0, 1
-		case nodes[1].isMaster() && !nodes[0].isMaster():
-			m, b = 1, 0
-		default:
-			return nil, fmt.Errorf("trial %d: not exactly one MASTER after the cut", i+1)
+		if m, b, err = roles(nodes); err != nil {
+			return nil, fmt.Errorf("trial %d, after the cut: %w", i+1, err)
 		}
 
 		// Graceful: stop the master, restart it as the backup.
@@ -479,10 +490,11 @@ func main() {
 	family := flag.String("family", "ipv4", "ipv4, ipv6 (VRRPv3 only) or both")
 	steady := flag.Duration("steady", 0, "steady phase after the trials, counting spurious transitions (0: none)")
 	hog := flag.Bool("hog", false, "run a CPU hog per CPU beside the pair during the steady phase")
+	rtPrio := flag.Int("rt-priority", 0, "run both implementations under SCHED_RR at this priority, 1-99 (keepalived's vrrp_rt_priority; 0: normal)")
 	nodeMode := flag.Bool("node", false, "internal: run one lvskit speaker in the current namespace until SIGTERM")
 	flag.Parse()
 	if *nodeMode {
-		os.Exit(runNode(*version, *interval, *family == "ipv6"))
+		os.Exit(runNode(*version, *interval, *family == "ipv6", *rtPrio))
 	}
 	var fams []bool
 	switch *family {
@@ -494,6 +506,10 @@ func main() {
 		fams = []bool{false, true}
 	default:
 		fmt.Fprintf(os.Stderr, "failover: -family %q: want ipv4, ipv6 or both\n", *family)
+		os.Exit(2)
+	}
+	if *rtPrio < 0 || *rtPrio > 99 {
+		fmt.Fprintf(os.Stderr, "failover: -rt-priority %d: want 0-99\n", *rtPrio)
 		os.Exit(2)
 	}
 	if *version != 2 && *version != 3 {
@@ -536,7 +552,7 @@ func main() {
 	defer stop()
 	results := map[string]*result{}
 	var runs []string
-	base := params{version: *version, interval: *interval, steady: *steady, hog: *hog}
+	base := params{version: *version, interval: *interval, steady: *steady, hog: *hog, rtPrio: *rtPrio}
 	for _, v6 := range fams {
 		p := base
 		p.ipv6 = v6
@@ -557,7 +573,11 @@ func main() {
 		}
 	}
 	fmt.Printf("VRRP failover, %d trials per implementation, priority %d both, VRRPv%d, advert_int %v\n", *trials, prio, base.version, base.interval)
-	fmt.Printf("(Master_Down_Interval %v, Skew_Time %v; keepalived: %s; %d CPUs)\n\n", base.masterDown(), base.skew(), keepalivedVersion(), runtime.NumCPU())
+	sched := "normal scheduling"
+	if base.rtPrio > 0 {
+		sched = fmt.Sprintf("SCHED_RR %d (lvskit -rt-priority, keepalived vrrp_rt_priority)", base.rtPrio)
+	}
+	fmt.Printf("(Master_Down_Interval %v, Skew_Time %v; %s; keepalived: %s; %d CPUs)\n\n", base.masterDown(), base.skew(), sched, keepalivedVersion(), runtime.NumCPU())
 	fmt.Printf("%-34s %-16s %10s %10s %10s\n", "measure", "impl", "min", "median", "max")
 	rows := []struct {
 		name string
@@ -605,8 +625,14 @@ func linkLocal(nl *netlink.Handle, l netlink.Link) (netip.Addr, error) {
 // runNode is one lvskit speaker of a pair, run by "ip netns exec NS
 // failover -node": the same configuration as keepalived's, transitions
 // logged to stderr, priority 0 and exit on SIGTERM.
-func runNode(version int, interval time.Duration, ipv6 bool) int {
+func runNode(version int, interval time.Duration, ipv6 bool, rtPrio int) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if rtPrio > 0 {
+		if err := vrrp.SetRealtimePriority(rtPrio); err != nil {
+			fmt.Fprintln(os.Stderr, "failover -node:", err)
+			return 1
+		}
+	}
 	p := params{version: version, interval: interval, ipv6: ipv6}
 	cfg := vrrp.Config{Interface: "eth1", VRID: 1, Priority: prio, Version: uint8(version), AdvertInterval: interval,
 		VIPs: []netip.Prefix{netip.MustParsePrefix(p.vip())}}
