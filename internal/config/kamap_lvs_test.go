@@ -3,6 +3,7 @@ package config
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,28 @@ func TestGroupRange(t *testing.T) {
 		got, err := groupRange(tc.in)
 		if (err != nil) != tc.err || len(got) != tc.want {
 			t.Errorf("groupRange(%q) = %d addresses, %v; want %d, error %v", tc.in, len(got), err, tc.want, tc.err)
+		}
+	}
+}
+
+// lbnode -check shows the group's services, the quorum, the sorry server,
+// the modes and the notify programs.
+func TestSummaryLVS(t *testing.T) {
+	c, err := parseKeepalived("k.conf", []byte(lvsConf), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := c.Summary()
+	for _, want := range []string{
+		"    group services: TCP 10.0.0.1:80, TCP 10.0.0.2:80, TCP 10.0.0.3:80, TCP 10.0.1.0:80, TCP 10.0.1.1:80, FWM 7\n",
+		"    quorum 2, hysteresis 1, quorum_up /bin/echo up, quorum_down /bin/echo down\n",
+		"    sorry server 10.0.9.9:80 weight 1 while the quorum is lost, weight 0 otherwise\n",
+		"    alpha (real servers start down), omega (down programs run on stop)\n",
+		"      notify_up /bin/echo rs up\n",
+		"k.conf:22: nat_mask: ignored in virtual_server, as keepalived 2.2.7 ignores this unknown keyword\n",
+	} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
 	}
 }

@@ -113,12 +113,14 @@ func (c *Config) Summary() string {
 			}
 		}
 		w(1, "%s", line)
+		summarizePool(w, &vs)
 		for _, rs := range vs.RealServers {
 			line := fmt.Sprintf("-> %s weight %d", rs.Addr, rs.Weight)
 			if rs.InhibitOnFailure {
 				line += ", inhibit_on_failure"
 			}
 			w(2, "%s", line)
+			summarizeRealServer(w, &rs)
 			if len(rs.Checkers) == 0 {
 				w(3, "no checker: always up")
 			}
@@ -258,6 +260,10 @@ func checkerLine(ck *Checker) string {
 		}
 	case DNSCheck:
 		add("%s %s", ck.DNSType, ck.DNSName)
+	case SMTPCheck:
+		if ck.HeloName != "" {
+			add("helo %s", ck.HeloName)
+		}
 	}
 	if ck.Kind != MiscCheck {
 		add("connect_timeout %s", dur(ck.ConnectTimeout))
