@@ -28,6 +28,16 @@
 // second time. ReadTable reads a desired table from -A and -a lines, and
 // WriteOps prints a plan as ipvsadm command lines.
 //
+// # Connection sync daemons
+//
+// Daemons lists the master and backup sync daemons as ipvsadm -L --daemon
+// does (WriteDaemons prints them so); StartDaemon and StopDaemon start and
+// stop one. EnsureDaemon makes the daemon of a state run with the given
+// settings (a setting left zero matches the kernel's default: port 8848,
+// TTL 1, group 224.0.0.81, a maximum length from the interface's MTU),
+// replacing one that differs, and EnsureNoDaemon stops one if it runs:
+// what a node does when its VRRP state changes.
+//
 // # ipvsadm compatibility
 //
 // WriteList and WriteRules print a table exactly as ipvsadm -Ln and
@@ -41,8 +51,8 @@
 //
 // Failed requests return an *OpError naming the operation and the object; it
 // unwraps to the kernel's errno and matches the sentinels ErrNotAvailable,
-// ErrExists, ErrServiceNotFound, ErrDestinationNotFound and
-// ErrSchedulerNotAvailable with errors.Is.
+// ErrExists, ErrServiceNotFound, ErrDestinationNotFound,
+// ErrSchedulerNotAvailable and ErrDaemonNotRunning with errors.Is.
 //
 // # Privileges and network namespaces
 //

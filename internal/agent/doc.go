@@ -16,6 +16,10 @@
 //     its checkers over the delay loop (warmup), wakes once per checker.
 //   - nginx's configuration (package proxyconf) is rendered from the same
 //     file, tested, installed and reloaded when it changes.
+//   - The IPVS connection sync daemons (lvs_sync_daemon, syncd.go) follow
+//     the VRRP instance as keepalived's do: backup while it is not MASTER,
+//     master while it is, stopped at stop; both run when no instance is
+//     named.
 //   - The sysctls the configuration lists are applied and read back (none
 //     for a keepalived.conf).
 //
