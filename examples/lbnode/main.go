@@ -9,8 +9,11 @@
 // validates the file and prints what would be applied, touching nothing.
 // SIGHUP reloads the file without a VRRP transition and without touching
 // unchanged IPVS entries; SIGTERM and SIGINT stop the node gracefully
-// (priority-0 advert, VIPs and NAT rule removed, virtual servers removed
-// unless the configuration sets dont_release_ipvs).
+// (priority-0 advert and VIPs removed; a node that runs nginx behind its
+// NAT switch drains first: it refuses the other balancers' health checks
+// and answers what they forward until their checks have taken it out,
+// then stops nginx; NAT rule removed, virtual servers removed unless the
+// configuration sets dont_release_ipvs).
 package main
 
 import (

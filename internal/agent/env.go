@@ -46,6 +46,10 @@ type NATSwitch interface {
 	// Master removes the DNAT rules; Backup installs them.
 	Master() error
 	Backup() error
+	// Drain refuses direct connections to the node's own address on
+	// ports, keeping the redirected ones; Undrain ends it.
+	Drain(ports []nat.Port) error
+	Undrain() error
 	Close() error
 }
 

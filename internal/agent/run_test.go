@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -154,8 +155,13 @@ func (f *fakeNAT) record(s string) {
 	f.mu.Unlock()
 }
 
-func (f *fakeNAT) Master() error { f.record("master"); return nil }
-func (f *fakeNAT) Close() error  { f.record("close"); return nil }
+func (f *fakeNAT) Master() error  { f.record("master"); return nil }
+func (f *fakeNAT) Undrain() error { f.record("undrain"); return nil }
+func (f *fakeNAT) Drain(ports []nat.Port) error {
+	f.record(fmt.Sprintf("drain %v", ports))
+	return nil
+}
+func (f *fakeNAT) Close() error { f.record("close"); return nil }
 func (f *fakeNAT) Backup() error {
 	f.record("backup")
 	return f.backupErr
@@ -169,11 +175,12 @@ func (f *fakeNAT) Calls() []string {
 
 // fakeNginx records what the agent asks of nginx.
 type fakeNginx struct {
-	mu       sync.Mutex
-	prefix   string
-	applied  []string // rendered main files
-	stopped  int
-	applyErr error
+	mu        sync.Mutex
+	prefix    string
+	applied   []string // rendered main files
+	stopped   int
+	stoppedAt time.Time
+	applyErr  error
 }
 
 func (f *fakeNginx) StreamModule(context.Context) (string, error) {
@@ -205,6 +212,7 @@ func (f *fakeNginx) Apply(_ context.Context, pc *proxyconf.Config) (bool, error)
 func (f *fakeNginx) Stop(time.Duration) error {
 	f.mu.Lock()
 	f.stopped++
+	f.stoppedAt = time.Now()
 	f.mu.Unlock()
 	return nil
 }
