@@ -304,6 +304,18 @@ loop:
 				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
 			}
 		case <-timer.C:
+			// An advert that arrived before the deadline but is still
+			// queued (the select picks among ready cases at random, and a
+			// descheduled process finds both ready) counts first: it
+			// restarts the timer from its arrival.
+			for drained := false; !drained; {
+				select {
+				case p := <-pkts:
+					r.receive(p)
+				default:
+					drained = true
+				}
+			}
 			now = time.Now()
 			for _, in := range r.insts {
 				if d := in.m.Deadline(); !d.IsZero() && !now.Before(d) {
