@@ -83,6 +83,8 @@ type Agent struct {
 	// syncd drives the IPVS connection sync daemons (nil: none); used
 	// by Run's goroutine only.
 	syncd *syncDaemons
+	// bgp announces the VIPs of the bgp section (nil: none).
+	bgp *bgpSpeaker
 }
 
 type reloadReq struct {
@@ -331,6 +333,13 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		}
 	})
 	up = true
+	// BGP last, so that its graceful stop (withdraw, wait) comes first.
+	if cfg.BGP != nil {
+		if err := a.startBGPSpeaker(ctx, cfg.BGP); err != nil {
+			return err
+		}
+		stops = append(stops, a.stopBGPSpeaker)
+	}
 	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))
 
 	drift := time.NewTimer(driftInterval(cfg))
@@ -402,6 +411,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	}
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
+	}
+	if !sameBGP(cfg.BGP, old.BGP) {
+		return errors.New("reload: the bgp section changed; restart the node to apply that")
 	}
 	if (cfg.Nginx == nil) != (old.Nginx == nil) || (cfg.Nginx != nil && nginxPrefix(cfg) != nginxPrefix(old)) {
 		return errors.New("reload: nginx was added, removed or moved; restart the node to apply that")
@@ -569,7 +581,9 @@ func (a *Agent) sync(why string) error {
 	a.mu.Lock()
 	c := a.ipvs
 	want := a.plan.desired(a.health)
+	sp := a.bgp
 	a.mu.Unlock()
+	defer sp.update(want) // announce once the kernel has the services
 	if c == nil {
 		return nil
 	}
