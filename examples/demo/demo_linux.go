@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -362,9 +363,13 @@ func (d *demo) cleanup() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// Together: each node drains (refuses the other's health checks) for
+	// as long as those checks take before it stops its nginx.
+	var wg sync.WaitGroup
 	for _, n := range names {
-		d.nodes[n].Stop(10 * time.Second)
+		wg.Go(func() { d.nodes[n].Stop(30 * time.Second) })
 	}
+	wg.Wait()
 	if d.dir != "" {
 		for _, n := range []string{"lb1", "lb2"} {
 			if b, err := os.ReadFile(filepath.Join(d.dir, "nginx-"+n, "nginx.pid")); err == nil {

@@ -26,7 +26,8 @@ type node struct {
 
 func startNode(t *testing.T, n *node) {
 	t.Helper()
-	p, err := n.b.NS.Start("env", "LVSKIT_LBNODE_MAIN=1", os.Args[0], "-f", n.conf, "-metrics", n.b.SVC.String()+":9100")
+	// -drain 0: the tests stop nodes at cleanup, where a drain only costs time.
+	p, err := n.b.NS.Start("env", "LVSKIT_LBNODE_MAIN=1", os.Args[0], "-f", n.conf, "-metrics", n.b.SVC.String()+":9100", "-drain", "0")
 	if err != nil {
 		t.Fatal(err)
 	}

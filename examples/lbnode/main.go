@@ -45,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "validate FILE, print what would be applied and exit")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
 	debug := fs.Bool("debug", false, "log at debug level")
+	drain := fs.Duration("drain", -1, "at stop, how long a node that runs nginx behind its NAT switch drains at most; negative: as long as the other balancers' health checks take; 0: no drain")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: lbnode -f FILE [-check] [-metrics ADDR]")
 		fs.PrintDefaults()
@@ -70,7 +71,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Warn("configuration", "warning", w.String())
 	}
 	var health *metrics.Health
-	opts := &agent.Options{Logger: log}
+	opts := &agent.Options{Logger: log, Drain: *drain}
+	switch {
+	case *drain < 0:
+		opts.Drain = 0 // computed from the configuration
+	case *drain == 0:
+		opts.Drain = -1
+	}
 	var a *agent.Agent
 	if *metricsAddr != "" {
 		health = metrics.NewHealth(func() []metrics.Target {
