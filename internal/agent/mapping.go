@@ -38,6 +38,13 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if in.GARPMasterDelay == 0 {
 			vc.GARPDelay = -1 // no second burst
 		}
+		// The instance's version, else the global one; 0 lets vrrp choose
+		// as keepalived does.
+		vc.Version = uint8(in.Version)
+		if vc.Version == 0 {
+			vc.Version = uint8(cfg.Global.VRRPVersion)
+		}
+		vc.Group = cfg.Global.MulticastGroup4
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert
@@ -67,8 +74,8 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 			vc.VIPs = append(vc.VIPs, v.Prefix)
 		}
 		for _, tr := range in.Track {
-			if tr.Weight != 0 {
-				return nil, fmt.Errorf("%s: vrrp_instance %s: track_interface %s weight %d: weighted tracking is not supported", in.Pos, in.Name, tr.Name, tr.Weight)
+			if tr.Weight != 0 || tr.Reverse {
+				return nil, fmt.Errorf("%s: vrrp_instance %s: track_interface %s weight %d: weighted or reversed interface tracking is not supported", in.Pos, in.Name, tr.Name, tr.Weight)
 			}
 			// The advertisement interface is tracked anyway, as keepalived does.
 			if tr.Name != in.Interface {
@@ -269,13 +276,14 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		return nil, 0, fmt.Errorf("no port to check (set connect_port)")
 	}
 	to := c.ConnectTimeout
+	bind := healthcheck.Bind{Source: c.BindTo, Interface: c.BindIf}
 	switch c.Kind {
 	case config.TCPCheck:
-		return &healthcheck.TCP{Addr: addr, Timeout: to}, to, nil
+		return &healthcheck.TCP{Addr: addr, Timeout: to, Bind: bind}, to, nil
 	case config.UDPCheck:
-		return &healthcheck.UDP{Addr: addr, Timeout: to}, to, nil
+		return &healthcheck.UDP{Addr: addr, Timeout: to, Bind: bind}, to, nil
 	case config.SMTPCheck:
-		s := &healthcheck.SMTP{Addr: addr, Timeout: to, HeloName: c.HeloName}
+		s := &healthcheck.SMTP{Addr: addr, Timeout: to, HeloName: c.HeloName, Bind: bind}
 		if err := s.Validate(); err != nil {
 			return nil, 0, err
 		}
@@ -291,7 +299,7 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		if err != nil {
 			return nil, 0, err
 		}
-		return &healthcheck.DNS{Addr: addr, Timeout: to, Name: c.DNSName, Type: typ}, to, nil
+		return &healthcheck.DNS{Addr: addr, Timeout: to, Name: c.DNSName, Type: typ, Bind: bind}, to, nil
 	case config.MiscCheck:
 		if len(c.MiscPath) == 0 {
 			return nil, 0, fmt.Errorf("misc_path is empty")
@@ -314,6 +322,7 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 				Digest:             u.Digest,
 				Host:               c.VirtualHost,
 				InsecureSkipVerify: true, // keepalived's SSL_GET does not verify either
+				Bind:               bind,
 			}
 			for _, r := range u.StatusCodes {
 				h.Status = append(h.Status, healthcheck.StatusRange{Min: r.Min, Max: r.Max})

@@ -58,43 +58,34 @@ func (m *kaMapper) checkLBKindCase(b *node) {
 	}
 }
 
-// vrrpGlobal reads the global_defs settings of the VRRP wire protocol that
-// the speaker does not implement yet. The values that change nothing are
-// accepted; any other is refused, as a node that ignored it would speak to
-// its keepalived peer in a way the peer does not hear.
+// vrrpGlobal reads the global_defs settings of the VRRP wire protocol.
+// vrrp_strict is refused: keepalived's strict mode (no authentication, no
+// unicast, firewall rules for the VIPs) is not implemented, and a node
+// that ignored it would not behave as a strict keepalived peer.
 func (m *kaMapper) vrrpGlobal(n *node) {
+	g := &m.cfg.Global
 	switch n.name {
 	case "vrrp_version":
-		s, ok := m.value(n)
-		if !ok {
-			return
-		}
-		switch s {
-		case "2":
-		case "3":
-			m.errf(n, "VRRP version 3 is not supported yet: lbnode would send version 2 adverts that a keepalived peer reading this file drops")
-		default:
-			m.errf(n, "%q is not 2 or 3", s)
-		}
+		m.intValue(n, 2, 3, &g.VRRPVersion)
 	case "vrrp_mcast_group4", "vrrp_mcast_group6":
 		s, ok := m.value(n)
 		if !ok {
 			return
 		}
-		def, fam := "224.0.0.18", "IPv4"
-		if n.name == "vrrp_mcast_group6" {
-			def, fam = "ff02::12", "IPv6"
-		}
 		a, err := netip.ParseAddr(s)
 		switch {
-		case err != nil || a.Zone() != "" || !a.IsMulticast() || (fam == "IPv4") != a.Is4():
-			m.errf(n, "%q is not an %s multicast address", s, fam)
-		case a != netip.MustParseAddr(def):
-			m.errf(n, "a multicast group other than %s is not supported yet: lbnode would advertise to %s, which a keepalived peer reading this file does not listen to", def, def)
+		case n.name == "vrrp_mcast_group4" && (err != nil || !a.Is4() || !a.IsMulticast()):
+			m.errf(n, "%q is not an IPv4 multicast address", s)
+		case n.name == "vrrp_mcast_group4":
+			g.MulticastGroup4 = a
+		case err != nil || a.Zone() != "" || !a.Is6() || !a.IsLinkLocalMulticast():
+			m.errf(n, "%q is not an IPv6 link-local multicast address (ff02::/16)", s)
+		default:
+			g.MulticastGroup6 = a
 		}
 	case "vrrp_strict":
 		if m.flag(n) {
-			m.errf(n, "not supported yet: keepalived's strict RFC mode (no authentication, no unicast, firewall rules for the VIPs) is not implemented, and ignoring it would run a node that a strict keepalived peer does not accept")
+			m.errf(n, "not supported: keepalived's strict RFC mode (no authentication, no unicast, firewall rules for the VIPs) is not implemented, and ignoring it would run a node that differs from a strict keepalived peer")
 		}
 	}
 }
@@ -106,4 +97,32 @@ func isVRRPWireGlobal(name string) bool {
 		return true
 	}
 	return false
+}
+
+// vrrpVersion is the instance's VRRP version: its own, the global one, or
+// keepalived's default (2 for IPv4, 3 for IPv6).
+func (in *VRRPInstance) vrrpVersion(g Global) int {
+	switch {
+	case in.Version != 0:
+		return in.Version
+	case g.VRRPVersion != 0:
+		return g.VRRPVersion
+	case len(in.VirtualIPs) > 0 && in.VirtualIPs[0].Prefix.Addr().Is6():
+		return 3
+	}
+	return 2
+}
+
+// multicastGroup is where the instance's adverts go.
+func (g Global) multicastGroup(in *VRRPInstance) netip.Addr {
+	if len(in.VirtualIPs) > 0 && in.VirtualIPs[0].Prefix.Addr().Is6() {
+		if g.MulticastGroup6.IsValid() {
+			return g.MulticastGroup6
+		}
+		return netip.MustParseAddr("ff02::12")
+	}
+	if g.MulticastGroup4.IsValid() {
+		return g.MulticastGroup4
+	}
+	return netip.MustParseAddr("224.0.0.18")
 }

@@ -21,6 +21,8 @@ type exactCase struct {
 	warning    string
 	state      State
 	master     Command
+	version    int    // the instance's or the global version, 0 for neither
+	group4     string // Global.MulticastGroup4, "" for none
 }
 
 func exactInstance(body string) string {
@@ -76,20 +78,29 @@ var exactCases = []exactCase{
 	},
 	{
 		name: "vrrp_version 3", src: "global_defs {\n  vrrp_version 3\n}\n" + exactInstance(""),
-		err: "k.conf:2: vrrp_version: VRRP version 3 is not supported yet",
+		state: StateBackup, version: 3,
+	},
+	{
+		name: "version 3 in the instance", src: exactInstance("  version 3\n"),
+		state: StateBackup, version: 3,
+	},
+	{
+		name: "vrrp_version 3 with authentication", src: "global_defs {\n  vrrp_version 3\n}\n" + exactInstance("  authentication {\n    auth_type PASS\n    auth_pass x\n  }\n"),
+		keepalived: "(VI_1) VRRP version 3 does not support authentication. Ignoring.",
+		err:        "k.conf:4: vrrp_instance VI_1: authentication: VRRP version 3 has no authentication",
 	},
 	{
 		name: "vrrp_version 4", src: "global_defs {\n  vrrp_version 4\n}\n" + exactInstance(""),
 		keepalived: "(Line 2) VRRP Error: Version must be either 2 or 3",
-		err:        `k.conf:2: vrrp_version: "4" is not 2 or 3`,
+		err:        `k.conf:2: vrrp_version: "4" is not a number 2-3`,
 	},
 	{
 		name: "vrrp_version 2", src: "global_defs {\n  vrrp_version 2\n}\n" + exactInstance(""),
-		state: StateBackup,
+		state: StateBackup, version: 2,
 	},
 	{
 		name: "vrrp_mcast_group4 other", src: "global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n" + exactInstance(""),
-		err: "k.conf:2: vrrp_mcast_group4: a multicast group other than 224.0.0.18 is not supported yet",
+		state: StateBackup, group4: "224.0.0.19",
 	},
 	{
 		name: "vrrp_mcast_group4 unicast", src: "global_defs {\n  vrrp_mcast_group4 10.1.1.1\n}\n" + exactInstance(""),
@@ -98,11 +109,11 @@ var exactCases = []exactCase{
 	},
 	{
 		name: "vrrp_mcast_group4 default", src: "global_defs {\n  vrrp_mcast_group4 224.0.0.18\n}\n" + exactInstance(""),
-		state: StateBackup,
+		state: StateBackup, group4: "224.0.0.18",
 	},
 	{
 		name: "vrrp_strict", src: "global_defs {\n  vrrp_strict\n}\n" + exactInstance(""),
-		err: "k.conf:2: vrrp_strict: not supported yet",
+		err: "k.conf:2: vrrp_strict: not supported: keepalived's strict RFC mode",
 	},
 }
 
@@ -137,6 +148,12 @@ func TestParseKeepalivedExactValues(t *testing.T) {
 			in := c.VRRP[0]
 			if in.State != tt.state || !cmp.Equal(in.NotifyMaster, tt.master) {
 				t.Errorf("state %s, notify_master %q; want %s, %q", in.State, in.NotifyMaster, tt.state, tt.master)
+			}
+			if v := max(in.Version, c.Global.VRRPVersion); v != tt.version {
+				t.Errorf("version %d, want %d", v, tt.version)
+			}
+			if g := c.Global.MulticastGroup4; (tt.group4 == "" && g.IsValid()) || (tt.group4 != "" && g.String() != tt.group4) {
+				t.Errorf("vrrp_mcast_group4 %v, want %q", g, tt.group4)
 			}
 		})
 	}

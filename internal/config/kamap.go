@@ -244,13 +244,11 @@ func (m *kaMapper) unknown(n *node, where string) {
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
 	"vrrp_sync_group":            "sync groups",
-	"vrrp_script":                "tracking scripts",
 	"virtual_server_group":       "virtual server groups",
 	"static_ipaddress":           "static addresses",
 	"static_routes":              "static routes",
 	"static_rules":               "static rules",
 	"vrrp_track_process":         "process tracking",
-	"track_script":               "tracking scripts",
 	"track_file":                 "tracking files",
 	"virtual_routes":             "virtual routes",
 	"virtual_rules":              "virtual rules",
@@ -265,7 +263,6 @@ var unsupported = map[string]string{
 	"bindto":                     "bindto",
 	"warmup":                     "warmup",
 	"use_vmac":                   "VMAC interfaces",
-	"version":                    "VRRP versions other than 2",
 	"notify_up":                  "real server notify scripts",
 	"notify_down":                "real server notify scripts",
 	"quorum_up":                  "quorum scripts",
@@ -290,6 +287,8 @@ func (m *kaMapper) top(n *node) {
 		}
 	case "vrrp_instance":
 		m.vrrpInstance(n)
+	case "vrrp_script":
+		m.vrrpScript(n)
 	case "virtual_server":
 		m.checkLBKindCase(n)
 		m.virtualServer(n)
@@ -394,6 +393,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			}
 		case "virtual_router_id":
 			m.intValue(n, 1, 255, &in.VirtualRouterID)
+		case "version":
+			m.intValue(n, 2, 3, &in.Version)
 		case "priority":
 			m.intValue(n, 1, 255, &in.Priority)
 			prioritySet = true
@@ -449,6 +450,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 					in.Track = append(in.Track, t)
 				}
 			}
+		case "track_script":
+			m.trackScripts(n, &in)
 		case "unicast_src_ip":
 			if s, ok := m.value(n); ok {
 				a, err := parseAddr(s)

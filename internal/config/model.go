@@ -25,7 +25,9 @@ type Config struct {
 	Source string
 	Format Format
 
-	Global         Global
+	Global Global
+	// VRRPScripts are the vrrp_script blocks, which instances track.
+	VRRPScripts    []VRRPScript
 	VRRP           []VRRPInstance
 	VirtualServers []VirtualServer
 	NAT            *NATSwitch
@@ -113,6 +115,13 @@ type Global struct {
 	GARPLowerPrioDelay  time.Duration
 	GARPLowerPrioRepeat int
 	LowerPrioNoAdvert   bool
+	// VRRPVersion is keepalived's vrrp_version, the version of the
+	// instances that do not set their own (0: keepalived's default, 2 for
+	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
+	// and vrrp_mcast_group6 (invalid: 224.0.0.18 and ff02::12).
+	VRRPVersion     int
+	MulticastGroup4 netip.Addr
+	MulticastGroup6 netip.Addr
 	// SyncDaemon is the IPVS connection sync daemon (keepalived's
 	// lvs_sync_daemon); nil: none.
 	SyncDaemon *SyncDaemon
@@ -170,6 +179,8 @@ type VirtualIP struct {
 type TrackInterface struct {
 	Name   string
 	Weight int
+	// Reverse is "weight N reverse": see TrackScript.
+	Reverse bool
 }
 
 // Command is a program and its arguments, as keepalived splits a script
@@ -206,13 +217,17 @@ type VRRPInstance struct {
 	State           State
 	VirtualRouterID int
 	Priority        int
-	AdvertInt       time.Duration
+	// Version is the VRRP version, 2 or 3; 0 means Global.VRRPVersion.
+	Version   int
+	AdvertInt time.Duration
 	// Auth is nil without an authentication block.
 	Auth         *Auth
 	Nopreempt    bool
 	PreemptDelay time.Duration
 	VirtualIPs   []VirtualIP
 	Track        []TrackInterface
+	// TrackScripts are the vrrp_scripts the instance tracks (track_script).
+	TrackScripts []TrackScript
 	// UnicastSrcIP and UnicastPeers switch the instance to unicast
 	// adverts; both empty means multicast to 224.0.0.18.
 	UnicastSrcIP netip.Addr
@@ -404,6 +419,10 @@ type Checker struct {
 	DNSType string
 	// SMTP_CHECK: the HELO name ("" for keepalived's default).
 	HeloName string
+	// BindTo and BindIf are keepalived's bindto and bind_if: the source
+	// address and interface of the checks (zero: the kernel's choice).
+	BindTo netip.Addr
+	BindIf string
 }
 
 // URL is one url block of an HTTP_GET or SSL_GET checker.

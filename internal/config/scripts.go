@@ -124,10 +124,12 @@ func resolveScripts(c *Config, env scriptEnv) error {
 		return l.err()
 	}
 	g.Script = id
+	var checkAs func(pos Pos, dir string, cmd Command, id ScriptIdentity)
 	warn := func(pos Pos, dir, format string, a ...any) {
 		c.Warnings = append(c.Warnings, Warning{Pos: pos, Directive: dir, Msg: fmt.Sprintf(format, a...)})
 	}
-	check := func(pos Pos, dir string, cmd Command) {
+	check := func(pos Pos, dir string, cmd Command) { checkAs(pos, dir, cmd, id) }
+	checkAs = func(pos Pos, dir string, cmd Command, id ScriptIdentity) {
 		if len(cmd) == 0 {
 			return
 		}
@@ -161,6 +163,19 @@ func resolveScripts(c *Config, env scriptEnv) error {
 		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}} {
 			check(in.Pos, directive(c, "vrrp_instance "+in.Name+": "+n.dir), n.cmd)
 		}
+	}
+	for i := range c.VRRPScripts {
+		s := &c.VRRPScripts[i]
+		s.Identity = id
+		if s.User != "" {
+			sid, err := scriptIdentity(&Global{ScriptUser: s.User, ScriptGroup: s.Group}, env)
+			if err != nil {
+				l.add(s.UserPos, "vrrp_script "+s.Name+": user", err.Error())
+				continue
+			}
+			s.Identity = sid
+		}
+		checkAs(s.Pos, "vrrp_script "+s.Name+": script", s.Script, s.Identity)
 	}
 	for i := range c.VirtualServers {
 		vs := &c.VirtualServers[i]

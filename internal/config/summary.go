@@ -79,9 +79,9 @@ func (c *Config) Summary() string {
 			if in.UnicastSrcIP.IsValid() {
 				src = in.UnicastSrcIP.String()
 			}
-			w(2, "unicast from %s to %s", src, strings.Join(ps, ", "))
+			w(2, "VRRPv%d unicast from %s to %s", in.vrrpVersion(c.Global), src, strings.Join(ps, ", "))
 		} else {
-			w(2, "multicast adverts to 224.0.0.18")
+			w(2, "VRRPv%d multicast adverts to %s", in.vrrpVersion(c.Global), c.Global.multicastGroup(&in))
 		}
 		for _, n := range []struct {
 			name string

@@ -20,7 +20,8 @@ func Validate(c *Config) error {
 	if len(c.VRRP) == 0 && len(c.VirtualServers) == 0 && c.NAT == nil && c.Nginx == nil {
 		l.add(Pos{File: c.Source}, "", "empty configuration: no vrrp instance, virtual server, nat switch or nginx")
 	}
-	validateVRRP(&l, c.VRRP)
+	validateVRRP(&l, c.VRRP, &c.Global)
+	validateTracking(&l, c)
 	validateVirtualServers(&l, c.VirtualServers)
 	if c.NAT != nil {
 		validateNAT(&l, c.NAT, c.VRRP)
@@ -35,7 +36,16 @@ func Validate(c *Config) error {
 	return l.err()
 }
 
-func validateVRRP(l *errList, insts []VRRPInstance) {
+func validateVRRP(l *errList, insts []VRRPInstance, g *Global) {
+	if g.VRRPVersion != 0 && g.VRRPVersion != 2 && g.VRRPVersion != 3 {
+		l.add(Pos{}, "vrrp_version", fmt.Sprintf("%d is not 2 or 3", g.VRRPVersion))
+	}
+	if a := g.MulticastGroup4; a.IsValid() && (!a.Is4() || !a.IsMulticast()) {
+		l.add(Pos{}, "vrrp_mcast_group4", fmt.Sprintf("%s is not an IPv4 multicast address", a))
+	}
+	if a := g.MulticastGroup6; a.IsValid() && (!a.Is6() || !a.IsLinkLocalMulticast()) {
+		l.add(Pos{}, "vrrp_mcast_group6", fmt.Sprintf("%s is not an IPv6 link-local multicast address", a))
+	}
 	names := map[string]bool{}
 	type ifVRID struct {
 		ifname string
@@ -79,6 +89,12 @@ func validateVRRP(l *errList, insts []VRRPInstance) {
 		}
 		if in.AdvertInt < time.Second || in.AdvertInt > 255*time.Second || in.AdvertInt%time.Second != 0 {
 			bad("advert_int", "%s is not a whole number of seconds 1-255", in.AdvertInt)
+		}
+		if in.Version != 0 && in.Version != 2 && in.Version != 3 {
+			bad("version", "%d is not 2 or 3", in.Version)
+		}
+		if v := in.Version; in.Auth != nil && (v == 3 || v == 0 && g.VRRPVersion == 3) {
+			bad("authentication", "VRRP version 3 has no authentication (keepalived 2.2.7 ignores the block); remove it")
 		}
 		if in.Auth != nil {
 			if in.Auth.Type != AuthPass && in.Auth.Type != AuthAH {

@@ -138,7 +138,7 @@ func parseVIP(words []string) (VirtualIP, error) {
 	return v, nil
 }
 
-// parseTrack parses a track_interface entry: IF [weight N].
+// parseTrack parses a track_interface entry: IF [weight N [reverse]].
 func parseTrack(words []string) (TrackInterface, error) {
 	if len(words) == 0 {
 		return TrackInterface{}, errors.New("missing interface")
@@ -149,14 +149,14 @@ func parseTrack(words []string) (TrackInterface, error) {
 	}
 	switch {
 	case len(words) == 1:
-	case len(words) == 3 && words[1] == "weight":
+	case (len(words) == 3 || len(words) == 4 && words[3] == "reverse") && words[1] == "weight":
 		w, err := parseIntRange(words[2], -253, 253)
 		if err != nil {
 			return t, fmt.Errorf("weight %w", err)
 		}
-		t.Weight = w
+		t.Weight, t.Reverse = w, len(words) == 4
 	default:
-		return t, fmt.Errorf("%q: want IFNAME [weight N]", strings.Join(words, " "))
+		return t, fmt.Errorf("%q: want IFNAME [weight N [reverse]]", strings.Join(words, " "))
 	}
 	return t, nil
 }

@@ -1,0 +1,232 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/lvskit/lvskit/healthcheck"
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// scriptState is keepalived's result counter of one vrrp_script: result
+// runs from 0 to rise+fall-1 and the script succeeds while it is at least
+// rise. Before its first run the script is unknown (it counts neither
+// way), and its first result counts at once: keepalived starts the
+// counter at rise-1, or at 0 (failed, known) with init_fail.
+type scriptState struct {
+	rise, fall int
+	result     int
+	known      bool
+}
+
+func newScriptState(s *config.VRRPScript) scriptState {
+	st := scriptState{rise: max(s.Rise, 1), fall: max(s.Fall, 1)}
+	if s.InitFail {
+		st.known = true
+	} else {
+		st.result = st.rise - 1
+	}
+	return st
+}
+
+func (st *scriptState) ok() bool { return st.known && st.result >= st.rise }
+
+// record counts one run and reports whether the script's state changed
+// (it became known, or went from succeeding to failing or back).
+func (st *scriptState) record(success bool) bool {
+	wasKnown, wasOK := st.known, st.ok()
+	switch {
+	case success && st.result < st.rise-1:
+		st.result++
+	case success:
+		st.result = st.rise + st.fall - 1
+	case st.result > st.rise:
+		st.result--
+	default:
+		st.result = 0
+	}
+	st.known = true
+	return !wasKnown || wasOK != st.ok()
+}
+
+// trackedInstance is what one VRRP instance tracks besides the interfaces
+// the vrrp package follows itself.
+type trackedInstance struct {
+	name    string
+	iface   string // its router's
+	base    uint8
+	scripts []config.TrackScript
+	// last is what was last given to the router.
+	lastPrio  uint8
+	lastFault bool
+	sent      bool
+}
+
+// tracking is the pure part of the tracker: the scripts' states and the
+// instances' effective priorities.
+type tracking struct {
+	scripts map[string]*scriptState
+	insts   []*trackedInstance
+}
+
+// newTracking returns the tracking of cfg, or nil when no instance tracks
+// a script.
+func newTracking(cfg *config.Config) *tracking {
+	tr := &tracking{scripts: map[string]*scriptState{}}
+	used := map[string]bool{}
+	for _, in := range cfg.VRRP {
+		if len(in.TrackScripts) == 0 {
+			continue
+		}
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts})
+		for _, t := range in.TrackScripts {
+			used[t.Name] = true
+		}
+	}
+	if len(tr.insts) == 0 {
+		return nil
+	}
+	for i := range cfg.VRRPScripts {
+		s := &cfg.VRRPScripts[i]
+		if used[s.Name] {
+			st := newScriptState(s)
+			tr.scripts[s.Name] = &st
+		}
+	}
+	return tr
+}
+
+// effective computes an instance's effective priority and whether its
+// scripts hold it in FAULT, as keepalived: unknown scripts count neither
+// way.
+func (tr *tracking) effective(in *trackedInstance) (uint8, bool) {
+	delta, fault := 0, false
+	for _, t := range in.scripts {
+		st := tr.scripts[t.Name]
+		if st == nil || !st.known {
+			continue
+		}
+		d, f := vrrp.TrackDelta(t.Weight, t.Reverse, st.ok())
+		delta += d
+		fault = fault || f
+	}
+	return vrrp.EffectivePriority(in.base, delta), fault
+}
+
+// update is a change to give a router.
+type update struct {
+	in       *trackedInstance
+	priority uint8
+	fault    bool
+}
+
+// record counts a run of script and returns the instances whose effective
+// priority or FAULT hold changed.
+func (tr *tracking) record(script string, success bool) []update {
+	st := tr.scripts[script]
+	if st == nil || !st.record(success) {
+		return nil
+	}
+	return tr.changes()
+}
+
+// changes returns the instances whose effective state differs from what
+// their routers were last given.
+func (tr *tracking) changes() []update {
+	var out []update
+	for _, in := range tr.insts {
+		p, f := tr.effective(in)
+		if in.sent && p == in.lastPrio && f == in.lastFault {
+			continue
+		}
+		out = append(out, update{in, p, f})
+	}
+	return out
+}
+
+// runTracking runs the vrrp_scripts of cfg until ctx is done and gives the
+// routers the effective priorities and FAULT holds that follow from their
+// results. Scripts run as health-check exec checks (Env.Checker may
+// replace them), one at a time per script, every interval.
+func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, log *slog.Logger) {
+	tr := newTracking(cfg)
+	if tr == nil {
+		return
+	}
+	type result struct {
+		script  string
+		success bool
+		reason  string
+	}
+	results := make(chan result)
+	for i := range cfg.VRRPScripts {
+		s := cfg.VRRPScripts[i]
+		if tr.scripts[s.Name] == nil {
+			continue
+		}
+		timeout := s.Timeout
+		if timeout == 0 {
+			timeout = s.Interval
+		}
+		var ck healthcheck.Checker = &healthcheck.Exec{Argv: s.Script, Timeout: timeout, Credential: s.Identity.Credential()}
+		if a.env.Checker != nil {
+			ck = a.env.Checker("vrrp_script "+s.Name, ck)
+		}
+		go func() {
+			t := time.NewTicker(s.Interval)
+			defer t.Stop()
+			for {
+				r := ck.Check(ctx)
+				select {
+				case results <- result{s.Name, r.Up, r.Reason}:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	apply := func(us []update) {
+		for _, u := range us {
+			r := routers[u.in.iface]
+			if r == nil {
+				continue
+			}
+			if u.in.sent && u.priority != u.in.lastPrio {
+				log.Info("vrrp: changing effective priority", "instance", u.in.name, "from", u.in.lastPrio, "to", u.priority)
+			}
+			if err := r.SetTracking(ctx, u.in.name, u.priority, u.fault); err != nil {
+				if ctx.Err() == nil {
+					log.Error("vrrp: tracking", "instance", u.in.name, "err", err)
+				}
+				continue
+			}
+			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
+		}
+	}
+	// init_fail scripts count from the start.
+	apply(tr.changes())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-results:
+			was := tr.scripts[r.script].ok()
+			us := tr.record(r.script, r.success)
+			if now := tr.scripts[r.script].ok(); now != was || len(us) > 0 {
+				word := "failed"
+				if now {
+					word = "succeeded"
+				}
+				log.Info("vrrp: script "+word, "script", r.script, "reason", r.reason)
+			}
+			apply(us)
+		}
+	}
+}

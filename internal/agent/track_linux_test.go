@@ -1,0 +1,189 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/vrrp"
+	"github.com/vishvananda/netlink"
+)
+
+// trackConf is a keepalived.conf whose instance tracks a script that
+// fails while flag exists.
+func trackConf(prio int, flag, weight string) string {
+	return fmt.Sprintf(`global_defs {
+  router_id lvskit_test
+  enable_script_security
+  script_user root
+}
+vrrp_script chk {
+  script "/usr/bin/test ! -e %s"
+  interval 1
+  weight %s
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth1
+  virtual_router_id 51
+  priority %d
+  advert_int 1
+  virtual_ipaddress {
+    192.168.0.100/24 dev eth1
+  }
+  track_script {
+    chk
+  }
+}
+`, flag, weight, prio)
+}
+
+func hasVIP(t *testing.T, ns *netnstest.NS) bool {
+	t.Helper()
+	nl := ns.Netlink(t)
+	l, err := nl.LinkByName("eth1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := nl.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if a.IP.String() == "192.168.0.100" {
+			return true
+		}
+	}
+	return false
+}
+
+// startAgentIn runs an agent for the keepalived.conf at path with its VRRP
+// sockets and addresses in ns (sysctls left alone) until the test ends.
+func startAgentIn(t *testing.T, ns *netnstest.NS, path string, onTransition func(vrrp.Transition)) {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sysctls = nil
+	a, err := New(cfg, &Options{OnTransition: onTransition, Env: Env{
+		OpenVRRP: func(cfgs []vrrp.Config, opts *vrrp.Options) (*vrrp.Router, error) {
+			o := *opts
+			o.NetNS = int(ns.Handle())
+			return vrrp.Open(cfgs, &o)
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+}
+
+// A tracked script that starts failing lowers lbnode's priority below its
+// keepalived peer's (weight -60), or puts it in FAULT (weight 0), and the
+// VIP moves to keepalived; when the script succeeds again lbnode takes the
+// VIP back. Both nodes read the same keepalived.conf but for the priority
+// and the flag file.
+func TestIntegrationTrackScriptMovesTheVIP(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "ip")
+	for _, weight := range []string{"-60", "0"} {
+		t.Run("weight "+weight, func(t *testing.T) {
+			tp := netnstest.NewTopology(t)
+			tp.Bridge("svc")
+			lb1, lb2 := tp.Host("lb1"), tp.Host("lb2")
+			tp.Connect(lb1, "eth1", "svc", "172.16.0.1/24")
+			tp.Connect(lb2, "eth1", "svc", "172.16.0.2/24")
+			dir := t.TempDir()
+			flag1, flag2 := filepath.Join(dir, "lb1-down"), filepath.Join(dir, "lb2-down")
+			write := func(name, s string) string {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			conf1 := write("lb1.conf", trackConf(150, flag1, weight))
+			conf2 := write("lb2.conf", trackConf(100, flag2, weight))
+
+			transitions := make(chan vrrp.Transition, 64)
+			startAgentIn(t, lb1, conf1, func(tr vrrp.Transition) {
+				select {
+				case transitions <- tr:
+				default:
+				}
+			})
+			ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", conf2,
+				"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
+			t.Cleanup(func() { _ = ka.KillChildren() })
+
+			where := func() string {
+				switch a, b := hasVIP(t, lb1), hasVIP(t, lb2); {
+				case a && !b:
+					return "lb1"
+				case b && !a:
+					return "lb2"
+				case a && b:
+					return "both"
+				}
+				return "none"
+			}
+			waitVIP := func(on string) {
+				t.Helper()
+				netnstest.WaitFor(t, "the VIP on "+on+" only", 20*time.Second, func() bool { return where() == on })
+			}
+			waitVIP("lb1")
+			ka.WaitOutput(t, "(VI_1) Entering BACKUP STATE", 10*time.Second)
+
+			if err := os.WriteFile(flag1, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			waitVIP("lb2")
+			ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 10*time.Second)
+			want := vrrp.StateBackup
+			if weight == "0" {
+				want = vrrp.StateFault
+			}
+			netnstest.WaitFor(t, "lbnode "+want.String(), 10*time.Second, func() bool {
+				for {
+					select {
+					case tr := <-transitions:
+						if tr.To == want {
+							return true
+						}
+					default:
+						return false
+					}
+				}
+			})
+
+			if err := os.Remove(flag1); err != nil {
+				t.Fatal(err)
+			}
+			waitVIP("lb1")
+			netnstest.WaitFor(t, "keepalived back to BACKUP", 10*time.Second, func() bool {
+				out := ka.Output()
+				return countAfter(out, "(VI_1) Entering MASTER STATE", "(VI_1) Entering BACKUP STATE")
+			})
+		})
+	}
+}
+
+// countAfter reports whether s contains b after the last a.
+func countAfter(s, a, b string) bool {
+	i := strings.LastIndex(s, a)
+	return i >= 0 && strings.Contains(s[i:], b)
+}

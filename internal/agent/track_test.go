@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/internal/config"
+)
+
+// The result counter follows keepalived's: the first result counts at
+// once, then rise successes or fall failures in a row change the state.
+func TestScriptStateRiseFall(t *testing.T) {
+	tests := []struct {
+		name       string
+		rise, fall int
+		initFail   bool
+		runs       string // s: success, f: failure
+		want       string // after each run: + ok, - failed
+	}{
+		{"first success counts", 3, 2, false, "s", "+"},
+		{"first failure counts", 3, 2, false, "f", "-"},
+		{"fall failures in a row", 1, 3, false, "sfffsfff", "+++-+++-"},
+		{"a success resets the fall count", 1, 3, false, "sffsff", "++++++"},
+		{"rise successes in a row", 3, 1, false, "fsssfss", "---+---"},
+		{"init_fail needs rise successes", 2, 1, true, "ss", "-+"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newScriptState(&config.VRRPScript{Rise: tt.rise, Fall: tt.fall, InitFail: tt.initFail})
+			got := ""
+			for _, r := range tt.runs {
+				st.record(r == 's')
+				if st.ok() {
+					got += "+"
+				} else {
+					got += "-"
+				}
+			}
+			if got != tt.want {
+				t.Errorf("runs %s: states %s, want %s", tt.runs, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTrackingEffectivePriorities(t *testing.T) {
+	cfg := &config.Config{
+		VRRPScripts: []config.VRRPScript{
+			{Name: "minus", Rise: 1, Fall: 1},
+			{Name: "plus", Rise: 1, Fall: 1},
+			{Name: "fault", Rise: 1, Fall: 1},
+		},
+		VRRP: []config.VRRPInstance{
+			{Name: "A", Interface: "eth1", Priority: 100, TrackScripts: []config.TrackScript{{Name: "minus", Weight: -30}, {Name: "plus", Weight: 20}}},
+			{Name: "B", Interface: "eth1", Priority: 250, TrackScripts: []config.TrackScript{{Name: "plus", Weight: 20}, {Name: "fault"}}},
+			{Name: "C", Interface: "eth1", Priority: 100},
+		},
+	}
+	tr := newTracking(cfg)
+	type got struct {
+		Instance string
+		Priority uint8
+		Fault    bool
+	}
+	collect := func(us []update) []got {
+		var out []got
+		for _, u := range us {
+			out = append(out, got{u.in.name, u.priority, u.fault})
+			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
+		}
+		return out
+	}
+	steps := []struct {
+		script  string
+		success bool
+		want    []got
+	}{
+		{"minus", true, []got{{"A", 100, false}, {"B", 250, false}}}, // first report: base priorities
+		{"plus", true, []got{{"A", 120, false}, {"B", 254, false}}},  // 270 clamped to 254
+		{"minus", false, []got{{"A", 90, false}}},
+		{"fault", false, []got{{"B", 254, true}}},
+		{"fault", false, nil}, // no change
+		{"plus", false, []got{{"A", 70, false}, {"B", 250, true}}},
+		{"fault", true, []got{{"B", 250, false}}},
+	}
+	for i, s := range steps {
+		if diff := cmp.Diff(s.want, collect(tr.record(s.script, s.success))); diff != "" {
+			t.Fatalf("step %d (%s %v): updates (-want +got):\n%s", i, s.script, s.success, diff)
+		}
+	}
+	if newTracking(&config.Config{VRRP: []config.VRRPInstance{{Name: "C"}}}) != nil {
+		t.Error("tracking without any track_script")
+	}
+}
