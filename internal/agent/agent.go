@@ -46,6 +46,13 @@ type Options struct {
 	// Env replaces parts of the system the agent works on; the zero Env
 	// is the real system.
 	Env Env
+	// Drain bounds how long a stopping node that runs nginx behind a NAT
+	// switch drains before it stops nginx: its own address refuses the
+	// other balancers' health checks while it still answers the traffic
+	// they forward, until their checks have taken it out. 0 means the
+	// time their checks take with this node's configuration (at most a
+	// minute); negative, no drain.
+	Drain time.Duration
 }
 
 // Agent is one balancer node. Create it with New and start it with Run.
@@ -77,6 +84,8 @@ type Agent struct {
 	// syncd drives the IPVS connection sync daemons (nil: none); used
 	// by Run's goroutine only.
 	syncd *syncDaemons
+	// bgp announces the VIPs of the bgp section (nil: none).
+	bgp *bgpSpeaker
 }
 
 type reloadReq struct {
@@ -142,9 +151,10 @@ func natInstance(cfg *config.Config) string {
 }
 
 // Run brings the node up and keeps it so until ctx is done, then stops it
-// gracefully: a priority-0 advert, the VIPs and the NAT rule removed, the
-// virtual servers removed unless Options.KeepIPVS or the configuration's
-// dont_release_ipvs, nginx stopped. Errors while starting are returned at
+// gracefully: a priority-0 advert and the VIPs removed; where it runs
+// nginx behind a NAT switch, drained (see Options.Drain) before nginx
+// stops; the NAT rule removed, the virtual servers removed unless
+// Options.KeepIPVS or the configuration's dont_release_ipvs. Errors while starting are returned at
 // once, with what was started undone.
 func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Lock()
@@ -198,6 +208,9 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 
 	// NAT switch: present until the instance is MASTER.
 	var sw NATSwitch
+	// up: the node came up (a failed start does not drain); drained: its
+	// stop drained it.
+	var up, drained bool
 	if cfg.NAT != nil {
 		sw, err = a.env.OpenNAT(&nat.Config{Interface: cfg.NAT.Interface, VIPs: cfg.NAT.VIPs, LocalIPv4: cfg.NAT.LocalAddress})
 		if err != nil {
@@ -208,6 +221,11 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("nat: %w", err)
 		}
 		stops = append(stops, func() {
+			if drained {
+				if err := sw.Undrain(); err != nil {
+					log.Error("nat: ending the drain at stop", "err", err)
+				}
+			}
 			if err := sw.Master(); err != nil {
 				log.Error("nat: removing the rule at stop", "err", err)
 			}
@@ -223,6 +241,9 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			return err
 		}
 		stops = append(stops, func() {
+			if up {
+				drained = a.drain(sw)
+			}
 			if err := ngx.Stop(10 * time.Second); err != nil {
 				log.Error("nginx: stopping", "err", err)
 			}
@@ -312,6 +333,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			}
 		}
 	})
+	up = true
+	// BGP last, so that its graceful stop (withdraw, wait) comes first.
+	if cfg.BGP != nil {
+		if err := a.startBGPSpeaker(ctx, cfg.BGP); err != nil {
+			return err
+		}
+		stops = append(stops, a.stopBGPSpeaker)
+	}
 	// Tracked scripts give the instances their effective priorities.
 	trackCtx, stopTrack := context.WithCancel(vrrpCtx)
 	trackDone := make(chan struct{})
@@ -391,6 +420,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	}
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
+	}
+	if !sameBGP(cfg.BGP, old.BGP) {
+		return errors.New("reload: the bgp section changed; restart the node to apply that")
 	}
 	if (cfg.Nginx == nil) != (old.Nginx == nil) || (cfg.Nginx != nil && nginxPrefix(cfg) != nginxPrefix(old)) {
 		return errors.New("reload: nginx was added, removed or moved; restart the node to apply that")
@@ -509,9 +541,11 @@ func (a *Agent) onTransition(t vrrp.Transition, sw NATSwitch, cfg *config.Config
 	if sw != nil && t.Instance == natInstance(cfg) {
 		var err error
 		switch t.To {
-		case vrrp.StateMaster, vrrp.StateStopped:
+		case vrrp.StateMaster:
 			err = sw.Master()
-		case vrrp.StateBackup, vrrp.StateFault:
+		case vrrp.StateBackup, vrrp.StateFault, vrrp.StateStopped:
+			// Stopped: the node's nginx still answers what the MASTER
+			// forwards to it until it stops too (see drain).
 			err = sw.Backup()
 		}
 		if err != nil {
@@ -556,7 +590,9 @@ func (a *Agent) sync(why string) error {
 	a.mu.Lock()
 	c := a.ipvs
 	want := a.plan.desired(a.health)
+	sp := a.bgp
 	a.mu.Unlock()
+	defer sp.update(want) // announce once the kernel has the services
 	if c == nil {
 		return nil
 	}
