@@ -333,14 +333,6 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			}
 		}
 	})
-	up = true
-	// BGP last, so that its graceful stop (withdraw, wait) comes first.
-	if cfg.BGP != nil {
-		if err := a.startBGPSpeaker(ctx, cfg.BGP); err != nil {
-			return err
-		}
-		stops = append(stops, a.stopBGPSpeaker)
-	}
 	// Tracked scripts give the instances their effective priorities.
 	trackCtx, stopTrack := context.WithCancel(vrrpCtx)
 	trackDone := make(chan struct{})
@@ -349,6 +341,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Unlock()
 	go func() { defer close(trackDone); a.runTracking(trackCtx, cfg, routers, log) }()
 	stops = append(stops, func() { stopTrack(); <-trackDone })
+	// BGP last, so that its graceful stop (withdraw, wait) comes first.
+	if cfg.BGP != nil {
+		if err := a.startBGPSpeaker(ctx, cfg.BGP); err != nil {
+			return err
+		}
+		stops = append(stops, a.stopBGPSpeaker)
+	}
+	up = true
 	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))
 
 	drift := time.NewTimer(driftInterval(cfg))
