@@ -196,15 +196,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 
 	// The connection sync daemons, which follow the VRRP instance.
-	if sd := cfg.Global.SyncDaemon; sd != nil {
-		c, err := a.env.DialIPVS()
-		if err != nil {
-			return fmt.Errorf("ipvs: sync daemon: %w", err)
-		}
-		a.syncd = newSyncDaemons(sd, c, log)
-		a.syncd.start()
-		stops = append(stops, func() { a.syncd.stop(); c.Close() })
+	if err := a.startSyncDaemons(cfg.Global.SyncDaemon); err != nil {
+		return err
 	}
+	stops = append(stops, a.stopSyncDaemons)
 
 	// NAT switch: present until the instance is MASTER.
 	var sw NATSwitch
@@ -488,6 +483,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	p.lvs.notify = a.plan.lvs.notify
 	a.cfg, a.plan = cfg, p
 	a.mu.Unlock()
+	if err := a.reloadSyncDaemons(cfg.Global.SyncDaemon); err != nil {
+		return err
+	}
 	keep := map[ipvs.ServiceKey]bool{}
 	for _, v := range p.services {
 		keep[v.Service.Key()] = true

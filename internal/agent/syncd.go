@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -13,6 +14,62 @@ import (
 type daemonClient interface {
 	EnsureDaemon(d ipvs.Daemon) (bool, error)
 	EnsureNoDaemon(state ipvs.DaemonState) (bool, error)
+	Close() error
+}
+
+// startSyncDaemons opens an IPVS client for the sync daemons of sd and
+// starts those a node runs from its start; nothing when sd is nil.
+func (a *Agent) startSyncDaemons(sd *config.SyncDaemon) error {
+	if sd == nil {
+		return nil
+	}
+	c, err := a.env.DialIPVS()
+	if err != nil {
+		return fmt.Errorf("ipvs: sync daemon: %w", err)
+	}
+	a.syncd = newSyncDaemons(sd, c, a.log)
+	a.syncd.start()
+	return nil
+}
+
+// stopSyncDaemons stops the running sync daemons and closes their client.
+func (a *Agent) stopSyncDaemons() {
+	if a.syncd == nil {
+		return
+	}
+	a.syncd.stop()
+	a.syncd.c.Close()
+	a.syncd = nil
+}
+
+// reloadSyncDaemons applies a changed lvs_sync_daemon: the daemons of the
+// old settings are stopped and those of the new ones started in the
+// state of their instance. keepalived 2.2.7 means to do the same, but
+// starts the new daemon without its settings (vrrp_daemon.c:856 passes
+// no configuration to ipvs_syncd_cmd), which the kernel refuses: until
+// the next transition it runs none.
+func (a *Agent) reloadSyncDaemons(sd *config.SyncDaemon) error {
+	cur := a.syncd
+	if cur == nil && sd == nil {
+		return nil
+	}
+	if cur != nil && sd != nil && cur.base == syncDaemonSettings(sd) && cur.instance == sd.Instance {
+		return nil
+	}
+	a.stopSyncDaemons()
+	if err := a.startSyncDaemons(sd); err != nil {
+		return err
+	}
+	if sd == nil || sd.Instance == "" {
+		return nil
+	}
+	a.mu.Lock()
+	st := a.states[sd.Instance]
+	a.mu.Unlock()
+	if st == vrrp.StateMaster {
+		a.syncd.transition(vrrp.Transition{Instance: sd.Instance, From: vrrp.StateBackup, To: vrrp.StateMaster})
+	}
+	return nil
 }
 
 // syncDaemons drives the IPVS connection sync daemons of the

@@ -46,6 +46,8 @@ func (r *recordingDaemons) EnsureNoDaemon(st ipvs.DaemonState) (bool, error) {
 	return ok, nil
 }
 
+func (r *recordingDaemons) Close() error { return nil }
+
 func (r *recordingDaemons) take() []string {
 	c := r.calls
 	r.calls = nil
@@ -193,6 +195,23 @@ func TestRunSyncDaemon(t *testing.T) {
 		if got, want := daemons(), "master(eth1,1,239.0.0.9) "; got != want {
 			t.Errorf("MASTER again: daemons %q, want %q", got, want)
 		}
+		// A reload with other settings replaces the master daemon; one
+		// without lvs_sync_daemon stops it; one with it again starts a
+		// master, the instance being MASTER.
+		reload := func(sd *config.SyncDaemon, want string) {
+			t.Helper()
+			cfg := parseNode(t, nodeYAML)
+			cfg.Global.SyncDaemon = sd
+			if err := a.Reload(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			if got := daemons(); got != want {
+				t.Errorf("after a reload with %+v: daemons %q, want %q", sd, got, want)
+			}
+		}
+		reload(&config.SyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 2, Group: netip.MustParseAddr("239.0.0.9")}, "master(eth1,2,239.0.0.9) ")
+		reload(nil, "")
+		reload(&config.SyncDaemon{Interface: "eth2", Instance: "VI_1", SyncID: 3}, "master(eth2,3,224.0.0.81) ")
 		if err := n.stop(); err != nil {
 			t.Fatal(err)
 		}
