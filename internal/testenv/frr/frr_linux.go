@@ -1,0 +1,204 @@
+package frr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/topology"
+)
+
+// Bin is where Debian installs FRR's daemons.
+const Bin = "/usr/lib/frr"
+
+// Config is the router's BGP side.
+type Config struct {
+	ASN      uint32
+	RouterID netip.Addr
+	// Neighbors are the nodes, each of which must be in NeighborASN.
+	Neighbors   []netip.Addr
+	NeighborASN uint32
+	// BFD turns on BFD (FRR's defaults, 300 ms x 3) for every neighbor.
+	BFD bool
+}
+
+// Router is FRR running in one namespace.
+type Router struct {
+	NS   *topology.NS
+	Dir  string
+	cfg  Config
+	proc []*topology.Proc
+}
+
+// Available reports why FRR cannot run here ("" when it can).
+func Available() string {
+	for _, d := range []string{"zebra", "bfdd", "bgpd"} {
+		if _, err := os.Stat(filepath.Join(Bin, d)); err != nil {
+			return "FRR is not installed (" + filepath.Join(Bin, d) + " missing; apt-get install frr)"
+		}
+	}
+	if _, err := exec.LookPath("vtysh"); err != nil {
+		return "vtysh is missing (apt-get install frr)"
+	}
+	if _, err := user.Lookup("frr"); err != nil {
+		return "no frr user (apt-get install frr)"
+	}
+	return ""
+}
+
+// Start writes the configuration into a new folder of the frr user's
+// (which the frr user can reach: a test's TempDir cannot be) and starts
+// zebra, bfdd and bgpd in ns, in that order, each once the previous one's
+// socket exists. Close stops them and removes the folder.
+func Start(ctx context.Context, ns *topology.NS, cfg Config) (*Router, error) {
+	if why := Available(); why != "" {
+		return nil, errors.New(why)
+	}
+	u, err := user.Lookup("frr")
+	if err != nil {
+		return nil, err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	files := map[string]string{
+		"zebra.conf": "hostname router\n",
+		"bfdd.conf":  "bfd\n",
+		"bgpd.conf":  bgpdConf(cfg),
+		"vtysh.conf": "",
+	}
+	dir, err := os.MkdirTemp("", "lvskit-frr-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o640); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	for _, kv := range []string{"net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"} {
+		if out, err := ns.Command("sysctl", "-qw", kv).CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("router: sysctl %s: %v: %s", kv, err, strings.TrimSpace(string(out)))
+		}
+	}
+	r := &Router{NS: ns, Dir: dir, cfg: cfg}
+	common := func(name string) []string {
+		return []string{"-f", filepath.Join(dir, name+".conf"), "-i", filepath.Join(dir, name+".pid"),
+			"-z", filepath.Join(dir, "zserv.api"), "--vty_socket", dir, "-u", "frr", "-g", "frr"}
+	}
+	steps := []struct {
+		name string
+		args []string
+		sock string
+	}{
+		{"zebra", common("zebra"), "zserv.api"},
+		{"bfdd", append(common("bfdd"), "--bfdctl", filepath.Join(dir, "bfdd.sock")), "bfdd.vty"},
+		{"bgpd", common("bgpd"), "bgpd.vty"},
+	}
+	for _, s := range steps {
+		p, err := ns.Start(filepath.Join(Bin, s.name), s.args...)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("router: %s: %w", s.name, err)
+		}
+		r.proc = append(r.proc, p)
+		sock := filepath.Join(dir, s.sock)
+		if _, err := topology.WaitFor(ctx, s.name+"'s socket", 20*time.Second, func() bool {
+			_, err := os.Stat(sock)
+			return err == nil || p.Exited()
+		}); err != nil || p.Exited() {
+			r.Close()
+			return nil, fmt.Errorf("router: %s did not start: %v\n%s", s.name, err, p.Output())
+		}
+	}
+	return r, nil
+}
+
+func bgpdConf(c Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router bgp %d\n bgp router-id %s\n no bgp ebgp-requires-policy\n bgp bestpath as-path multipath-relax\n", c.ASN, c.RouterID)
+	for _, n := range c.Neighbors {
+		fmt.Fprintf(&b, " neighbor %s remote-as %d\n neighbor %s timers 1 3\n neighbor %s timers connect 1\n", n, c.NeighborASN, n, n)
+		if c.BFD {
+			fmt.Fprintf(&b, " neighbor %s bfd\n", n)
+		}
+	}
+	b.WriteString(" address-family ipv4 unicast\n  maximum-paths 8\n exit-address-family\n")
+	return b.String()
+}
+
+// Paths returns the next hops of the router's route to p in its kernel
+// table (what zebra installed), in the order ip prints them.
+func (r *Router) Paths(p netip.Prefix) ([]netip.Addr, error) {
+	out, err := r.NS.Command("ip", "-4", "route", "show", "exact", p.String()).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("router: ip route show %s: %v: %s", p, err, out)
+	}
+	var hops []netip.Addr
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "via" {
+				if a, err := netip.ParseAddr(f[i+1]); err == nil {
+					hops = append(hops, a)
+				}
+			}
+		}
+	}
+	return hops, nil
+}
+
+// Route is the text of `ip route show exact p` in the router.
+func (r *Router) Route(p netip.Prefix) string {
+	out, _ := r.NS.Command("ip", "-4", "route", "show", "exact", p.String()).CombinedOutput()
+	return strings.TrimSpace(string(out))
+}
+
+// VTY runs one vtysh command against the router's daemons.
+func (r *Router) VTY(cmd string) (string, error) {
+	out, err := r.NS.Command("vtysh", "--vty_socket", r.Dir, "-c", cmd).CombinedOutput()
+	return string(out), err
+}
+
+// Output is what the daemons printed.
+func (r *Router) Output() string {
+	var b strings.Builder
+	for _, p := range r.proc {
+		fmt.Fprintf(&b, "--- %s\n%s", p.Name(), p.Output())
+	}
+	return b.String()
+}
+
+// Close stops the daemons, bgpd first, and removes their folder.
+func (r *Router) Close() {
+	for i := len(r.proc) - 1; i >= 0; i-- {
+		r.proc[i].Stop(5 * time.Second)
+	}
+	r.proc = nil
+	if r.Dir != "" {
+		os.RemoveAll(r.Dir)
+		r.Dir = ""
+	}
+}
