@@ -128,6 +128,8 @@ func TestSMTPAndPingCheckers(t *testing.T) {
     SMTP_CHECK {
       helo_name lb.example
       connect_timeout 2
+      bindto 10.0.0.9
+      bind_if eth1
     }
     PING_CHECK {
       connect_ip 10.0.3.1
@@ -144,7 +146,7 @@ func TestSMTPAndPingCheckers(t *testing.T) {
 	}
 	rs := &cfg.VirtualServers[0].RealServers[0]
 	smtp, _, err := checker(&cfg.VirtualServers[0], rs, &rs.Checkers[0], nil)
-	if s, ok := smtp.(*healthcheck.SMTP); err != nil || !ok || s.Addr.String() != "10.0.2.1:25" || s.HeloName != "lb.example" || s.Timeout != 2*time.Second {
+	if s, ok := smtp.(*healthcheck.SMTP); err != nil || !ok || s.Addr.String() != "10.0.2.1:25" || s.HeloName != "lb.example" || s.Timeout != 2*time.Second || s.Bind.Source.String() != "10.0.0.9" || s.Bind.Interface != "eth1" {
 		t.Errorf("SMTP_CHECK: %#v, %v", smtp, err)
 	}
 	ping, _, err := checker(&cfg.VirtualServers[0], rs, &rs.Checkers[1], nil)

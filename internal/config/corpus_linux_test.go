@@ -32,7 +32,7 @@ func TestIntegrationCorpusAgreesWithKeepalived(t *testing.T) {
 	ns := netnstest.New(t)
 	// This kernel has neither dummy nor VLAN interfaces: veth pairs
 	// named as the files name them do as well.
-	for i, ifname := range []string{"eth0", "eth1", "eth2", "eth3", "eth0.1"} {
+	for i, ifname := range []string{"eth0", "eth1", "eth2", "eth3", "eth0.1", "em1", "em2", "ens160"} {
 		ns.Run(t, "ip", "link", "add", ifname, "type", "veth", "peer", "name", "peer"+strconv.Itoa(i))
 		ns.Run(t, "ip", "link", "set", ifname, "up")
 	}

@@ -28,6 +28,19 @@ type checkerSet struct {
 	retry, delayBeforeTry, connectTimeout, virtualHost bool
 	delayLoop                                          *time.Duration
 	pos                                                Pos
+	// hosts are SMTP_CHECK host blocks.
+	hosts []smtpHostSet
+}
+
+// smtpHostSet is an SMTP_CHECK host block: its target and timeout (zero:
+// not set).
+type smtpHostSet struct {
+	pos     Pos
+	ip      netip.Addr
+	port    uint16
+	timeout time.Duration
+	bindTo  netip.Addr
+	bindIf  string
 }
 
 // over returns the setting of the inner block if set, else the outer's.

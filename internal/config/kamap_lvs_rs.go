@@ -64,8 +64,33 @@ func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvs
 				continue
 			}
 			ck, set := m.checker(n)
-			rs.Checkers = append(rs.Checkers, ck)
-			sets = append(sets, set)
+			if len(set.hosts) == 0 {
+				rs.Checkers = append(rs.Checkers, ck)
+				sets = append(sets, set)
+				continue
+			}
+			// keepalived's deprecated SMTP_CHECK host blocks: one
+			// checker per host, and the block's own target only when
+			// it set a connection setting (check_smtp.c).
+			if ck.ConnectIP.IsValid() || ck.ConnectPort != 0 || set.connectTimeout {
+				rs.Checkers = append(rs.Checkers, ck)
+				sets = append(sets, set)
+			}
+			for _, h := range set.hosts {
+				hc, hs := ck, set
+				hc.Pos, hs.pos = h.pos, h.pos
+				hc.ConnectIP, hc.ConnectPort, hc.BindTo, hc.BindIf = h.ip, h.port, h.bindTo, h.bindIf
+				// A host's timeout is its own, else the real or
+				// virtual server's, not the SMTP_CHECK's.
+				hs.connectTimeout = h.timeout != 0
+				hc.ConnectTimeout = DefaultConnectTimeout
+				if hs.connectTimeout {
+					hc.ConnectTimeout = h.timeout
+				}
+				hs.hosts = nil
+				rs.Checkers = append(rs.Checkers, hc)
+				sets = append(sets, hs)
+			}
 		default:
 			if m.inheritable(n, &in) {
 				continue
@@ -160,12 +185,32 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 			if m.flag(n) {
 				ck.MiscDynamic = true
 			}
+		case (name == "bindto" || name == "bind_if") && kind == PingCheck:
+			m.errf(n, "not supported in PING_CHECK: a source address or interface for pings")
+		case name == "bindto" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.BindTo = a
+			}
+		case name == "bind_if" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				if !validIfName(s) {
+					m.errf(n, "%q is not an interface name", s)
+				}
+				ck.BindIf = s
+			}
 		case name == "helo_name" && kind == SMTPCheck:
 			if s, ok := m.value(n); ok {
 				ck.HeloName = s
 			}
 		case name == "host" && kind == SMTPCheck:
-			m.errf(n, "not supported in SMTP_CHECK: host blocks (write one SMTP_CHECK per host, with connect_ip)")
+			if m.block(n) {
+				set.hosts = append(set.hosts, m.smtpHost(n))
+				m.warnf(n, "deprecated: one more SMTP check of this real server, as keepalived reads it")
+			}
 		case name == "name" && kind == DNSCheck:
 			if s, ok := m.value(n); ok {
 				ck.DNSName = s
@@ -227,4 +272,51 @@ func (m *kaMapper) url(b *node) (URL, bool) {
 		return u, false
 	}
 	return u, true
+}
+
+// smtpHost reads an SMTP_CHECK host block.
+func (m *kaMapper) smtpHost(b *node) smtpHostSet {
+	h := smtpHostSet{pos: b.pos}
+	for _, n := range b.children {
+		switch n.name {
+		case "connect_ip":
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				h.ip = a
+			}
+		case "connect_port":
+			if s, ok := m.value(n); ok {
+				p, err := parsePort(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				h.port = p
+			}
+		case "connect_timeout":
+			m.seconds(n, time.Millisecond, maxDuration, &h.timeout)
+		case "bindto":
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				h.bindTo = a
+			}
+		case "bind_if":
+			if s, ok := m.value(n); ok {
+				if !validIfName(s) {
+					m.errf(n, "%q is not an interface name", s)
+				}
+				h.bindIf = s
+			}
+		case "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures":
+			m.errf(n, "not supported in an SMTP_CHECK host block: set it in the SMTP_CHECK")
+		default:
+			m.lvsUnknown(n, "host")
+		}
+	}
+	return h
 }

@@ -169,3 +169,49 @@ func TestSummaryLVS(t *testing.T) {
 		}
 	}
 }
+
+// keepalived's SMTP_CHECK sample: the deprecated host blocks are one
+// checker each, beside the block's own target when it sets a connection
+// setting (here connect_timeout); bindto is kept.
+func TestSMTPCheckHosts(t *testing.T) {
+	c, err := Load("testdata/corpus/ka-samples-SMTP_CHECK.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type target struct {
+		kind, addr, bind string
+		timeout          time.Duration
+	}
+	var got []target
+	for _, rs := range c.VirtualServers[len(c.VirtualServers)-1].RealServers {
+		for _, ck := range rs.Checkers {
+			a := rs.Addr
+			if ck.ConnectIP.IsValid() {
+				a = netip.AddrPortFrom(ck.ConnectIP, a.Port())
+			}
+			if ck.ConnectPort != 0 {
+				a = netip.AddrPortFrom(a.Addr(), ck.ConnectPort)
+			}
+			b := ""
+			if ck.BindTo.IsValid() {
+				b = ck.BindTo.String()
+			}
+			got = append(got, target{string(ck.Kind) + " " + ck.HeloName, a.String(), b, ck.ConnectTimeout})
+		}
+	}
+	s := "SMTP_CHECK foo.bar.com"
+	want := []target{
+		{s, "172.16.1.10:25", "", 30 * time.Second},
+		{s, "172.16.1.11:25", "", 10 * time.Second},
+		{s, "172.16.1.11:25", "", 5 * time.Second},
+		{s, "192.168.155.10:25", "", 5 * time.Second},
+		{s, "64.233.167.99:25", "", 5 * time.Second},
+		{s, "172.16.1.12:25", "", 10 * time.Second},
+		{s, "172.16.1.12:25", "172.16.1.2", 5 * time.Second},
+		{s, "192.168.155.11:25", "192.168.155.2", 5 * time.Second},
+		{s, "64.233.167.100:587", "", 5 * time.Second},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(target{})); diff != "" {
+		t.Errorf("SMTP checkers of the last virtual server (-want +got):\n%s", diff)
+	}
+}
