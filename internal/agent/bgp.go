@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,50 +17,6 @@ import (
 	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/ipvs"
 )
-
-// Scale-out by BGP: the node announces each VIP of the bgp section to its
-// routers while it can serve it, through an embedded GoBGP speaker.
-//
-//   - A VIP is servable while at least one real server of its virtual
-//     servers (by address, or by the fwmark services listed with it) has a
-//     weight above 0 in the IPVS table the agent wants (servable); the
-//     agent feeds every such table to the speaker (update), which
-//     announces and withdraws to match.
-//   - A graceful stop withdraws everything first, waits withdraw_wait so
-//     that the routers move new flows away, and only then lets the agent
-//     drain and remove the rest (stop).
-//   - A session that fails (hold timer, or BFD, which resets the session)
-//     takes its routes with it on the router's side; GoBGP announces them
-//     again when the session comes back.
-//   - The VIP is put on the loopback interface for the node's lifetime, so
-//     that IPVS (which works on locally delivered packets) sees it and
-//     packets still arriving after a withdrawal are served.
-
-// servable returns, for each announced prefix, whether the node can serve
-// it with the IPVS table t.
-func servable(b *config.BGP, t *ipvs.Table) map[netip.Prefix]bool {
-	out := make(map[netip.Prefix]bool, len(b.Announce))
-	for _, a := range b.Announce {
-		out[a.Prefix] = false
-		if t == nil {
-			continue
-		}
-		for _, v := range t.Services {
-			s := v.Service
-			mine := s.FWMark == 0 && s.Address == a.Prefix.Addr() ||
-				s.FWMark != 0 && slices.Contains(a.FWMarks, s.FWMark)
-			if !mine {
-				continue
-			}
-			for _, d := range v.Destinations {
-				if d.Weight > 0 {
-					out[a.Prefix] = true
-				}
-			}
-		}
-	}
-	return out
-}
 
 // BGPStatus is the state of a node's BGP speaker.
 type BGPStatus struct {
@@ -415,26 +369,4 @@ func (a *Agent) BGP(ctx context.Context) (st BGPStatus, ok bool) {
 		return BGPStatus{}, false
 	}
 	return s.status(ctx), true
-}
-
-// sameBGP reports whether two bgp sections are the same, wherever in
-// their files they are written; a running speaker keeps its settings, so
-// a reload that changes them is refused.
-func sameBGP(a, b *config.BGP) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	strip := func(c config.BGP) config.BGP {
-		c.Pos = config.Pos{}
-		c.Neighbors = slices.Clone(c.Neighbors)
-		for i := range c.Neighbors {
-			c.Neighbors[i].Pos = config.Pos{}
-		}
-		c.Announce = slices.Clone(c.Announce)
-		for i := range c.Announce {
-			c.Announce[i].Pos = config.Pos{}
-		}
-		return c
-	}
-	return reflect.DeepEqual(strip(*a), strip(*b))
 }
