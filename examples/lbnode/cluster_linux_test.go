@@ -22,12 +22,18 @@ type node struct {
 	b    *cluster.Balancer
 	conf string
 	proc *topology.Proc
+	// drain is lbnode's -drain; "" means "0": the tests stop nodes at
+	// cleanup, where a drain only costs time.
+	drain string
 }
 
 func startNode(t *testing.T, n *node) {
 	t.Helper()
-	// -drain 0: the tests stop nodes at cleanup, where a drain only costs time.
-	p, err := n.b.NS.Start("env", "LVSKIT_LBNODE_MAIN=1", os.Args[0], "-f", n.conf, "-metrics", n.b.SVC.String()+":9100", "-drain", "0")
+	drain := n.drain
+	if drain == "" {
+		drain = "0"
+	}
+	p, err := n.b.NS.Start("env", "LVSKIT_LBNODE_MAIN=1", os.Args[0], "-f", n.conf, "-metrics", n.b.SVC.String()+":9100", "-drain", drain)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,12 @@ import (
 // TestVMFaults runs the article's cluster with lbnode on both balancers
 // under the client's steady load and injects three faults: a VRRP
 // partition with every link up, SIGKILL of the MASTER's lbnode, and the
-// MASTER's links cut. It checks what must hold whatever the timing: the
-// partition makes both nodes MASTER and, once healed, exactly one holds
-// the VIP; a killed or cut-off MASTER's peer takes the VIP; and each time
-// the client's requests succeed again. The figures (failed requests,
+// MASTER's links cut; then a planned operation, a graceful stop of the
+// BACKUP. It checks what must hold whatever the timing: the partition
+// makes both nodes MASTER and, once healed, exactly one holds the VIP; a
+// killed or cut-off MASTER's peer takes the VIP; each time the client's
+// requests succeed again; and the graceful stop fails no new connection
+// and no DNS query. The figures (failed requests,
 // outages, split-brain time) are the benchmark's, internal/bench/faults.
 func TestVMFaults(t *testing.T) {
 	vmtest.Require(t)
@@ -168,9 +170,51 @@ func TestVMFaults(t *testing.T) {
 	}
 	oneMaster("after the links came back")
 	serving("after the links came back")
-	for _, n := range nodes {
-		if n.proc.Exited() {
-			t.Errorf("lbnode on %s exited: %v", n.b.Name, n.proc.ExitErr())
+
+	// 4. A graceful stop of the BACKUP (a planned operation): it drains
+	// (refuses the MASTER's health checks while it answers what the
+	// MASTER forwards to its nginx) before it stops nginx, so no new
+	// connection and no DNS query fails. Keep-alive connections that the
+	// MASTER's IPVS had sent to it break when their real server is taken
+	// out (IPVS drops the packets of a removed destination's connections),
+	// as with keepalived.
+	m = c.Master()
+	b := nodeOf(c.Other(m))
+	b.proc.Stop(10 * time.Second)
+	b.drain = "-1s" // as long as the MASTER's checks take
+	startNode(t, b)
+	netnstest.WaitFor(t, m.Name+"'s IPVS forwarding to "+b.b.Name+"'s nginx again", 60*time.Second, func() bool {
+		out, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
+		return strings.Count(string(out), "-> "+b.b.SVC.String()+":") == 2
+	})
+	serving("with " + b.b.Name + "'s lbnode restarted")
+	from := time.Now()
+	if err := b.proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	netnstest.WaitFor(t, b.b.Name+"'s lbnode exiting after its drain", 60*time.Second, b.proc.Exited)
+	if !strings.Contains(b.proc.Output(), "draining") {
+		t.Errorf("%s's lbnode did not drain; output:\n%s", b.b.Name, b.proc.Output())
+	}
+	time.Sleep(3 * time.Second)
+	var failed, keepAlive, total int
+	for _, r := range load.Results(from, time.Now()) {
+		total++
+		switch {
+		case r.Err == nil:
+		case r.Kind == cluster.LoadKeepAlive:
+			keepAlive++
+		default:
+			failed++
+			t.Errorf("%v request at %v failed during %s's graceful stop: %v", r.Kind, r.Start.Sub(from).Round(time.Millisecond), b.b.Name, r.Err)
 		}
+	}
+	t.Logf("graceful stop of %s: %d requests over %v, %d new-connection/DNS failures, %d keep-alive failures",
+		b.b.Name, total, time.Since(from).Round(time.Second), failed, keepAlive)
+	if n := nodeOf(m); n.proc.Exited() {
+		t.Errorf("lbnode on %s exited: %v", n.b.Name, n.proc.ExitErr())
+	}
+	if err := b.proc.ExitErr(); err != nil {
+		t.Errorf("lbnode on %s exited with %v at its graceful stop", b.b.Name, err)
 	}
 }
