@@ -107,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if *metricsAddr != "" {
-		addr, err := metrics.Serve(ctx, *metricsAddr, metrics.NewVRRP(a.VRRPStats), metrics.NewIPVS(a.IPVSTable), health)
+		addr, err := metrics.Serve(ctx, *metricsAddr, metrics.NewVRRP(a.VRRPStats), metrics.NewIPVS(a.IPVSTable), metrics.NewBGP(a.BGPMetrics), health)
 		if err != nil {
 			fmt.Fprintf(stderr, "lbnode: %v\n", err)
 			return 1

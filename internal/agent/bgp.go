@@ -15,6 +15,7 @@ import (
 	"github.com/osrg/gobgp/v4/pkg/server"
 
 	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/internal/metrics"
 	"github.com/lvskit/lvskit/ipvs"
 )
 
@@ -251,10 +252,7 @@ func (s *bgpSpeaker) stopServer() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	if err := s.srv.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {
-		s.log.Error("bgp: stopping", "err", err)
-	}
-	s.srv.Stop()
+	s.srv.Stop() // StopBgp (a CEASE to each neighbor), then the BFD server
 	s.removeLoopback()
 }
 
@@ -369,4 +367,21 @@ func (a *Agent) BGP(ctx context.Context) (st BGPStatus, ok bool) {
 		return BGPStatus{}, false
 	}
 	return s.status(ctx), true
+}
+
+// BGPMetrics is BGP for package metrics (a metrics.BGPSource); ok is false
+// when the node runs no speaker.
+func (a *Agent) BGPMetrics() (metrics.BGPState, bool) {
+	st, ok := a.BGP(context.Background())
+	if !ok {
+		return metrics.BGPState{}, false
+	}
+	out := metrics.BGPState{Announcements: st.Announcements, Withdrawals: st.Withdrawals}
+	for _, n := range st.Neighbors {
+		out.Sessions = append(out.Sessions, metrics.BGPSession{Neighbor: n.Address.String(), State: n.State, BFD: n.BFD, Flops: n.Flops})
+	}
+	for _, p := range st.Prefixes {
+		out.Prefixes = append(out.Prefixes, metrics.BGPPrefix{Prefix: p.Prefix.String(), Announced: p.Announced, Servable: p.Servable})
+	}
+	return out, true
 }

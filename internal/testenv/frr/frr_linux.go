@@ -125,7 +125,7 @@ func Start(ctx context.Context, ns *topology.NS, cfg Config) (*Router, error) {
 		}
 		r.proc = append(r.proc, p)
 		sock := filepath.Join(dir, s.sock)
-		if _, err := topology.WaitFor(ctx, s.name+"'s socket", 20*time.Second, func() bool {
+		if _, err := topology.WaitFor(ctx, s.name+"'s socket", 90*time.Second, func() bool {
 			_, err := os.Stat(sock)
 			return err == nil || p.Exited()
 		}); err != nil || p.Exited() {
