@@ -75,6 +75,7 @@ type node interface {
 	masters() int
 	backups() int
 	isMaster() bool
+	transitions() string // the transition lines of its log, for errors
 	close()
 }
 
@@ -129,6 +130,22 @@ func (k *procNode) isMaster() bool {
 	return strings.LastIndex(out, k.master) > max(strings.LastIndex(out, k.back), strings.LastIndex(out, k.fault))
 }
 
+func (k *procNode) transitions() string {
+	if k.p == nil {
+		return "(not running)"
+	}
+	var out []string
+	for line := range strings.Lines(k.p.Output()) {
+		if strings.Contains(line, k.master) || strings.Contains(line, k.back) || strings.Contains(line, k.fault) {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	if len(out) > 6 {
+		out = out[len(out)-6:]
+	}
+	return strings.Join(out, "\n")
+}
+
 func (k *procNode) masters() int { return k.base[0] + k.count(k.master) }
 func (k *procNode) backups() int { return k.base[1] + k.count(k.back) }
 func (k *procNode) close()       { k.stop() }
@@ -158,7 +175,8 @@ type trial struct {
 
 type result struct {
 	abrupt, graceful, garp []time.Duration
-	spurious               int // transitions during the steady phase
+	spurious               int    // transitions during the steady phase
+	failed                 string // why the trials stopped early, if they did
 }
 
 // roles returns the MASTER and the BACKUP of the pair as their logs
@@ -174,7 +192,8 @@ func roles(nodes []node) (m, b int, err error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return 0, 0, fmt.Errorf("not exactly one MASTER for %v", deadline)
+	return 0, 0, fmt.Errorf("not exactly one MASTER for %v; last transitions:\nnode 1:\n%s\nnode 2:\n%s",
+		deadline, nodes[0].transitions(), nodes[1].transitions())
 }
 
 func waitCount(what string, f func() int, above int) error {
@@ -265,7 +284,10 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 			}
 			rt := ""
 			if p.rtPrio > 0 {
-				rt = fmt.Sprintf("\tvrrp_rt_priority %d\n", p.rtPrio)
+				// keepalived's default RLIMIT_RTTIME under vrrp_rt_priority
+				// (10 ms of CPU without blocking) gets its VRRP child killed
+				// and restarted on a loaded host; 1 s does not.
+				rt = fmt.Sprintf("\tvrrp_rt_priority %d\n\tvrrp_rlimit_rttime 1000000\n", p.rtPrio)
 			}
 			conf := fmt.Sprintf(kaConf, fmt.Sprintf("n%d", i+1), p.version, rt, prio, p.interval.Seconds(), p.vip())
 			if err := os.WriteFile(filepath.Join(d, "keepalived.conf"), []byte(conf), 0o644); err != nil {
@@ -293,6 +315,7 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 	time.Sleep(settle)
 
 	var done []trial
+	var failed string
 	m, b := 0, 1
 	for i := range trials {
 		if ctx.Err() != nil {
@@ -301,7 +324,8 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 		// The roles as the nodes report them: at 10 ms adverts, a restart
 		// may hand the master role over.
 		if m, b, err = roles(nodes); err != nil {
-			return nil, fmt.Errorf("trial %d: %w", i+1, err)
+			failed = fmt.Sprintf("stopped before trial %d: %v", i+1, err)
+			break
 		}
 		// Abrupt: cut the master's cable.
 		mb := nodes[b].masters()
@@ -321,7 +345,9 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 		}
 		time.Sleep(settle)
 		if m, b, err = roles(nodes); err != nil {
-			return nil, fmt.Errorf("trial %d, after the cut: %w", i+1, err)
+			// The cut trial counts; the graceful one is not run.
+			failed = fmt.Sprintf("stopped in trial %d, after the cut: %v", i+1, err)
+			break
 		}
 
 		// Graceful: stop the master, restart it as the backup.
@@ -346,7 +372,7 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 		}
 	}
 	spurious := 0
-	if p.steady > 0 {
+	if p.steady > 0 && failed == "" {
 		n, err := steadyPhase(ctx, hosts[0], nodes, p)
 		if err != nil {
 			return nil, err
@@ -368,7 +394,7 @@ func bench(ctx context.Context, impl string, trials int, p params, verbose bool)
 	if err != nil {
 		return nil, err
 	}
-	res.spurious = spurious
+	res.spurious, res.failed = spurious, failed
 	return res, nil
 }
 
@@ -570,6 +596,9 @@ func main() {
 			results[name] = r
 			runs = append(runs, name)
 			fmt.Fprintf(os.Stderr, "%s: %d trials in %v\n", name, *trials, time.Since(start).Round(time.Second))
+			if r.failed != "" {
+				fmt.Fprintf(os.Stderr, "%s: %s\n", name, r.failed)
+			}
 		}
 	}
 	fmt.Printf("VRRP failover, %d trials per implementation, priority %d both, VRRPv%d, advert_int %v\n", *trials, prio, base.version, base.interval)
@@ -592,6 +621,11 @@ func main() {
 			fmt.Printf("%-34s %-16s %s\n", row.name, im, stats(row.get(results[im])))
 		}
 	}
+	for _, im := range runs {
+		if r := results[im]; r.failed != "" {
+			fmt.Printf("\n%s: %s\n", im, strings.SplitN(r.failed, "; last transitions", 2)[0])
+		}
+	}
 	if base.steady > 0 {
 		hogged := "without"
 		if base.hog {
@@ -599,6 +633,10 @@ func main() {
 		}
 		fmt.Printf("\nspurious transitions in a %v steady phase %s:\n", base.steady, hogged)
 		for _, im := range runs {
+			if results[im].failed != "" {
+				fmt.Printf("  %-16s (not run: the trials stopped)\n", im)
+				continue
+			}
 			fmt.Printf("  %-16s %d\n", im, results[im].spurious)
 		}
 	}
