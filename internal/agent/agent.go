@@ -267,7 +267,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// Notify programs, in transition order.
 	notifier := a.env.Notify(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
 	a.mu.Lock()
-	a.plan.lvs.notify = func(argv []string) { notifier.EnqueueAll([][]string{argv}) } // real-server and quorum programs
+	a.plan.lvs.setNotify(func(argv []string) { notifier.EnqueueAll([][]string{argv}) }) // real-server and quorum programs
 	a.mu.Unlock()
 	stops = append(stops, func() {
 		a.mu.Lock()

@@ -42,6 +42,19 @@ type lvsState struct {
 	alive   [][]bool
 	quorum  []bool
 	notify  func(argv []string)
+	// pending are programs due before notify was set (a quorum lost at
+	// start, before the notify runner exists).
+	pending [][]string
+}
+
+// setNotify sets the runner of the programs and hands it those already
+// due.
+func (s *lvsState) setNotify(f func(argv []string)) {
+	s.notify = f
+	for _, argv := range s.pending {
+		f(argv)
+	}
+	s.pending = nil
 }
 
 // alive reports whether a real server is in service given the health
@@ -149,8 +162,12 @@ func (p *plan) stopping() {
 }
 
 func (p *plan) run(argv []string) {
-	if len(argv) > 0 && p.lvs.notify != nil {
+	switch {
+	case len(argv) == 0:
+	case p.lvs.notify != nil:
 		p.lvs.notify(argv)
+	default:
+		p.lvs.pending = append(p.lvs.pending, argv)
 	}
 }
 

@@ -157,3 +157,33 @@ func TestSMTPAndPingCheckers(t *testing.T) {
 		t.Errorf("%d targets, want one for the real server", len(p.targets))
 	}
 }
+
+// A pool that starts without quorum and with a sorry server runs
+// quorum_down at start, as keepalived does, even though the notify
+// runner is set after the first IPVS sync.
+func TestQuorumDownAtStartReachesTheRunner(t *testing.T) {
+	cfg, err := config.ParseKeepalived("a.conf", []byte(`virtual_server 10.0.0.5 80 {
+  protocol TCP
+  alpha
+  quorum_down /bin/qdown
+  sorry_server 10.0.9.9 80
+  real_server 10.0.2.3 80 {
+    TCP_CHECK {
+    }
+  }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ipvsPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.desired(nil)
+	var ran []string
+	p.lvs.setNotify(func(argv []string) { ran = append(ran, strings.Join(argv, " ")) })
+	if diff := cmp.Diff([]string{"/bin/qdown"}, ran); diff != "" {
+		t.Errorf("programs (-want +got):\n%s", diff)
+	}
+}
