@@ -279,7 +279,13 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// VRRP: one router per advertisement interface. Transitions reach the
 	// loop through a channel that never blocks the router.
 	transitions := make(chan vrrp.Transition, 1024)
+	trackTransitions := make(chan vrrp.Transition, 1024) // for sync groups
 	onTransition := func(t vrrp.Transition) {
+		select {
+		case trackTransitions <- t:
+		default:
+			log.Error("vrrp: sync group queue full; dropped", "instance", t.Instance, "to", t.To.String())
+		}
 		a.mu.Lock()
 		current := a.cfg // notify programs may change on reload
 		a.mu.Unlock()
@@ -328,13 +334,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			}
 		}
 	})
-	// Tracked scripts give the instances their effective priorities.
+	// Tracked scripts give the instances their effective priorities, sync
+	// groups hold their members in FAULT together.
 	trackCtx, stopTrack := context.WithCancel(vrrpCtx)
 	trackDone := make(chan struct{})
 	a.mu.Lock()
 	routers := maps.Clone(a.routers)
 	a.mu.Unlock()
-	go func() { defer close(trackDone); a.runTracking(trackCtx, cfg, routers, log) }()
+	go func() { defer close(trackDone); a.runTracking(trackCtx, cfg, routers, trackTransitions, log) }()
 	stops = append(stops, func() { stopTrack(); <-trackDone })
 	// BGP last, so that its graceful stop (withdraw, wait) comes first.
 	if cfg.BGP != nil {

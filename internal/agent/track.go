@@ -58,6 +58,14 @@ type trackedInstance struct {
 	iface   string // its router's
 	base    uint8
 	scripts []config.TrackScript
+	// group is the sync group the instance is in ("" for none); state
+	// its last known state; faulted that it entered FAULT for a reason
+	// of its own other than tracking (an interface down); hold that its
+	// group holds it in FAULT because another member is in FAULT of its
+	// own accord (see own).
+	group         string
+	state         vrrp.State
+	faulted, hold bool
 	// last is what was last given to the router.
 	lastPrio  uint8
 	lastFault bool
@@ -72,15 +80,21 @@ type tracking struct {
 }
 
 // newTracking returns the tracking of cfg, or nil when no instance tracks
-// a script.
+// a script or is in a sync group.
 func newTracking(cfg *config.Config) *tracking {
 	tr := &tracking{scripts: map[string]*scriptState{}}
 	used := map[string]bool{}
+	groupOf := map[string]string{}
+	for _, g := range cfg.SyncGroups {
+		for _, name := range g.Instances {
+			groupOf[name] = g.Name
+		}
+	}
 	for _, in := range cfg.VRRP {
-		if len(in.TrackScripts) == 0 {
+		if len(in.TrackScripts) == 0 && groupOf[in.Name] == "" {
 			continue
 		}
-		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts})
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, group: groupOf[in.Name]})
 		for _, t := range in.TrackScripts {
 			used[t.Name] = true
 		}
@@ -99,9 +113,14 @@ func newTracking(cfg *config.Config) *tracking {
 }
 
 // effective computes an instance's effective priority and whether its
-// scripts hold it in FAULT, as keepalived: unknown scripts count neither
-// way.
+// scripts or its sync group hold it in FAULT, as keepalived: unknown
+// scripts count neither way.
 func (tr *tracking) effective(in *trackedInstance) (uint8, bool) {
+	p, fault := tr.scriptsEffective(in)
+	return p, fault || in.hold
+}
+
+func (tr *tracking) scriptsEffective(in *trackedInstance) (uint8, bool) {
 	delta, fault := 0, false
 	for _, t := range in.scripts {
 		st := tr.scripts[t.Name]
@@ -132,9 +151,50 @@ func (tr *tracking) record(script string, success bool) []update {
 	return tr.changes()
 }
 
+// transition records a transition of an instance and returns the changes
+// its sync group makes: while a member is in FAULT of its own accord (its
+// interface down, a weight-0 script failing), the other members are held
+// in FAULT; when none is any more, they are released.
+func (tr *tracking) transition(t vrrp.Transition) []update {
+	var in *trackedInstance
+	for _, x := range tr.insts {
+		if x.name == t.Instance {
+			in = x
+		}
+	}
+	if in == nil {
+		return nil
+	}
+	in.state = t.To
+	in.faulted = t.To == vrrp.StateFault && t.Cause.Kind != vrrp.CauseTrackFault
+	return tr.changes()
+}
+
+// own reports whether an instance is in FAULT of its own accord: an
+// interface down or a weight-0 script failing.
+func (tr *tracking) own(in *trackedInstance) bool {
+	_, scriptFault := tr.scriptsEffective(in)
+	return in.faulted || scriptFault
+}
+
+// holdGroups sets the sync groups' holds: every member but those in FAULT
+// of their own accord is held while one is.
+func (tr *tracking) holdGroups() {
+	fault := map[string]bool{}
+	for _, x := range tr.insts {
+		if x.group != "" && tr.own(x) {
+			fault[x.group] = true
+		}
+	}
+	for _, x := range tr.insts {
+		x.hold = x.group != "" && fault[x.group] && !tr.own(x)
+	}
+}
+
 // changes returns the instances whose effective state differs from what
 // their routers were last given.
 func (tr *tracking) changes() []update {
+	tr.holdGroups()
 	var out []update
 	for _, in := range tr.insts {
 		p, f := tr.effective(in)
@@ -150,7 +210,7 @@ func (tr *tracking) changes() []update {
 // routers the effective priorities and FAULT holds that follow from their
 // results. Scripts run as health-check exec checks (Env.Checker may
 // replace them), one at a time per script, every interval.
-func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, log *slog.Logger) {
+func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, transitions <-chan vrrp.Transition, log *slog.Logger) {
 	tr := newTracking(cfg)
 	if tr == nil {
 		return
@@ -216,6 +276,14 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 		select {
 		case <-ctx.Done():
 			return
+		case t := <-transitions:
+			us := tr.transition(t)
+			for _, u := range us {
+				if u.fault != u.in.lastFault && u.in.group != "" {
+					log.Info("vrrp: sync group "+map[bool]string{true: "holds", false: "releases"}[u.fault]+" an instance", "group", u.in.group, "instance", u.in.name, "after", t.Instance)
+				}
+			}
+			apply(us)
 		case r := <-results:
 			was := tr.scripts[r.script].ok()
 			us := tr.record(r.script, r.success)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/vrrp"
 )
 
 // The result counter follows keepalived's: the first result counts at
@@ -90,5 +91,56 @@ func TestTrackingEffectivePriorities(t *testing.T) {
 	}
 	if newTracking(&config.Config{VRRP: []config.VRRPInstance{{Name: "C"}}}) != nil {
 		t.Error("tracking without any track_script")
+	}
+}
+
+func TestTrackingSyncGroupHoldsMembersInFault(t *testing.T) {
+	cfg := &config.Config{
+		VRRPScripts: []config.VRRPScript{{Name: "s", Rise: 1, Fall: 1}},
+		VRRP: []config.VRRPInstance{
+			{Name: "A", Interface: "eth0", Priority: 100},
+			{Name: "B", Interface: "eth1", Priority: 100, TrackScripts: []config.TrackScript{{Name: "s"}}},
+			{Name: "C", Interface: "eth1", Priority: 100},
+			{Name: "D", Interface: "eth1", Priority: 100}, // in no group
+		},
+		SyncGroups: []config.SyncGroup{{Name: "G", Instances: []string{"A", "B", "C"}}},
+	}
+	tr := newTracking(cfg)
+	type got struct {
+		Instance string
+		Fault    bool
+	}
+	apply := func(us []update) []got {
+		var out []got
+		for _, u := range us {
+			out = append(out, got{u.in.name, u.fault})
+			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
+		}
+		return out
+	}
+	tn := func(name string, to vrrp.State, cause vrrp.CauseKind) vrrp.Transition {
+		return vrrp.Transition{Instance: name, To: to, Cause: vrrp.Cause{Kind: cause}}
+	}
+	apply(tr.changes())
+	steps := []struct {
+		name string
+		us   func() []update
+		want []got
+	}{
+		{"A's interface goes down: B and C are held", func() []update { return tr.transition(tn("A", vrrp.StateFault, vrrp.CauseInterfaceDown)) }, []got{{"B", true}, {"C", true}}},
+		{"B and C enter FAULT held: nothing more", func() []update {
+			return append(tr.transition(tn("B", vrrp.StateFault, vrrp.CauseTrackFault)), tr.transition(tn("C", vrrp.StateFault, vrrp.CauseTrackFault))...)
+		}, nil},
+		{"B's script fails: B is in FAULT of its own too", func() []update { return tr.record("s", false) }, nil},
+		{"A comes back: B still holds A and C", func() []update { return tr.transition(tn("A", vrrp.StateBackup, vrrp.CauseInterfaceUp)) }, []got{{"A", true}}},
+		{"A enters FAULT held", func() []update { return tr.transition(tn("A", vrrp.StateFault, vrrp.CauseTrackFault)) }, nil},
+		{"B's script succeeds: all are released", func() []update { return tr.record("s", true) }, []got{{"A", false}, {"B", false}, {"C", false}}},
+		{"B leaves FAULT: nothing more", func() []update { return tr.transition(tn("B", vrrp.StateBackup, vrrp.CauseTrackUp)) }, nil},
+		{"D is not in the group", func() []update { return tr.transition(tn("D", vrrp.StateFault, vrrp.CauseInterfaceDown)) }, nil},
+	}
+	for i, s := range steps {
+		if diff := cmp.Diff(s.want, apply(s.us())); diff != "" {
+			t.Fatalf("step %d (%s): updates (-want +got):\n%s", i, s.name, diff)
+		}
 	}
 }

@@ -243,7 +243,6 @@ func (m *kaMapper) unknown(n *node, where string) {
 // unsupported are keepalived directives this reader knows of but does not
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
-	"vrrp_sync_group":            "sync groups",
 	"static_ipaddress":           "static addresses",
 	"static_routes":              "static routes",
 	"static_rules":               "static rules",
@@ -274,6 +273,8 @@ func (m *kaMapper) top(n *node) {
 		m.vrrpInstance(n)
 	case "vrrp_script":
 		m.vrrpScript(n)
+	case "vrrp_sync_group":
+		m.syncGroup(n)
 	case "virtual_server":
 		m.checkLBKindCase(n)
 		m.virtualServer(n)

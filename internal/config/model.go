@@ -27,7 +27,9 @@ type Config struct {
 
 	Global Global
 	// VRRPScripts are the vrrp_script blocks, which instances track.
-	VRRPScripts    []VRRPScript
+	VRRPScripts []VRRPScript
+	// SyncGroups are the vrrp_sync_group blocks.
+	SyncGroups     []SyncGroup
 	VRRP           []VRRPInstance
 	VirtualServers []VirtualServer
 	NAT            *NATSwitch

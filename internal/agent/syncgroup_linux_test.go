@@ -1,0 +1,114 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/vishvananda/netlink"
+)
+
+// syncGroupConf is the usual two-interface sync group: one instance on the
+// clients' side, one on the servers' side.
+func syncGroupConf(prio int) string {
+	return fmt.Sprintf(`global_defs {
+  router_id lvskit_test
+}
+vrrp_sync_group G {
+  group {
+    VI_LAN
+    VI_SVC
+  }
+}
+vrrp_instance VI_LAN {
+  state BACKUP
+  interface eth0
+  virtual_router_id 10
+  priority %[1]d
+  advert_int 1
+  virtual_ipaddress {
+    192.168.0.100/24 dev eth0
+  }
+}
+vrrp_instance VI_SVC {
+  state BACKUP
+  interface eth1
+  virtual_router_id 20
+  priority %[1]d
+  advert_int 1
+  virtual_ipaddress {
+    172.16.0.100/24 dev eth1
+  }
+}
+`, prio)
+}
+
+func hasAddr(t *testing.T, ns *netnstest.NS, ifname, ip string) bool {
+	t.Helper()
+	nl := ns.Netlink(t)
+	l, err := nl.LinkByName(ifname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := nl.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if a.IP.String() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// When lbnode's instance on eth0 loses its link, its sync group takes the
+// instance on eth1 to FAULT too, so that the keepalived peer holds both
+// VIPs; when the link comes back both return to lbnode (priority 150
+// against 100).
+func TestIntegrationSyncGroupMovesTogether(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "ip")
+	tp := netnstest.NewTopology(t)
+	tp.Bridge("lan")
+	tp.Bridge("svc")
+	lb1, lb2 := tp.Host("lb1"), tp.Host("lb2")
+	tp.Connect(lb1, "eth0", "lan", "192.168.0.11/24")
+	tp.Connect(lb1, "eth1", "svc", "172.16.0.1/24")
+	tp.Connect(lb2, "eth0", "lan", "192.168.0.12/24")
+	tp.Connect(lb2, "eth1", "svc", "172.16.0.2/24")
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	startAgentIn(t, lb1, write("lb1.conf", syncGroupConf(150)), nil)
+	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", syncGroupConf(100)),
+		"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
+	t.Cleanup(func() { _ = ka.KillChildren() })
+
+	on := func(ns *netnstest.NS) string {
+		return fmt.Sprintf("lan %v svc %v", hasAddr(t, ns, "eth0", "192.168.0.100"), hasAddr(t, ns, "eth1", "172.16.0.100"))
+	}
+	wait := func(what, want1, want2 string) {
+		t.Helper()
+		netnstest.WaitFor(t, what, 20*time.Second, func() bool { return on(lb1) == want1 && on(lb2) == want2 })
+	}
+	wait("both VIPs on lbnode", "lan true svc true", "lan false svc false")
+
+	lb1.Run(t, "ip", "link", "set", "eth0", "down")
+	// lb1's eth0 is down, so only the svc VIP can be seen there.
+	netnstest.WaitFor(t, "both VIPs on keepalived, none left on lbnode's eth1", 20*time.Second, func() bool {
+		return !hasAddr(t, lb1, "eth1", "172.16.0.100") && on(lb2) == "lan true svc true"
+	})
+	ka.WaitOutput(t, "VRRP_Group(G) Syncing instances to MASTER state", 5*time.Second)
+
+	lb1.Run(t, "ip", "link", "set", "eth0", "up")
+	wait("both VIPs back on lbnode", "lan true svc true", "lan false svc false")
+	ka.WaitOutput(t, "VRRP_Group(G) Syncing instances to BACKUP state", 5*time.Second)
+}
