@@ -42,7 +42,11 @@ func TestIntegrationPing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := checkIn(t, lb, &Ping{Addr: netip.MustParseAddr(tt.addr), Timeout: 300 * time.Millisecond})
+			timeout := 300 * time.Millisecond // the absent hosts'
+			if tt.want.up {
+				timeout = 5 * time.Second
+			}
+			r, _ := checkIn(t, lb, &Ping{Addr: netip.MustParseAddr(tt.addr), Timeout: timeout})
 			checkResult(t, r, tt.want)
 		})
 	}
