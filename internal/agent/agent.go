@@ -341,7 +341,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Lock()
 	routers := maps.Clone(a.routers)
 	a.mu.Unlock()
-	go func() { defer close(trackDone); a.runTracking(trackCtx, cfg, routers, trackTransitions, log) }()
+	go func() {
+		defer close(trackDone)
+		a.runTracking(trackCtx, cfg, routers, trackTransitions, notifier.EnqueueAll, log)
+	}()
 	stops = append(stops, func() { stopTrack(); <-trackDone })
 	// BGP last, so that its graceful stop (withdraw, wait) comes first.
 	if cfg.BGP != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 // syncGroupConf is the usual two-interface sync group: one instance on the
 // clients' side, one on the servers' side.
-func syncGroupConf(prio int) string {
+func syncGroupConf(prio int, notify string) string {
 	return fmt.Sprintf(`global_defs {
   router_id lvskit_test
 }
@@ -22,6 +23,7 @@ vrrp_sync_group G {
     VI_LAN
     VI_SVC
   }
+  notify %[2]s
 }
 vrrp_instance VI_LAN {
   state BACKUP
@@ -43,7 +45,7 @@ vrrp_instance VI_SVC {
     172.16.0.100/24 dev eth1
   }
 }
-`, prio)
+`, prio, notify)
 }
 
 func hasAddr(t *testing.T, ns *netnstest.NS, ifname, ip string) bool {
@@ -87,8 +89,18 @@ func TestIntegrationSyncGroupMovesTogether(t *testing.T) {
 		}
 		return p
 	}
-	startAgentIn(t, lb1, write("lb1.conf", syncGroupConf(150)), nil)
-	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", syncGroupConf(100)),
+	script := func(node string) (string, string) {
+		out := filepath.Join(dir, node+".notified")
+		p := write(node+"-notify.sh", "#!/bin/sh\necho \"$@\" >> "+out+"\n")
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p, out
+	}
+	notify1, out1 := script("lb1")
+	notify2, out2 := script("lb2")
+	startAgentIn(t, lb1, write("lb1.conf", syncGroupConf(150, notify1)), nil)
+	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", syncGroupConf(100, notify2)),
 		"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
 	t.Cleanup(func() { _ = ka.KillChildren() })
 
@@ -111,4 +123,17 @@ func TestIntegrationSyncGroupMovesTogether(t *testing.T) {
 	lb1.Run(t, "ip", "link", "set", "eth0", "up")
 	wait("both VIPs back on lbnode", "lan true svc true", "lan false svc false")
 	ka.WaitOutput(t, "VRRP_Group(G) Syncing instances to BACKUP state", 5*time.Second)
+
+	// The group's generic notify program was called with keepalived's
+	// arguments on both nodes.
+	notified := func(path, line string) bool {
+		b, _ := os.ReadFile(path)
+		return strings.Contains(string(b), line+"\n")
+	}
+	for _, c := range []struct{ path, line string }{
+		{out1, "GROUP G FAULT 0"}, {out1, "GROUP G MASTER 0"},
+		{out2, "GROUP G MASTER 0"}, {out2, "GROUP G BACKUP 0"},
+	} {
+		netnstest.WaitFor(t, c.path+": "+c.line, 10*time.Second, func() bool { return notified(c.path, c.line) })
+	}
 }

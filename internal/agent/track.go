@@ -210,11 +210,12 @@ func (tr *tracking) changes() []update {
 // routers the effective priorities and FAULT holds that follow from their
 // results. Scripts run as health-check exec checks (Env.Checker may
 // replace them), one at a time per script, every interval.
-func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, transitions <-chan vrrp.Transition, log *slog.Logger) {
+func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, transitions <-chan vrrp.Transition, notify func([][]string), log *slog.Logger) {
 	tr := newTracking(cfg)
 	if tr == nil {
 		return
 	}
+	groups := newGroupStates(cfg)
 	type result struct {
 		script  string
 		success bool
@@ -277,6 +278,9 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 		case <-ctx.Done():
 			return
 		case t := <-transitions:
+			if cmds := groups.transition(t); len(cmds) > 0 {
+				notify(cmds)
+			}
 			us := tr.transition(t)
 			for _, u := range us {
 				if u.fault != u.in.lastFault && u.in.group != "" {

@@ -144,3 +144,32 @@ func TestTrackingSyncGroupHoldsMembersInFault(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupNotifyPrograms(t *testing.T) {
+	cfg := &config.Config{
+		VRRP: []config.VRRPInstance{{Name: "A"}, {Name: "B"}, {Name: "C"}},
+		SyncGroups: []config.SyncGroup{{Name: "G", Instances: []string{"A", "B"},
+			Notify: config.Command{"/n", "x"}, NotifyMaster: config.Command{"/m"}, NotifyFault: config.Command{"/f"}}},
+	}
+	gs := newGroupStates(cfg)
+	steps := []struct {
+		instance string
+		to       vrrp.State
+		want     [][]string
+	}{
+		{"A", vrrp.StateBackup, nil}, // the group starts BACKUP
+		{"A", vrrp.StateMaster, [][]string{{"/m"}, {"/n", "x", "GROUP", "G", "MASTER", "0"}}},
+		{"B", vrrp.StateMaster, nil},
+		{"C", vrrp.StateFault, nil}, // in no group
+		{"B", vrrp.StateFault, [][]string{{"/f"}, {"/n", "x", "GROUP", "G", "FAULT", "0"}}},
+		{"A", vrrp.StateFault, nil},
+		{"A", vrrp.StateBackup, [][]string{{"/n", "x", "GROUP", "G", "BACKUP", "0"}}},
+		{"A", vrrp.StateStopped, [][]string{{"/n", "x", "GROUP", "G", "STOP", "0"}}},
+	}
+	for i, s := range steps {
+		got := gs.transition(vrrp.Transition{Instance: s.instance, To: s.to})
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Fatalf("step %d (%s to %s): programs (-want +got):\n%s", i, s.instance, s.to, diff)
+		}
+	}
+}
