@@ -258,11 +258,6 @@ var unsupported = map[string]string{
 	"smtp_alert":                 "SMTP alerts",
 }
 
-// checkerDefaults are keepalived directives that set defaults for the
-// checkers of a virtual or real server; this reader takes them in each
-// checker only.
-var checkerDefaults = map[string]bool{"retry": true, "delay_before_retry": true, "warmup": true, "nb_get_retry": true, "connect_timeout": true, "virtualhost": true}
-
 func (m *kaMapper) top(n *node) {
 	switch n.name {
 	case "global_defs":
