@@ -252,3 +252,62 @@ func TestBGPSpeakerAnnouncesWhileServable(t *testing.T) {
 }
 
 var cmpAddrs = cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
+
+// TestPeerConfig pins how a neighbor maps onto GoBGP: BFD timers in
+// microseconds, the hold time and keepalive in seconds, the families of
+// the announced prefixes.
+func TestPeerConfig(t *testing.T) {
+	b := &config.BGP{Announce: []config.BGPAnnounce{{Prefix: vip1}, {Prefix: netip.MustParsePrefix("2001:db8::1/128")}}}
+	n := config.BGPNeighbor{Address: netip.MustParseAddr("10.0.0.1"), ASN: 65000, Port: 179, HoldTime: 3 * time.Second,
+		BFD: true, BFDInterval: 300 * time.Millisecond, BFDMultiplier: 3}
+	p := peerConfig(n, b)
+	if got := p.Bfd; got == nil || !got.Enabled || got.DesiredMinimumTxInterval != 300000 || got.RequiredMinimumReceive != 300000 || got.DetectionMultiplier != 3 {
+		t.Errorf("BFD config %+v, want enabled, 300000 us both ways, multiplier 3", got)
+	}
+	if c := p.Timers.Config; c.HoldTime != 3 || c.KeepaliveInterval != 1 {
+		t.Errorf("timers hold %d keepalive %d, want 3 and 1", c.HoldTime, c.KeepaliveInterval)
+	}
+	var fams []string
+	for _, a := range p.AfiSafis {
+		fams = append(fams, a.Config.Family.Afi.String())
+	}
+	if diff := cmp.Diff([]string{"AFI_IP", "AFI_IP6"}, fams); diff != "" {
+		t.Errorf("families (-want +got):\n%s", diff)
+	}
+	n.BFD = false
+	if p := peerConfig(n, &config.BGP{Announce: []config.BGPAnnounce{{Prefix: vip1}}}); p.Bfd != nil || len(p.AfiSafis) != 1 {
+		t.Errorf("without BFD and IPv6: BFD %+v, %d families", p.Bfd, len(p.AfiSafis))
+	}
+}
+
+// TestSameBGP pins that a reload is refused only when the bgp section
+// changes, not when it moves in the file.
+func TestSameBGP(t *testing.T) {
+	base := func() *config.BGP {
+		return &config.BGP{Pos: config.Pos{File: "a", Line: 3}, ASN: 65001,
+			Neighbors: []config.BGPNeighbor{{Pos: config.Pos{File: "a", Line: 5}, Address: netip.MustParseAddr("10.0.0.1"), ASN: 65000}},
+			Announce:  []config.BGPAnnounce{{Pos: config.Pos{File: "a", Line: 8}, Prefix: vip1}}}
+	}
+	moved := base()
+	moved.Pos.Line, moved.Neighbors[0].Pos.Line, moved.Announce[0].Pos.Line = 30, 50, 80
+	other := base()
+	other.Neighbors[0].ASN = 65002
+	tests := []struct {
+		name string
+		a, b *config.BGP
+		want bool
+	}{
+		{"both absent", nil, nil, true},
+		{"added", nil, base(), false},
+		{"moved in the file", base(), moved, true},
+		{"neighbor ASN changed", base(), other, false},
+	}
+	for _, tt := range tests {
+		if got := sameBGP(tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: sameBGP = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if moved.Pos.Line != 30 || moved.Neighbors[0].Pos.Line != 50 {
+		t.Error("sameBGP changed its argument")
+	}
+}
