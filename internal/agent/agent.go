@@ -280,7 +280,13 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// loop through a channel that never blocks the router.
 	transitions := make(chan vrrp.Transition, 1024)
 	trackTransitions := make(chan vrrp.Transition, 1024) // for sync groups
+	fifos, err := openFIFOs(cfg, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, fifos.close)
 	onTransition := func(t vrrp.Transition) {
+		fifos.instance(t)
 		select {
 		case trackTransitions <- t:
 		default:
@@ -343,7 +349,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Unlock()
 	go func() {
 		defer close(trackDone)
-		a.runTracking(trackCtx, cfg, routers, trackTransitions, notifier.EnqueueAll, log)
+		a.runTracking(trackCtx, cfg, routers, trackTransitions, notifier.EnqueueAll, fifos, log)
 	}()
 	stops = append(stops, func() { stopTrack(); <-trackDone })
 	// BGP last, so that its graceful stop (withdraw, wait) comes first.

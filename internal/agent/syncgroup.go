@@ -30,12 +30,14 @@ func newGroupStates(cfg *config.Config) *groupStates {
 // transition records a member's transition and returns the group notify
 // programs to run, with their arguments, in keepalived's order: the
 // state's own program, then the generic notify with GROUP NAME STATE 0.
-func (gs *groupStates) transition(t vrrp.Transition) [][]string {
+// The group's new state goes to fifos.
+func (gs *groupStates) transition(t vrrp.Transition, fifos *fifoSet) [][]string {
 	g := gs.groups[t.Instance]
 	if g == nil || t.To == vrrp.StateInit || gs.state[g.Name] == t.To {
 		return nil
 	}
 	gs.state[g.Name] = t.To
+	fifos.group(g.Name, t.To)
 	var out [][]string
 	var specific config.Command
 	switch t.To {

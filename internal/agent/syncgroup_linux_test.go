@@ -1,10 +1,14 @@
 package agent
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,9 +18,10 @@ import (
 
 // syncGroupConf is the usual two-interface sync group: one instance on the
 // clients' side, one on the servers' side.
-func syncGroupConf(prio int, notify string) string {
+func syncGroupConf(prio int, notify, fifo string) string {
 	return fmt.Sprintf(`global_defs {
   router_id lvskit_test
+  vrrp_notify_fifo %[3]s
 }
 vrrp_sync_group G {
   group {
@@ -45,7 +50,44 @@ vrrp_instance VI_SVC {
     172.16.0.100/24 dev eth1
   }
 }
-`, prio, notify)
+`, prio, notify, fifo)
+}
+
+// fifoReader collects the lines written to a FIFO it creates.
+type fifoReader struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func readFIFO(t *testing.T, path string) *fifoReader {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Read-write, so that reads wait for writers instead of ending.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := &fifoReader{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fr.mu.Lock()
+			fr.lines = append(fr.lines, sc.Text())
+			fr.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { f.Close(); <-done })
+	return fr
+}
+
+func (fr *fifoReader) has(line string) bool {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	return slices.Contains(fr.lines, line)
 }
 
 func hasAddr(t *testing.T, ns *netnstest.NS, ifname, ip string) bool {
@@ -99,8 +141,10 @@ func TestIntegrationSyncGroupMovesTogether(t *testing.T) {
 	}
 	notify1, out1 := script("lb1")
 	notify2, out2 := script("lb2")
-	startAgentIn(t, lb1, write("lb1.conf", syncGroupConf(150, notify1)), nil)
-	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", syncGroupConf(100, notify2)),
+	fifo1, fifo2 := filepath.Join(dir, "lb1.fifo"), filepath.Join(dir, "lb2.fifo")
+	fr1, fr2 := readFIFO(t, fifo1), readFIFO(t, fifo2)
+	startAgentIn(t, lb1, write("lb1.conf", syncGroupConf(150, notify1, fifo1)), nil)
+	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", syncGroupConf(100, notify2, fifo2)),
 		"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
 	t.Cleanup(func() { _ = ka.KillChildren() })
 
@@ -135,5 +179,18 @@ func TestIntegrationSyncGroupMovesTogether(t *testing.T) {
 		{out2, "GROUP G MASTER 0"}, {out2, "GROUP G BACKUP 0"},
 	} {
 		netnstest.WaitFor(t, c.path+": "+c.line, 10*time.Second, func() bool { return notified(c.path, c.line) })
+	}
+	// And vrrp_notify_fifo got keepalived's lines on both.
+	for _, c := range []struct {
+		node string
+		fr   *fifoReader
+		line string
+	}{
+		{"lbnode", fr1, `INSTANCE "VI_LAN" FAULT 150`}, {"lbnode", fr1, `INSTANCE "VI_SVC" FAULT 150`},
+		{"lbnode", fr1, `GROUP "G" FAULT 0`}, {"lbnode", fr1, `INSTANCE "VI_SVC" MASTER 150`}, {"lbnode", fr1, `GROUP "G" MASTER 0`},
+		{"keepalived", fr2, `INSTANCE "VI_SVC" MASTER 100`}, {"keepalived", fr2, `GROUP "G" MASTER 0`},
+		{"keepalived", fr2, `INSTANCE "VI_SVC" BACKUP 100`}, {"keepalived", fr2, `GROUP "G" BACKUP 0`},
+	} {
+		netnstest.WaitFor(t, c.node+"'s FIFO: "+c.line, 10*time.Second, func() bool { return c.fr.has(c.line) })
 	}
 }

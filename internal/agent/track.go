@@ -210,7 +210,7 @@ func (tr *tracking) changes() []update {
 // routers the effective priorities and FAULT holds that follow from their
 // results. Scripts run as health-check exec checks (Env.Checker may
 // replace them), one at a time per script, every interval.
-func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, transitions <-chan vrrp.Transition, notify func([][]string), log *slog.Logger) {
+func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map[string]*vrrp.Router, transitions <-chan vrrp.Transition, notify func([][]string), fifos *fifoSet, log *slog.Logger) {
 	tr := newTracking(cfg)
 	if tr == nil {
 		return
@@ -278,7 +278,7 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 		case <-ctx.Done():
 			return
 		case t := <-transitions:
-			if cmds := groups.transition(t); len(cmds) > 0 {
+			if cmds := groups.transition(t, fifos); len(cmds) > 0 {
 				notify(cmds)
 			}
 			us := tr.transition(t)

@@ -167,7 +167,7 @@ func TestGroupNotifyPrograms(t *testing.T) {
 		{"A", vrrp.StateStopped, [][]string{{"/n", "x", "GROUP", "G", "STOP", "0"}}},
 	}
 	for i, s := range steps {
-		got := gs.transition(vrrp.Transition{Instance: s.instance, To: s.to})
+		got := gs.transition(vrrp.Transition{Instance: s.instance, To: s.to}, nil)
 		if diff := cmp.Diff(s.want, got); diff != "" {
 			t.Fatalf("step %d (%s to %s): programs (-want +got):\n%s", i, s.instance, s.to, diff)
 		}

@@ -321,6 +321,12 @@ func (m *kaMapper) global(b *node) {
 			}
 		case "vrrp_lower_prio_no_advert":
 			m.trueFalse(n, &g.LowerPrioNoAdvert)
+		case "notify_fifo":
+			m.fifo(n, &g.NotifyFIFO)
+		case "vrrp_notify_fifo":
+			m.fifo(n, &g.VRRPNotifyFIFO)
+		case "notify_fifo_script", "vrrp_notify_fifo_script":
+			m.errf(n, "not supported: a program reading the notify FIFO is not started; start it beside lbnode")
 		case "lvs_sync_daemon":
 			m.lvsSyncDaemon(n)
 		default:

@@ -124,6 +124,8 @@ type Global struct {
 	VRRPVersion     int
 	MulticastGroup4 netip.Addr
 	MulticastGroup6 netip.Addr
+	// NotifyFIFO and VRRPNotifyFIFO are notify_fifo and vrrp_notify_fifo.
+	NotifyFIFO, VRRPNotifyFIFO FIFOSpec
 	// SyncDaemon is the IPVS connection sync daemon (keepalived's
 	// lvs_sync_daemon); nil: none.
 	SyncDaemon *SyncDaemon

@@ -164,6 +164,11 @@ func resolveScripts(c *Config, env scriptEnv) error {
 			check(in.Pos, directive(c, "vrrp_instance "+in.Name+": "+n.dir), n.cmd)
 		}
 	}
+	for _, f := range []*FIFOSpec{&g.NotifyFIFO, &g.VRRPNotifyFIFO} {
+		if err := resolveFIFOOwner(f, id, env); err != nil {
+			l.add(f.Pos, "notify_fifo", err.Error())
+		}
+	}
 	for i := range c.VRRPScripts {
 		s := &c.VRRPScripts[i]
 		s.Identity = id

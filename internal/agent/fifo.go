@@ -1,0 +1,74 @@
+package agent
+
+import (
+	"log/slog"
+
+	"github.com/lvskit/lvskit/internal/config"
+	"github.com/lvskit/lvskit/internal/notify"
+	"github.com/lvskit/lvskit/vrrp"
+)
+
+// fifoSet is the node's notify FIFOs (notify_fifo, vrrp_notify_fifo),
+// each written a line per change of state of an instance or a sync group,
+// as keepalived writes them. A nil *fifoSet writes nothing.
+type fifoSet struct {
+	fifos []*notify.FIFO
+	log   *slog.Logger
+}
+
+// openFIFOs opens the FIFOs of cfg; with none it returns nil.
+func openFIFOs(cfg *config.Config, log *slog.Logger) (*fifoSet, error) {
+	var fs *fifoSet
+	for _, spec := range []config.FIFOSpec{cfg.Global.NotifyFIFO, cfg.Global.VRRPNotifyFIFO} {
+		if spec.Path == "" {
+			continue
+		}
+		uid, gid := -1, -1
+		if spec.User != "" || !spec.Owner.IsRoot() {
+			uid, gid = int(spec.Owner.UID), int(spec.Owner.GID)
+		}
+		q, err := notify.OpenFIFO(spec.Path, uid, gid)
+		if err != nil {
+			fs.close()
+			return nil, err
+		}
+		if fs == nil {
+			fs = &fifoSet{log: log}
+		}
+		fs.fifos = append(fs.fifos, q)
+	}
+	return fs, nil
+}
+
+func (fs *fifoSet) write(line string) {
+	if fs == nil {
+		return
+	}
+	for _, q := range fs.fifos {
+		if err := q.Write(line); err != nil {
+			fs.log.Warn("notify fifo", "err", err)
+		}
+	}
+}
+
+// instance writes an instance's transition: INSTANCE "NAME" STATE PRIORITY.
+func (fs *fifoSet) instance(t vrrp.Transition) {
+	if t.To == vrrp.StateInit {
+		return
+	}
+	fs.write(notify.FIFOLine(false, t.Instance, t.To.String(), int(t.Priority)))
+}
+
+// group writes a sync group's change of state: GROUP "NAME" STATE 0.
+func (fs *fifoSet) group(name string, state vrrp.State) {
+	fs.write(notify.FIFOLine(true, name, state.String(), 0))
+}
+
+func (fs *fifoSet) close() {
+	if fs == nil {
+		return
+	}
+	for _, q := range fs.fifos {
+		q.Close()
+	}
+}
