@@ -39,6 +39,9 @@ type Env struct {
 	// the target's name (as in Agent.Health) and the checker the
 	// configuration maps it to; default that one.
 	Checker func(target string, mapped healthcheck.Checker) healthcheck.Checker
+	// WatchLinks reports the state of the interfaces tracked with a
+	// weight, then their changes; default the agent's network namespace's.
+	WatchLinks func(ctx context.Context, names []string) ([]bool, <-chan vrrp.LinkEvent, error)
 }
 
 // NATSwitch is the part of *nat.Switch the agent uses.
@@ -95,6 +98,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Nginx == nil {
 		e.Nginx = func(prefix string) Nginx { return newNginxRunner(prefix) }
+	}
+	if e.WatchLinks == nil {
+		e.WatchLinks = watchLinks
 	}
 	if e.Notify == nil {
 		e.Notify = func(timeout time.Duration, log *slog.Logger, cred *syscall.Credential) Notifier {

@@ -75,7 +75,7 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		}
 		for _, tr := range in.Track {
 			if tr.Weight != 0 || tr.Reverse {
-				return nil, fmt.Errorf("%s: vrrp_instance %s: track_interface %s weight %d: weighted or reversed interface tracking is not supported", in.Pos, in.Name, tr.Name, tr.Weight)
+				continue // followed by the agent's tracking (track.go)
 			}
 			// The advertisement interface is tracked anyway, as keepalived does.
 			if tr.Name != in.Interface {

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,9 +138,13 @@ func TestVRRPMapping(t *testing.T) {
 	} else if n, _ := vc["eth1"][0].Normalize(); n.GARPLowerPrioRepeat > 0 || n.GARPLowerPrioDelay > 0 || !n.LowerPrioNoAdvert {
 		t.Errorf("with 0, 0 and lower_prio_no_advert: %d, %v, %v; want none, none, true", n.GARPLowerPrioRepeat, n.GARPLowerPrioDelay, n.LowerPrioNoAdvert)
 	}
-	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10})
-	if _, err := vrrpConfigs(cfg); err == nil || !strings.Contains(err.Error(), "track_interface eth2 weight 10") {
-		t.Errorf("weighted tracking: %v", err)
+	// Interfaces tracked with a weight are the agent's tracking's, not
+	// the vrrp package's (which puts the instance in FAULT).
+	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10}, config.TrackInterface{Name: "eth3", Reverse: true})
+	if vc, err := vrrpConfigs(cfg); err != nil {
+		t.Fatal(err)
+	} else if got := vc["eth1"][0].TrackInterfaces; slices.Contains(got, "eth2") || slices.Contains(got, "eth3") {
+		t.Errorf("weighted and reversed interfaces given to vrrp: %q", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/lvskit/lvskit/healthcheck"
@@ -58,6 +59,9 @@ type trackedInstance struct {
 	iface   string // its router's
 	base    uint8
 	scripts []config.TrackScript
+	// ifaces are the interfaces tracked with a weight or reversed; the
+	// vrrp package follows the others itself.
+	ifaces []config.TrackInterface
 	// group is the sync group the instance is in ("" for none); state
 	// its last known state; faulted that it entered FAULT for a reason
 	// of its own other than tracking (an interface down); hold that its
@@ -76,13 +80,27 @@ type trackedInstance struct {
 // instances' effective priorities.
 type tracking struct {
 	scripts map[string]*scriptState
-	insts   []*trackedInstance
+	// links holds the state of the interfaces in ifaces once known.
+	links map[string]bool
+	insts []*trackedInstance
+}
+
+// weightedInterfaces are the track_interface entries the agent follows:
+// those with a weight or reversed.
+func weightedInterfaces(in *config.VRRPInstance) []config.TrackInterface {
+	var out []config.TrackInterface
+	for _, t := range in.Track {
+		if t.Weight != 0 || t.Reverse {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // newTracking returns the tracking of cfg, or nil when no instance tracks
 // a script or is in a sync group.
 func newTracking(cfg *config.Config) *tracking {
-	tr := &tracking{scripts: map[string]*scriptState{}}
+	tr := &tracking{scripts: map[string]*scriptState{}, links: map[string]bool{}}
 	used := map[string]bool{}
 	groupOf := map[string]string{}
 	for _, g := range cfg.SyncGroups {
@@ -91,10 +109,11 @@ func newTracking(cfg *config.Config) *tracking {
 		}
 	}
 	for _, in := range cfg.VRRP {
-		if len(in.TrackScripts) == 0 && groupOf[in.Name] == "" {
+		ifaces := weightedInterfaces(&in)
+		if len(in.TrackScripts) == 0 && len(ifaces) == 0 && groupOf[in.Name] == "" {
 			continue
 		}
-		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, group: groupOf[in.Name]})
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, group: groupOf[in.Name]})
 		for _, t := range in.TrackScripts {
 			used[t.Name] = true
 		}
@@ -131,6 +150,15 @@ func (tr *tracking) scriptsEffective(in *trackedInstance) (uint8, bool) {
 		delta += d
 		fault = fault || f
 	}
+	for _, t := range in.ifaces {
+		up, known := tr.links[t.Name]
+		if !known {
+			continue
+		}
+		d, f := vrrp.TrackDelta(t.Weight, t.Reverse, up)
+		delta += d
+		fault = fault || f
+	}
 	return vrrp.EffectivePriority(in.base, delta), fault
 }
 
@@ -149,6 +177,25 @@ func (tr *tracking) record(script string, success bool) []update {
 		return nil
 	}
 	return tr.changes()
+}
+
+// link records an interface's state and returns the changes it makes.
+func (tr *tracking) link(name string, up bool) []update {
+	tr.links[name] = up
+	return tr.changes()
+}
+
+// linkNames lists the interfaces the instances track with a weight.
+func (tr *tracking) linkNames() []string {
+	var out []string
+	for _, in := range tr.insts {
+		for _, t := range in.ifaces {
+			if !slices.Contains(out, t.Name) {
+				out = append(out, t.Name)
+			}
+		}
+	}
+	return out
 }
 
 // transition records a transition of an instance and returns the changes
@@ -271,12 +318,31 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
 		}
 	}
-	// init_fail scripts count from the start.
+	var links <-chan vrrp.LinkEvent
+	if names := tr.linkNames(); len(names) > 0 {
+		initial, ch, err := a.env.WatchLinks(ctx, names)
+		if err != nil {
+			log.Error("vrrp: watching tracked interfaces; their weights do not apply", "err", err)
+		} else {
+			links = ch
+			for i, n := range names {
+				tr.links[n] = i < len(initial) && initial[i]
+			}
+		}
+	}
+	// init_fail scripts and the interfaces count from the start.
 	apply(tr.changes())
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case ev, ok := <-links:
+			if !ok {
+				links = nil
+				continue
+			}
+			log.Info("vrrp: tracked interface", "interface", ev.Interface, "up", ev.Up)
+			apply(tr.link(ev.Interface, ev.Up))
 		case t := <-transitions:
 			if cmds := groups.transition(t, fifos); len(cmds) > 0 {
 				notify(cmds)

@@ -78,6 +78,14 @@ func startAgentIn(t *testing.T, ns *netnstest.NS, path string, onTransition func
 			o.NetNS = int(ns.Handle())
 			return vrrp.Open(cfgs, &o)
 		},
+		// The subscription's socket is opened inside ns.
+		WatchLinks: func(ctx context.Context, names []string) (initial []bool, ch <-chan vrrp.LinkEvent, err error) {
+			err = ns.Do(func() error {
+				initial, ch, err = watchLinks(ctx, names)
+				return err
+			})
+			return initial, ch, err
+		},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -186,4 +194,47 @@ func TestIntegrationTrackScriptMovesTheVIP(t *testing.T) {
 func countAfter(s, a, b string) bool {
 	i := strings.LastIndex(s, a)
 	return i >= 0 && strings.Contains(s[i:], b)
+}
+
+// An interface tracked with weight -60 that goes down lowers lbnode's
+// priority below its keepalived peer's, which takes the VIP; when it comes
+// back up lbnode takes the VIP back.
+func TestIntegrationWeightedInterfaceMovesTheVIP(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "ip")
+	tp := netnstest.NewTopology(t)
+	tp.Bridge("svc")
+	tp.Bridge("lan")
+	lb1, lb2 := tp.Host("lb1"), tp.Host("lb2")
+	tp.Connect(lb1, "eth1", "svc", "172.16.0.1/24")
+	tp.Connect(lb2, "eth1", "svc", "172.16.0.2/24")
+	tp.Connect(lb1, "eth0", "lan", "192.168.1.11/24")
+	tp.Connect(lb2, "eth0", "lan", "192.168.1.12/24")
+	dir := t.TempDir()
+	conf := func(prio int) string {
+		return fmt.Sprintf("vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 51\n  priority %d\n  advert_int 1\n"+
+			"  track_interface {\n    eth0 weight -60\n  }\n  virtual_ipaddress {\n    192.168.0.100/24 dev eth1\n  }\n}\n", prio)
+	}
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	startAgentIn(t, lb1, write("lb1.conf", conf(150)), nil)
+	ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", write("lb2.conf", conf(100)),
+		"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
+	t.Cleanup(func() { _ = ka.KillChildren() })
+	waitVIP := func(want1, want2 bool) {
+		t.Helper()
+		netnstest.WaitFor(t, fmt.Sprintf("VIP on lb1 %v, on lb2 %v", want1, want2), 20*time.Second, func() bool {
+			return hasVIP(t, lb1) == want1 && hasVIP(t, lb2) == want2
+		})
+	}
+	waitVIP(true, false)
+	lb1.Run(t, "ip", "link", "set", "eth0", "down")
+	waitVIP(false, true)
+	ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 5*time.Second)
+	lb1.Run(t, "ip", "link", "set", "eth0", "up")
+	waitVIP(true, false)
 }

@@ -173,3 +173,41 @@ func TestGroupNotifyPrograms(t *testing.T) {
 		}
 	}
 }
+
+func TestTrackingWeightedInterfaces(t *testing.T) {
+	cfg := &config.Config{VRRP: []config.VRRPInstance{
+		{Name: "A", Interface: "eth1", Priority: 100, Track: []config.TrackInterface{
+			{Name: "eth0", Weight: -30}, {Name: "eth2", Weight: 20, Reverse: true}, {Name: "eth3"},
+		}},
+		{Name: "B", Interface: "eth1", Priority: 100, Track: []config.TrackInterface{{Name: "eth0", Reverse: true}}},
+	}}
+	tr := newTracking(cfg)
+	if diff := cmp.Diff([]string{"eth0", "eth2"}, tr.linkNames()); diff != "" {
+		t.Errorf("interfaces followed (-want +got):\n%s", diff)
+	}
+	tr.links["eth0"], tr.links["eth2"] = true, false
+	type got struct {
+		Instance string
+		Priority uint8
+		Fault    bool
+	}
+	collect := func(us []update) []got {
+		var out []got
+		for _, u := range us {
+			out = append(out, got{u.in.name, u.priority, u.fault})
+			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
+		}
+		return out
+	}
+	// eth0 up: nothing for A; weight 0 reverse: B in FAULT while it is up.
+	if diff := cmp.Diff([]got{{"A", 100, false}, {"B", 100, true}}, collect(tr.changes())); diff != "" {
+		t.Errorf("start (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]got{{"A", 70, false}, {"B", 100, false}}, collect(tr.link("eth0", false))); diff != "" {
+		t.Errorf("eth0 down (-want +got):\n%s", diff)
+	}
+	// weight 20 reverse: 20 less while up.
+	if diff := cmp.Diff([]got{{"A", 50, false}}, collect(tr.link("eth2", true))); diff != "" {
+		t.Errorf("eth2 up (-want +got):\n%s", diff)
+	}
+}
