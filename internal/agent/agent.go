@@ -62,6 +62,8 @@ type Agent struct {
 	log  *slog.Logger
 
 	reload chan reloadReq
+	// retrack gives the tracking the configuration of a reload.
+	retrack chan *config.Config
 
 	mu       sync.Mutex
 	cfg      *config.Config
@@ -96,7 +98,7 @@ type reloadReq struct {
 // New checks that cfg maps onto the packages and returns an agent for it.
 // Nothing is touched until Run.
 func New(cfg *config.Config, opts *Options) (*Agent, error) {
-	a := &Agent{reload: make(chan reloadReq), states: map[string]vrrp.State{}, health: map[string]targetState{}, transitions: map[string]uint64{}}
+	a := &Agent{reload: make(chan reloadReq), retrack: make(chan *config.Config, 1), states: map[string]vrrp.State{}, health: map[string]targetState{}, transitions: map[string]uint64{}}
 	if opts != nil {
 		a.opts = *opts
 	}
@@ -456,6 +458,13 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 				return fmt.Errorf("reload: vrrp on %s: %w", ifname, err)
 			}
 		}
+		// The routers have the configured priorities again: the tracking
+		// gives them the effective ones.
+		select {
+		case <-a.retrack:
+		default:
+		}
+		a.retrack <- cfg
 		a.mu.Lock()
 		a.vrrp = vc
 		a.mu.Unlock()

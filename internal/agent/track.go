@@ -179,6 +179,22 @@ func (tr *tracking) record(script string, success bool) []update {
 	return tr.changes()
 }
 
+// rebase takes the configured priorities of a reloaded configuration and
+// returns every instance's effective state: Router.Reconfigure has given
+// the routers the configured priorities again. (Changes to what the
+// instances track take a restart.)
+func (tr *tracking) rebase(cfg *config.Config) []update {
+	for _, in := range tr.insts {
+		for _, c := range cfg.VRRP {
+			if c.Name == in.name {
+				in.base = uint8(c.Priority)
+			}
+		}
+		in.sent = false
+	}
+	return tr.changes()
+}
+
 // link records an interface's state and returns the changes it makes.
 func (tr *tracking) link(name string, up bool) []update {
 	tr.links[name] = up
@@ -336,6 +352,8 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 		select {
 		case <-ctx.Done():
 			return
+		case c := <-a.retrack:
+			apply(tr.rebase(c))
 		case ev, ok := <-links:
 			if !ok {
 				links = nil

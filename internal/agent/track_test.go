@@ -211,3 +211,23 @@ func TestTrackingWeightedInterfaces(t *testing.T) {
 		t.Errorf("eth2 up (-want +got):\n%s", diff)
 	}
 }
+
+// After a reload the routers run the configured priorities again: the
+// tracking gives every instance its effective one, from the new base.
+func TestTrackingRebase(t *testing.T) {
+	cfg := &config.Config{
+		VRRPScripts: []config.VRRPScript{{Name: "s", Rise: 1, Fall: 1}},
+		VRRP:        []config.VRRPInstance{{Name: "A", Interface: "eth1", Priority: 100, TrackScripts: []config.TrackScript{{Name: "s", Weight: -30}}}},
+	}
+	tr := newTracking(cfg)
+	for _, u := range tr.record("s", false) {
+		u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
+	}
+	next := *cfg
+	next.VRRP = []config.VRRPInstance{cfg.VRRP[0]}
+	next.VRRP[0].Priority = 120
+	us := tr.rebase(&next)
+	if len(us) != 1 || us[0].priority != 90 || us[0].fault {
+		t.Errorf("after reload: %+v, want A at 90", us)
+	}
+}
