@@ -334,7 +334,7 @@ func (m *kaMapper) global(b *node) {
 				m.vrrpGlobal(n)
 				continue
 			}
-			m.warnf(n, "global setting ignored")
+			m.warnf(n, "%s", globalNote(n.name))
 		}
 	}
 }

@@ -1,0 +1,50 @@
+package config
+
+// globalNotes say, for keepalived's global_defs settings that this reader
+// accepts without acting on them, why; any other unknown setting is
+// "ignored" with a warning too. None of them changes what goes on the
+// wire between a node and its keepalived peers beyond what the note says.
+var globalNotes = map[string]string{
+	// Tuning of keepalived's own processes: the Go runtime schedules
+	// lbnode's goroutines and the kernel its process.
+	"max_auto_priority":    "no meaning for lbnode: it does not raise its scheduling priority",
+	"vrrp_priority":        "no meaning for lbnode: it does not change its process priority",
+	"checker_priority":     "no meaning for lbnode: it does not change its process priority",
+	"bfd_priority":         "no meaning for lbnode: it does not change its process priority",
+	"vrrp_no_swap":         "no meaning for lbnode: it does not lock its memory",
+	"checker_no_swap":      "no meaning for lbnode: it does not lock its memory",
+	"bfd_no_swap":          "no meaning for lbnode: it does not lock its memory",
+	"vrrp_rt_priority":     "no meaning for lbnode: it does not use real-time scheduling",
+	"checker_rt_priority":  "no meaning for lbnode: it does not use real-time scheduling",
+	"vrrp_cpu_affinity":    "no meaning for lbnode: it does not pin itself to processors",
+	"checker_cpu_affinity": "no meaning for lbnode: it does not pin itself to processors",
+	"vrrp_rlimit_rttime":   "no meaning for lbnode: it does not use real-time scheduling",
+	"vrrp_process_name":    "no meaning for lbnode: it runs as one process",
+	"checker_process_name": "no meaning for lbnode: it runs as one process",
+	"process_names":        "no meaning for lbnode: it runs as one process",
+	// Mail: smtp_alert is refused where it is set, so nothing would use
+	// these.
+	"notification_email":      "no mail is sent: smtp_alert is not supported",
+	"notification_email_from": "no mail is sent: smtp_alert is not supported",
+	"smtp_server":             "no mail is sent: smtp_alert is not supported",
+	"smtp_helo_name":          "no mail is sent: smtp_alert is not supported",
+	"smtp_connect_timeout":    "no mail is sent: smtp_alert is not supported",
+	// VRRP behaviour lbnode does not have: said plainly, as it differs
+	// from a keepalived node reading the same file.
+	"vrrp_garp_interval":              "not supported: lbnode sends each burst of gratuitous ARPs back to back",
+	"vrrp_gna_interval":               "not supported: lbnode sends each burst of neighbour advertisements back to back",
+	"vrrp_min_garp":                   "not supported: lbnode sends the configured bursts of gratuitous ARPs",
+	"vrrp_startup_delay":              "not supported: lbnode starts its instances at once",
+	"vrrp_higher_prio_send_advert":    "not supported: a lbnode MASTER that hears a higher priority does not send an advert of its own first",
+	"vrrp_skip_check_adv_addr":        "not supported: lbnode always checks the addresses of an advert against its own VIPs (adverts of the address owner excepted)",
+	"vrrp_check_unicast_src":          "already so: lbnode accepts unicast adverts only from the unicast_peer addresses",
+	"vrrp_garp_master_refresh_repeat": "not supported: lbnode sends one gratuitous ARP per VIP at each refresh",
+}
+
+// globalNote is the warning for a global_defs setting read without effect.
+func globalNote(name string) string {
+	if note, ok := globalNotes[name]; ok {
+		return note
+	}
+	return "global setting ignored"
+}
