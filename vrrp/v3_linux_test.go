@@ -3,6 +3,7 @@ package vrrp
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/net/ipv6"
 )
 
 // VRRPv3 in the netns tier: an IPv4 instance (VRID 1, VIP 192.168.0.100
@@ -340,5 +342,64 @@ func TestIntegrationV3CPUHog(t *testing.T) {
 				t.Errorf("BACKUP made %d transitions, want 1 (INIT -> BACKUP):\n%s", got, b.Output())
 			}
 		})
+	}
+}
+
+// TestIntegrationV3HopLimit sends VRRPv3 adverts over IPv6 with hop limit
+// 64, then 255, from a raw socket in a peer's namespace: the speaker drops
+// the first for ReasonTTL (the hop limit comes from the kernel's control
+// message) and accepts the second.
+func TestIntegrationV3HopLimit(t *testing.T) {
+	netnstest.RequirePrivileged(t)
+	_, hs := v3Hosts(t, 2)
+	s := startSpeaker(t, hs[1], v3Config(true, 100, 100*time.Millisecond))
+	s.waitState(t, StateBackup, 10*time.Second)
+	src := linkLocalOf(t, hs[0], "eth1")
+	ad := Advert{Version: Version3, VRID: 2, Priority: 150, Interval: 100 * time.Millisecond, Addrs: []netip.Addr{articleVIP6.Addr()}}
+	b := make([]byte, MaxLen)
+	n, err := ad.MarshalTo(b, Pseudo{Src: src, Dst: MulticastGroup6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(hops int) {
+		t.Helper()
+		err := hs[0].Do(func() error {
+			ifi, err := net.InterfaceByName("eth1")
+			if err != nil {
+				return err
+			}
+			c, err := net.ListenPacket("ip6:112", "::")
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			p := ipv6.NewPacketConn(c)
+			if err := p.SetMulticastInterface(ifi); err != nil {
+				return err
+			}
+			if err := p.SetMulticastHopLimit(hops); err != nil {
+				return err
+			}
+			_, err = p.WriteTo(b[:n], &ipv6.ControlMessage{Src: src.AsSlice(), IfIndex: ifi.Index},
+				&net.IPAddr{IP: MulticastGroup6.AsSlice(), Zone: "eth1"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(64)
+	netnstest.WaitFor(t, "a drop for the hop limit", 5*time.Second, func() bool {
+		return s.r.Stats().Instances[0].Dropped[ReasonTTL] == 1
+	})
+	if st := s.r.Stats().Instances[0]; st.AdvertsReceived != 0 || s.state() != StateBackup {
+		t.Errorf("after hop limit 64: %d accepted, state %v", st.AdvertsReceived, s.state())
+	}
+	send(255)
+	netnstest.WaitFor(t, "the advert with hop limit 255 accepted", 5*time.Second, func() bool {
+		return s.r.Stats().Instances[0].AdvertsReceived == 1
+	})
+	if st := s.r.Stats().Instances[0]; st.DroppedTotal() != 1 {
+		t.Errorf("drops %v, want the one for the hop limit", st.Dropped)
 	}
 }
