@@ -253,6 +253,7 @@ func (m *kaMapper) lvsEnd() {
 			continue
 		}
 		vs.GroupAddrs, vs.GroupFWMarks = g.addrs, g.fwmarks
+		m.groupPorts(vs)
 		switch {
 		case vs.Protocol != "":
 		case len(g.addrs) > 0:
@@ -278,4 +279,31 @@ func (m *kaMapper) lvsEnd() {
 		}
 	}
 	m.cfg.VirtualServers = kept
+}
+
+// groupPorts warns, as keepalived does, about real servers whose port a
+// group's services do not use: with DR or TUN, a port other than an
+// address entry's, and any port with a fwmark entry (IPVS ignores it).
+func (m *kaMapper) groupPorts(vs *VirtualServer) {
+	if vs.LBKind == LBKindNAT {
+		return
+	}
+	if s := vs.SorryServer; s != nil && s.Addr.Port() != 0 && len(vs.GroupFWMarks) > 0 {
+		m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: s.Pos, Directive: "sorry_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", s.Addr.Port(), vs.Group, vs.LBKind)})
+	}
+	for _, rs := range vs.RealServers {
+		p := rs.Addr.Port()
+		if p == 0 {
+			continue
+		}
+		if len(vs.GroupFWMarks) > 0 {
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", p, vs.Group, vs.LBKind)})
+		}
+		for _, a := range vs.GroupAddrs {
+			if a.Port() != p {
+				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d does not match %s of group %s with %s, as keepalived warns", p, a, vs.Group, vs.LBKind)})
+				break
+			}
+		}
+	}
 }

@@ -20,6 +20,8 @@ var kaUnlined = []struct{ ka, ours string }{
 	{"zero port only valid for persistent services - setting", "port 0 is valid only for persistent services"},
 	{"no protocol set - defaulting to UDP", "no protocol set: UDP"},
 	{"cannot use ha_suspend with fwmarks - clearing ha_suspend", "cannot be used with fwmarks: cleared"},
+	{"has port specified - port will be ignored", "ignored by IPVS, as keepalived warns"},
+	{"ports don't match", "does not match"},
 }
 
 // keepalived 2.2.7 is the oracle of the LVS reader's leniency: every line

@@ -118,6 +118,10 @@ func TestParseKeepalivedLVS(t *testing.T) {
 		"42: virtual_server: no protocol set: UDP, as keepalived defaults to",
 		"42: virtual_server: port 0 is valid only for persistent services: persistence_timeout 360s set, as keepalived sets it",
 		// The group has a fwmark entry.
+		"20: sorry_server: port 80 with a fwmark in group WEB and DR: ignored by IPVS, as keepalived warns",
+		"24: real_server: port 80 with a fwmark in group WEB and DR: ignored by IPVS, as keepalived warns",
+		"35: real_server: port 8080 with a fwmark in group WEB and DR: ignored by IPVS, as keepalived warns",
+		"35: real_server: port 8080 does not match 10.0.0.1:80 of group WEB with DR, as keepalived warns",
 		"17: ha_suspend: cannot be used with fwmarks: cleared, as keepalived clears it",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
