@@ -34,9 +34,12 @@ func (b *Balancer) BlockVRRP(block bool) error {
 }
 
 // SetLinks sets the switch-side ports of both of b's links down or up: the
-// node is cut off abruptly, as by unplugged cables.
+// node is cut off abruptly, as by a power loss. Down, eth1 (the VRRP link)
+// goes first, so that nothing the node does on losing eth0 (a daemon
+// entering FAULT sends a priority-0 advert) reaches its peer, as nothing
+// would from a node without power.
 func (c *Cluster) SetLinks(b *Balancer, up bool) error {
-	for _, ifname := range []string{"eth0", "eth1"} {
+	for _, ifname := range []string{"eth1", "eth0"} {
 		if err := c.Topology.SetPort(b.NS, ifname, up); err != nil {
 			return err
 		}
