@@ -77,8 +77,18 @@ func (m *kaMapper) syncGroup(b *node) {
 		case "track_interface", "track_script", "track_file", "track_process", "track_bfd":
 			m.errf(n, "not supported in vrrp_sync_group: tracking by the group (track the objects in each member instance)")
 		default:
+			if !n.block && len(n.args) == 0 && !groupSeen {
+				// An instance name outside group { }: keepalived reports
+				// an unknown keyword and ignores it.
+				m.warnf(n, "ignored: instance names belong in group { ... } (keepalived 2.2.7 ignores this unknown keyword)")
+				continue
+			}
 			m.unknown(n, "in vrrp_sync_group")
 		}
+	}
+	if !groupSeen {
+		m.warnf(b, "vrrp_sync_group %s has no group { ... } of instances: ignored, as keepalived 2.2.7 removes such a group", g.Name)
+		return
 	}
 	m.cfg.SyncGroups = append(m.cfg.SyncGroups, g)
 }
