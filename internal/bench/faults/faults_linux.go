@@ -558,6 +558,7 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 	}
 	var notes []string
 	for _, st := range steps {
+		stepFrom := time.Now()
 		for i := range bd.confs {
 			if err := os.WriteFile(bd.confs[i], []byte(st.edit(string(orig[i]))), 0o644); err != nil {
 				return "", err
@@ -576,7 +577,13 @@ func reload(ctx context.Context, bd *bed) (string, error) {
 			out, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
 			ipvs = string(out)
 		}
-		n := fmt.Sprintf("%s: daemons running %t, MASTER %s", st.name, alive, bd.holders())
+		failed := 0
+		for _, r := range bd.load.Results(stepFrom, time.Now()) {
+			if r.Err != nil {
+				failed++
+			}
+		}
+		n := fmt.Sprintf("%s: %d failed, daemons running %t, MASTER %s", st.name, failed, alive, bd.holders())
 		if st.name == "added" {
 			n += fmt.Sprintf(", 172.16.0.3 in IPVS %t, %d requests served by it", strings.Contains(ipvs, "172.16.0.3:80"), bd.added.Requests.Load()-before)
 		}
