@@ -60,22 +60,13 @@ func (s *Switch) Undrain() error {
 	}
 	queued := false
 	for _, fam := range []nftables.TableFamily{nftables.TableFamilyIPv4, nftables.TableFamilyIPv6} {
-		ok, err := s.tableExists(fam)
-		if err != nil || !ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		chains, err := s.conn.ListChainsOfTableFamily(fam)
+		ok, err := s.chainNamed(fam, DefaultDrainChain)
 		if err != nil {
-			return fmt.Errorf("nat: listing chains of family %s: %w", famName(fam), err)
+			return err
 		}
-		for _, c := range chains {
-			if c.Table != nil && c.Table.Name == s.cfg.Table && c.Name == DefaultDrainChain {
-				s.conn.DelChain(s.drainChain(fam))
-				queued = true
-			}
+		if ok {
+			s.conn.DelChain(s.drainChain(fam))
+			queued = true
 		}
 	}
 	if !queued {

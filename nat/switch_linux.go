@@ -274,6 +274,12 @@ func (s *Switch) tableExists(fam nftables.TableFamily) (bool, error) {
 }
 
 func (s *Switch) chainExists(fam nftables.TableFamily) (bool, error) {
+	return s.chainNamed(fam, s.cfg.Chain)
+}
+
+// chainNamed reports whether the switch's table of family fam holds a
+// chain called name.
+func (s *Switch) chainNamed(fam nftables.TableFamily, name string) (bool, error) {
 	ok, err := s.tableExists(fam)
 	if err != nil || !ok {
 		return false, err
@@ -283,7 +289,7 @@ func (s *Switch) chainExists(fam nftables.TableFamily) (bool, error) {
 		return false, fmt.Errorf("nat: listing chains of family %s: %w", famName(fam), err)
 	}
 	for _, c := range chains {
-		if c.Table != nil && c.Table.Name == s.cfg.Table && c.Name == s.cfg.Chain {
+		if c.Table != nil && c.Table.Name == s.cfg.Table && c.Name == name {
 			return true, nil
 		}
 	}

@@ -34,35 +34,17 @@ type rawConn6 struct {
 // checksums, and control messages for hop limit, destination and
 // interface on receive.
 func listenRaw6(ifi *net.Interface, groups []netip.Addr) (*rawConn6, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifi.Name)
-			if serr == nil {
-				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-			}
-		}); err != nil {
-			return err
-		}
-		if serr != nil {
-			return fmt.Errorf("binding to %s: %w", ifi.Name, serr)
-		}
-		return nil
-	}}
+	lc := boundListenConfig(ifi)
 	pc, err := lc.ListenPacket(context.Background(), "ip6:112", "::")
 	if err != nil {
 		return nil, fmt.Errorf("vrrp: raw IPv6 socket on %s: %w", ifi.Name, err)
 	}
 	p := ipv6.NewPacketConn(pc)
-	type step struct {
-		what string
-		do   func() error
-	}
-	var steps []step
+	var steps []setupStep
 	for _, g := range groups {
-		steps = append(steps, step{"join " + g.String(), func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}) }})
+		steps = append(steps, setupStep{"join " + g.String(), func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}) }})
 	}
-	steps = append(steps, []step{
+	steps = append(steps, []setupStep{
 		{"multicast interface", func() error { return p.SetMulticastInterface(ifi) }},
 		{"multicast hop limit 255", func() error { return p.SetMulticastHopLimit(255) }},
 		{"hop limit 255", func() error { return p.SetHopLimit(255) }},
@@ -73,11 +55,9 @@ func listenRaw6(ifi *net.Interface, groups []netip.Addr) (*rawConn6, error) {
 			return p.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true)
 		}},
 	}...)
-	for _, s := range steps {
-		if err := s.do(); err != nil {
-			pc.Close()
-			return nil, fmt.Errorf("vrrp: raw IPv6 socket on %s: %s: %w", ifi.Name, s.what, err)
-		}
+	if err := applySetup(steps); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("vrrp: raw IPv6 socket on %s: %w", ifi.Name, err)
 	}
 	oob := ipv6.NewControlMessage(ipv6.FlagHopLimit | ipv6.FlagDst | ipv6.FlagInterface)
 	oob = append(oob, make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{}))))...)

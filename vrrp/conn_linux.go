@@ -28,17 +28,15 @@ type rawConn struct {
 	oob []byte // its control messages
 }
 
-// listenRaw opens the socket in the calling thread's network namespace:
-// bound to ifi, member of the groups (224.0.0.18 by default) on ifi, TTL
-// 255 for multicast and unicast, TOS 0xc0 as keepalived, multicast loop
-// off, and control messages for TTL, destination and interface on receive.
-func listenRaw(ifi *net.Interface, groups []netip.Addr) (*rawConn, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+// boundListenConfig returns a ListenConfig whose sockets are bound to ifi
+// (SO_BINDTODEVICE) and carry kernel receive timestamps, which anchor the
+// timers at arrival.
+func boundListenConfig(ifi *net.Interface) net.ListenConfig {
+	return net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
 			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifi.Name)
 			if serr == nil {
-				// Kernel receive timestamps anchor the timers at arrival.
 				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 			}
 		}); err != nil {
@@ -49,20 +47,40 @@ func listenRaw(ifi *net.Interface, groups []netip.Addr) (*rawConn, error) {
 		}
 		return nil
 	}}
+}
+
+// setupStep is one socket option set on a new VRRP socket.
+type setupStep struct {
+	what string
+	do   func() error
+}
+
+// applySetup sets each option in turn; the error names the first that failed.
+func applySetup(steps []setupStep) error {
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+// listenRaw opens the socket in the calling thread's network namespace:
+// bound to ifi, member of the groups (224.0.0.18 by default) on ifi, TTL
+// 255 for multicast and unicast, TOS 0xc0 as keepalived, multicast loop
+// off, and control messages for TTL, destination and interface on receive.
+func listenRaw(ifi *net.Interface, groups []netip.Addr) (*rawConn, error) {
+	lc := boundListenConfig(ifi)
 	pc, err := lc.ListenPacket(context.Background(), "ip4:112", "0.0.0.0")
 	if err != nil {
 		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifi.Name, err)
 	}
 	p := ipv4.NewPacketConn(pc)
-	type step struct {
-		what string
-		do   func() error
-	}
-	var steps []step
+	var steps []setupStep
 	for _, g := range groups {
-		steps = append(steps, step{"join " + g.String(), func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}) }})
+		steps = append(steps, setupStep{"join " + g.String(), func() error { return p.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}) }})
 	}
-	steps = append(steps, []step{
+	steps = append(steps, []setupStep{
 		{"multicast interface", func() error { return p.SetMulticastInterface(ifi) }},
 		{"multicast TTL 255", func() error { return p.SetMulticastTTL(255) }},
 		{"TTL 255", func() error { return p.SetTTL(255) }},
@@ -72,11 +90,9 @@ func listenRaw(ifi *net.Interface, groups []netip.Addr) (*rawConn, error) {
 			return p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true)
 		}},
 	}...)
-	for _, s := range steps {
-		if err := s.do(); err != nil {
-			pc.Close()
-			return nil, fmt.Errorf("vrrp: raw socket on %s: %s: %w", ifi.Name, s.what, err)
-		}
+	if err := applySetup(steps); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifi.Name, err)
 	}
 	oob := ipv4.NewControlMessage(ipv4.FlagTTL | ipv4.FlagDst | ipv4.FlagInterface)
 	oob = append(oob, make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{}))))...)

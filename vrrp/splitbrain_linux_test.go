@@ -44,6 +44,46 @@ func waitNeighMAC(t *testing.T, ns *netnstest.NS, addr netip.Addr, mac, what str
 	})
 }
 
+// splitBrainBed is two speakers (lb1 priority 102, lb2 101, one burst of
+// gratuitous ARPs on becoming MASTER and one on hearing a lower priority)
+// and a client on the lan, in a split brain: VRRP dropped on both, both
+// MASTER, the client moved to lb2's MAC by lb2's gratuitous ARPs.
+type splitBrainBed struct {
+	client     *netnstest.NS
+	hs         []*netnstest.NS
+	lb1, lb2   *speaker
+	vip        netip.Addr
+	mac1, mac2 string
+}
+
+func splitBrain(t *testing.T) *splitBrainBed {
+	t.Helper()
+	netnstest.RequirePrivileged(t, "nft")
+	tp, hs := articleHosts(t, 2)
+	sb := &splitBrainBed{client: tp.Host("client"), hs: hs, vip: articleVIP.Addr(),
+		mac1: macOf(t, hs[0], "eth0").String(), mac2: macOf(t, hs[1], "eth0").String()}
+	tp.Connect(sb.client, "eth0", "lan", "192.168.0.254/24")
+	cfg1, cfg2 := articleConfig(102), articleConfig(101)
+	cfg1.GARPDelay, cfg2.GARPDelay = -1, -1
+	cfg1.GARPLowerPrioDelay = -1
+	sb.lb1 = startSpeaker(t, hs[0], cfg1)
+	sb.lb1.waitState(t, StateMaster, 20*time.Second)
+	sb.lb2 = startSpeaker(t, hs[1], cfg2)
+	sb.lb2.waitState(t, StateBackup, 20*time.Second)
+	sb.client.Run(t, "ping", "-c", "1", "-W", "5", sb.vip.String())
+	if got := neighMAC(t, sb.client, "eth0", sb.vip); got != sb.mac1 {
+		t.Fatalf("client resolved the VIP to %q, want lb1's %s", got, sb.mac1)
+	}
+	cutVRRP(t, hs[0], true)
+	cutVRRP(t, hs[1], true)
+	sb.lb2.waitState(t, StateMaster, 20*time.Second)
+	waitNeighMAC(t, sb.client, sb.vip, sb.mac2, "split", 10*time.Second)
+	if sb.lb1.state() != StateMaster {
+		t.Fatalf("lb1 is %v during the split, want MASTER", sb.lb1.state())
+	}
+	return sb
+}
+
 // A healed split brain: both nodes were MASTER and the client learnt the
 // lower-priority node's MAC for the VIP from its gratuitous ARPs. When the
 // higher-priority MASTER hears the other's advert it stays MASTER and
@@ -51,33 +91,8 @@ func waitNeighMAC(t *testing.T, ns *netnstest.NS, addr netip.Addr, mac, what str
 // again at once, instead of at a node that no longer has the VIP until the
 // entry expires.
 func TestIntegrationHealedSplitBrainRefreshesNeighbours(t *testing.T) {
-	netnstest.RequirePrivileged(t, "nft")
-	tp, hs := articleHosts(t, 2)
-	client := tp.Host("client")
-	tp.Connect(client, "eth0", "lan", "192.168.0.254/24")
-	vip := articleVIP.Addr()
-	mac1, mac2 := macOf(t, hs[0], "eth0").String(), macOf(t, hs[1], "eth0").String()
-
-	cfg1, cfg2 := articleConfig(102), articleConfig(101)
-	cfg1.GARPDelay, cfg2.GARPDelay = -1, -1 // one burst on becoming MASTER
-	cfg1.GARPLowerPrioDelay = -1            // and one on hearing a lower priority
-	lb1 := startSpeaker(t, hs[0], cfg1)
-	lb1.waitState(t, StateMaster, 20*time.Second)
-	lb2 := startSpeaker(t, hs[1], cfg2)
-	lb2.waitState(t, StateBackup, 20*time.Second)
-	client.Run(t, "ping", "-c", "1", "-W", "5", vip.String())
-	if got := neighMAC(t, client, "eth0", vip); got != mac1 {
-		t.Fatalf("client resolved the VIP to %q, want lb1's %s", got, mac1)
-	}
-
-	// Split: lb2 takes over too, and its gratuitous ARPs move the client.
-	cutVRRP(t, hs[0], true)
-	cutVRRP(t, hs[1], true)
-	lb2.waitState(t, StateMaster, 20*time.Second)
-	waitNeighMAC(t, client, vip, mac2, "split", 10*time.Second)
-	if lb1.state() != StateMaster {
-		t.Fatalf("lb1 is %v during the split, want MASTER", lb1.state())
-	}
+	sb := splitBrain(t)
+	client, hs, lb1, lb2, vip, mac1 := sb.client, sb.hs, sb.lb1, sb.lb2, sb.vip, sb.mac1
 	heard := lb1.r.Stats().Instances[0].LowerPriorityHeard
 
 	// Heal lb1's side first, so that it hears lb2's adverts while lb2,
@@ -116,26 +131,8 @@ func TestIntegrationHealedSplitBrainRefreshesNeighbours(t *testing.T) {
 // would never hear a lower priority, send no gratuitous ARP, and the
 // client would keep the yielding node's MAC for the VIP.
 func TestIntegrationYieldingMasterMakesTheOtherAnnounce(t *testing.T) {
-	netnstest.RequirePrivileged(t, "nft")
-	tp, hs := articleHosts(t, 2)
-	client := tp.Host("client")
-	tp.Connect(client, "eth0", "lan", "192.168.0.254/24")
-	vip := articleVIP.Addr()
-	mac1, mac2 := macOf(t, hs[0], "eth0").String(), macOf(t, hs[1], "eth0").String()
-
-	cfg1, cfg2 := articleConfig(102), articleConfig(101)
-	cfg1.GARPDelay, cfg2.GARPDelay = -1, -1
-	cfg1.GARPLowerPrioDelay = -1
-	lb1 := startSpeaker(t, hs[0], cfg1)
-	lb1.waitState(t, StateMaster, 20*time.Second)
-	lb2 := startSpeaker(t, hs[1], cfg2)
-	lb2.waitState(t, StateBackup, 20*time.Second)
-	client.Run(t, "ping", "-c", "1", "-W", "5", vip.String())
-
-	cutVRRP(t, hs[0], true)
-	cutVRRP(t, hs[1], true)
-	lb2.waitState(t, StateMaster, 20*time.Second)
-	waitNeighMAC(t, client, vip, mac2, "split", 10*time.Second)
+	sb := splitBrain(t)
+	client, hs, lb1, lb2, vip, mac1 := sb.client, sb.hs, sb.lb1, sb.lb2, sb.vip, sb.mac1
 	heard := lb1.r.Stats().Instances[0].LowerPriorityHeard
 
 	// Heal both sides right after lb2 sent an advert: lb1's next advert
