@@ -685,6 +685,22 @@ func driftInterval(cfg *config.Config) time.Duration {
 	return d
 }
 
+// stateCommand is the notify program of a transition to state: the
+// master, backup, fault or stop one.
+func stateCommand(to vrrp.State, master, backup, fault, stop config.Command) config.Command {
+	switch to {
+	case vrrp.StateMaster:
+		return master
+	case vrrp.StateBackup:
+		return backup
+	case vrrp.StateFault:
+		return fault
+	case vrrp.StateStopped:
+		return stop
+	}
+	return nil
+}
+
 // notifyCommands are the programs keepalived runs for a transition:
 // notify_STATE without arguments, then notify with INSTANCE NAME STATE
 // PRIORITY.
@@ -694,17 +710,7 @@ func notifyCommands(cfg *config.Config, t vrrp.Transition) [][]string {
 		if in.Name != t.Instance {
 			continue
 		}
-		var specific config.Command
-		switch t.To {
-		case vrrp.StateMaster:
-			specific = in.NotifyMaster
-		case vrrp.StateBackup:
-			specific = in.NotifyBackup
-		case vrrp.StateFault:
-			specific = in.NotifyFault
-		case vrrp.StateStopped:
-			specific = in.NotifyStop
-		}
+		specific := stateCommand(t.To, in.NotifyMaster, in.NotifyBackup, in.NotifyFault, in.NotifyStop)
 		if len(specific) > 0 {
 			out = append(out, specific)
 		}

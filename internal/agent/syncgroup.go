@@ -39,17 +39,7 @@ func (gs *groupStates) transition(t vrrp.Transition, fifos *fifoSet) [][]string 
 	gs.state[g.Name] = t.To
 	fifos.group(g.Name, t.To)
 	var out [][]string
-	var specific config.Command
-	switch t.To {
-	case vrrp.StateMaster:
-		specific = g.NotifyMaster
-	case vrrp.StateBackup:
-		specific = g.NotifyBackup
-	case vrrp.StateFault:
-		specific = g.NotifyFault
-	case vrrp.StateStopped:
-		specific = g.NotifyStop
-	}
+	specific := stateCommand(t.To, g.NotifyMaster, g.NotifyBackup, g.NotifyFault, g.NotifyStop)
 	if len(specific) > 0 {
 		out = append(out, append([]string(nil), specific...))
 	}
