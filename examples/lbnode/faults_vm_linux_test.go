@@ -41,7 +41,8 @@ func TestVMFaults(t *testing.T) {
 	dir := t.TempDir()
 	var nodes []*node
 	for i, b := range c.Balancers {
-		n := &node{b: b, conf: filepath.Join(dir, b.Name+".yaml")}
+		// -drain: as long as the other's checks take (step 4).
+		n := &node{b: b, conf: filepath.Join(dir, b.Name+".yaml"), drain: "-1s"}
 		src := cluster.NodeYAML(b, cluster.NodeOptions{Priority: 102 - i, Nopreempt: true, NginxPrefix: filepath.Join(dir, "nginx-"+b.Name), DelayLoop: 3})
 		if err := os.WriteFile(n.conf, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -180,14 +181,11 @@ func TestVMFaults(t *testing.T) {
 	// as with keepalived.
 	m = c.Master()
 	b := nodeOf(c.Other(m))
-	b.proc.Stop(10 * time.Second)
-	b.drain = "-1s" // as long as the MASTER's checks take
-	startNode(t, b)
-	netnstest.WaitFor(t, m.Name+"'s IPVS forwarding to "+b.b.Name+"'s nginx again", 60*time.Second, func() bool {
+	netnstest.WaitFor(t, m.Name+"'s IPVS forwarding to "+b.b.Name+"'s nginx", 60*time.Second, func() bool {
 		out, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
 		return strings.Count(string(out), "-> "+b.b.SVC.String()+":") == 2
 	})
-	serving("with " + b.b.Name + "'s lbnode restarted")
+	serving("before " + b.b.Name + "'s graceful stop")
 	from := time.Now()
 	if err := b.proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
