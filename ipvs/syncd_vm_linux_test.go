@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
 	"github.com/lvskit/lvskit/ipvs"
 )
 
@@ -18,9 +20,16 @@ import (
 // replaced when it does not, an IPv6 group, and one started by ipvsadm.
 func TestVMSyncDaemonEnsure(t *testing.T) {
 	ns, c := ipvsNS(t)
+	// No duplicate address detection: an IPv6 sync daemon needs sync0's
+	// link-local address usable at once, not tentative.
+	ns.Run(t, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0")
 	ns.Run(t, "ip", "link", "add", "sync0", "type", "veth", "peer", "name", "sync1")
 	ns.Run(t, "ip", "link", "set", "sync0", "up")
 	ns.Run(t, "ip", "link", "set", "sync1", "up")
+	netnstest.WaitFor(t, "sync0's IPv6 link-local address", 10*time.Second, func() bool {
+		out := ns.Run(t, "ip", "-6", "addr", "show", "dev", "sync0")
+		return strings.Contains(out, "fe80::") && !strings.Contains(out, "tentative")
+	})
 	daemons := func() string {
 		t.Helper()
 		out := ipvsadm(t, ns, "", "-L", "--daemon")
