@@ -167,10 +167,21 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	if err := a.applySysctls(cfg.Sysctls); err != nil {
 		return err
 	}
-	var stops []func()
+	// What was started is undone in reverse order at the end; a step
+	// that takes long is logged, so that a slow stop says where it spent
+	// its time.
+	type stop struct {
+		name string
+		fn   func()
+	}
+	var stops []stop
 	defer func() {
 		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
+			t0 := time.Now()
+			stops[i].fn()
+			if d := time.Since(t0); d > slowStopStep && stops[i].name != "drain" { // the drain logs its own time
+				log.Warn("stopping: slow step", "step", stops[i].name, "took", d.Round(time.Millisecond))
+			}
 		}
 	}()
 
@@ -183,7 +194,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		a.mu.Lock()
 		a.ipvs = c
 		a.mu.Unlock()
-		stops = append(stops, func() {
+		stops = append(stops, stop{"ipvs", func() {
 			a.mu.Lock()
 			keep := a.opts.KeepIPVS || a.cfg.Global.DontReleaseIPVS // as last reloaded
 			a.mu.Unlock()
@@ -191,7 +202,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 				a.removeServices(a.currentPlan().services)
 			}
 			c.Close()
-		})
+		}})
 		if err := a.sync("start"); err != nil {
 			return err
 		}
@@ -201,7 +212,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	if err := a.startSyncDaemons(cfg.Global.SyncDaemon); err != nil {
 		return err
 	}
-	stops = append(stops, a.stopSyncDaemons)
+	stops = append(stops, stop{"sync daemons", a.stopSyncDaemons})
 
 	// NAT switch: present until the instance is MASTER.
 	var sw NATSwitch
@@ -217,7 +228,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			sw.Close()
 			return fmt.Errorf("nat: %w", err)
 		}
-		stops = append(stops, func() {
+		stops = append(stops, stop{"nat", func() {
 			if drained {
 				if err := sw.Undrain(); err != nil {
 					log.Error("nat: ending the drain at stop", "err", err)
@@ -227,7 +238,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 				log.Error("nat: removing the rule at stop", "err", err)
 			}
 			sw.Close()
-		})
+		}})
 	}
 
 	// nginx.
@@ -237,14 +248,17 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		if _, err := a.applyNginx(ctx, ngx, cfg); err != nil {
 			return err
 		}
-		stops = append(stops, func() {
-			if up {
-				drained = a.drain(sw)
-			}
+		stops = append(stops, stop{"nginx", func() {
 			if err := ngx.Stop(10 * time.Second); err != nil {
 				log.Error("nginx: stopping", "err", err)
 			}
-		})
+		}})
+		// Before nginx stops (registered after it).
+		stops = append(stops, stop{"drain", func() {
+			if up {
+				drained = a.drain(sw)
+			}
+		}})
 	}
 
 	// Health checks.
@@ -264,19 +278,19 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	monCtx, stopMon := context.WithCancel(context.Background())
 	monDone := make(chan error, 1)
 	go func() { monDone <- mon.Run(monCtx) }()
-	stops = append(stops, func() { stopMon(); <-monDone })
+	stops = append(stops, stop{"health checks", func() { stopMon(); <-monDone }})
 
 	// Notify programs, in transition order.
 	notifier := a.env.Notify(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
 	a.mu.Lock()
 	a.plan.lvs.setNotify(func(argv []string) { notifier.EnqueueAll([][]string{argv}) }) // real-server and quorum programs
 	a.mu.Unlock()
-	stops = append(stops, func() {
+	stops = append(stops, stop{"notify programs", func() {
 		a.mu.Lock()
 		a.plan.stopping() // omega
 		a.mu.Unlock()
 		notifier.Close(30 * time.Second)
-	})
+	}})
 
 	// VRRP: one router per advertisement interface. Transitions reach the
 	// loop through a channel that never blocks the router.
@@ -286,7 +300,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	stops = append(stops, fifos.close)
+	stops = append(stops, stop{"notify fifos", fifos.close})
 	onTransition := func(t vrrp.Transition) {
 		fifos.instance(t)
 		select {
@@ -330,7 +344,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 	// Stopping VRRP comes first (registered last): priority-0 adverts and
 	// VIPs removed before the rest goes.
-	stops = append(stops, func() {
+	stops = append(stops, stop{"vrrp", func() {
 		stopVRRP()
 		wg.Wait()
 		for {
@@ -341,7 +355,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 				return
 			}
 		}
-	})
+	}})
 	// Tracked scripts give the instances their effective priorities, sync
 	// groups hold their members in FAULT together.
 	trackCtx, stopTrack := context.WithCancel(vrrpCtx)
@@ -353,13 +367,13 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		defer close(trackDone)
 		a.runTracking(trackCtx, cfg, routers, trackTransitions, notifier.EnqueueAll, fifos, log)
 	}()
-	stops = append(stops, func() { stopTrack(); <-trackDone })
+	stops = append(stops, stop{"tracking", func() { stopTrack(); <-trackDone }})
 	// BGP last, so that its graceful stop (withdraw, wait) comes first.
 	if cfg.BGP != nil {
 		if err := a.startBGPSpeaker(ctx, cfg.BGP); err != nil {
 			return err
 		}
-		stops = append(stops, a.stopBGPSpeaker)
+		stops = append(stops, stop{"bgp", a.stopBGPSpeaker})
 	}
 	up = true
 	log.Info("node up", "vrrp_instances", len(cfg.VRRP), "virtual_servers", len(cfg.VirtualServers), "health_targets", len(a.currentPlan().targets))

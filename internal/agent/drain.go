@@ -13,6 +13,10 @@ import (
 // maxDrain bounds the drain of a stopping node.
 const maxDrain = 60 * time.Second
 
+// slowStopStep is how long a step of the agent's stop may take before it
+// is logged.
+const slowStopStep = time.Second
+
 // drainPorts lists the ports of the real servers of cfg's virtual servers
 // (nginx's ports, on the node's own address where this node is one), with
 // their virtual server's protocol, sorted.
