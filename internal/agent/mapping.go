@@ -120,6 +120,17 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 			}
 		}
 	}
+	for _, f := range []struct {
+		c config.SchedFlags
+		k ipvs.ServiceFlags
+	}{{config.SchedFlag1, ipvs.FlagSched1}, {config.SchedFlag2, ipvs.FlagSched2}, {config.SchedFlag3, ipvs.FlagSched3}} {
+		if vs.SchedFlags&f.c != 0 {
+			s.Flags |= f.k
+		}
+	}
+	if vs.OnePacket {
+		s.Flags |= ipvs.FlagOnePacket
+	}
 	if vs.PersistenceTimeout > 0 {
 		s.Flags |= ipvs.FlagPersistent
 		s.Timeout = uint32(vs.PersistenceTimeout / time.Second)

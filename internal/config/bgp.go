@@ -3,6 +3,9 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -131,4 +134,73 @@ func validateBGP(l *errList, b *BGP, vss []VirtualServer) {
 			}
 		}
 	}
+}
+
+// bgpWarnings returns what a bgp section allows but the design of
+// consistent forwarding across nodes (internal/agent/bgp_serve.go) warns
+// against: an announced prefix served by a virtual server whose scheduler
+// is not mh, and announced TCP (or fwmark) services without
+// net.ipv4.vs.sloppy_tcp on, SCTP services without net.ipv4.vs.sloppy_sctp
+// on. A prefix no virtual server serves is an error (validateBGP).
+func bgpWarnings(b *BGP, vss []VirtualServer, sysctls []Sysctl) []Warning {
+	var out []Warning
+	var tcp, sctp bool
+	for i, a := range b.Announce {
+		if !a.Prefix.IsValid() {
+			continue
+		}
+		for j := range vss {
+			vs := &vss[j]
+			byAddr := vs.FWMark == 0 && vs.Group == "" && vs.Addr.Addr() == a.Prefix.Addr()
+			if !byAddr && !(vs.FWMark != 0 && slices.Contains(a.FWMarks, vs.FWMark)) {
+				continue
+			}
+			switch {
+			case vs.FWMark != 0 || vs.Protocol == TCP:
+				tcp = true
+			case vs.Protocol == SCTP:
+				sctp = true
+			}
+			if vs.LBAlgo != "mh" {
+				out = append(out, Warning{Pos: a.Pos, Directive: fmt.Sprintf("bgp.announce[%d]", i),
+					Msg: fmt.Sprintf("%s is served by virtual server %s (%s) with the %s scheduler, not mh: flows moved between nodes by ECMP will reach a different real server", a.Prefix, vs.Key(), vs.Pos, vs.LBAlgo)})
+			}
+		}
+	}
+	for _, need := range []struct {
+		on     bool
+		key    string
+		proto  string
+		answer string
+	}{
+		{tcp, "net.ipv4.vs.sloppy_tcp", "TCP", "hands it to its own TCP stack, which resets it"},
+		{sctp, "net.ipv4.vs.sloppy_sctp", "SCTP", "hands it to its own SCTP stack, which aborts it"},
+	} {
+		if !need.on {
+			continue
+		}
+		v, set := sysctlValue(sysctls, need.key)
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); set && err == nil && n != 0 {
+			continue
+		}
+		state := "which lacks it"
+		if set {
+			state = fmt.Sprintf("not %q", v)
+		}
+		out = append(out, Warning{Pos: b.Pos, Directive: "bgp",
+			Msg: fmt.Sprintf("announced %s services need %s: 1 in sysctls, %s: a node that receives a connection moved to it by ECMP mid-stream %s", need.proto, need.key, state, need.answer)})
+	}
+	return out
+}
+
+// sysctlValue returns the last value sysctls give key, written with dots
+// or slashes as sysctl(8) accepts.
+func sysctlValue(sysctls []Sysctl, key string) (string, bool) {
+	v, set := "", false
+	for _, s := range sysctls {
+		if strings.ReplaceAll(s.Key, "/", ".") == key {
+			v, set = s.Value, true
+		}
+	}
+	return v, set
 }

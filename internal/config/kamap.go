@@ -260,7 +260,6 @@ var unsupported = map[string]string{
 	"BFD_CHECK":                  "BFD checks",
 	"FILE_CHECK":                 "file checks",
 	"use_vmac":                   "VMAC interfaces",
-	"ops":                        "one-packet scheduling",
 }
 
 func (m *kaMapper) top(n *node) {

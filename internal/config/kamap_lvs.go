@@ -88,7 +88,8 @@ func (m *kaMapper) virtualServer(b *node) {
 		return
 	}
 	var in lvsInherit
-	var haSuspend *node
+	var haSuspend, ops *node
+	algoSet := false // keepalived reads the sh and mh flags with the scheduler set above them
 	type rsCheckers struct{ sets []checkerSet }
 	var rsSets []rsCheckers
 	var rsInherit []lvsInherit
@@ -102,6 +103,20 @@ func (m *kaMapper) virtualServer(b *node) {
 					continue
 				}
 				vs.LBAlgo = v
+				algoSet = true
+			}
+		case "ops":
+			if m.flag(n) {
+				vs.OnePacket = true
+				ops = n
+			}
+		case "hashed":
+			if m.flag(n) {
+				m.warnf(n, "accepted and ignored: keepalived 2.2.7 sets no flag for it (IPVS marks every service hashed itself)")
+			}
+		case "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
+			if m.flag(n) {
+				m.schedFlag(n, &vs, algoSet)
 			}
 		case "lb_kind", "lvs_method":
 			if s, ok := m.value(n); ok {
@@ -236,7 +251,14 @@ func (m *kaMapper) virtualServer(b *node) {
 	}
 	m.lvsPorts(b, &vs)
 	if haSuspend != nil {
-		m.lvs.haSuspend = append(m.lvs.haSuspend, haSuspendAt{len(m.cfg.VirtualServers), haSuspend})
+		m.lvs.haSuspend = append(m.lvs.haSuspend, vsAt{len(m.cfg.VirtualServers), haSuspend})
+	}
+	if ops != nil {
+		if vs.Group != "" {
+			m.lvs.ops = append(m.lvs.ops, vsAt{len(m.cfg.VirtualServers), ops})
+		} else {
+			m.opsNeedsUDP(ops, &vs)
+		}
 	}
 	// Real servers and their checkers take the settings they did not
 	// give themselves.
@@ -350,6 +372,39 @@ func (m *kaMapper) inheritable(n *node, in *lvsInherit) bool {
 		return false
 	}
 	return true
+}
+
+// schedFlag reads a scheduler flag keyword as keepalived 2.2.7 does
+// (check_parser.c, lbflags_handler): flag-1..3 whatever the scheduler;
+// sh-port and sh-fallback only when the scheduler set above them is sh,
+// mh-port and mh-fallback only when it is mh, and otherwise ignored with
+// a warning.
+func (m *kaMapper) schedFlag(n *node, vs *VirtualServer, algoSet bool) {
+	f, _, err := parseSchedFlag(n.name, vs.LBAlgo)
+	switch {
+	case err != nil && !algoSet:
+		m.warnf(n, "ignored: applies to the %s scheduler only, and no lb_algo comes before it, as keepalived ignores it", n.name[:2])
+	case err != nil:
+		m.warnf(n, "ignored: %s, as keepalived ignores it", err)
+	default:
+		vs.SchedFlags |= f
+	}
+}
+
+// opsNeedsUDP clears one-packet scheduling, as keepalived does
+// (check_data.c, validate_check_config), where the virtual server has
+// addresses and a protocol other than UDP.
+func (m *kaMapper) opsNeedsUDP(n *node, vs *VirtualServer) {
+	addrs := vs.Group == "" && vs.FWMark == 0 || len(vs.GroupAddrs) > 0
+	if !addrs || vs.Protocol == UDP {
+		return
+	}
+	if vs.Group != "" && len(vs.GroupFWMarks) > 0 {
+		m.warnf(n, "one-packet scheduling requires UDP, not %s: cleared for the whole group %s, its fwmarks included, as keepalived clears it", vs.Protocol, vs.Group)
+	} else {
+		m.warnf(n, "one-packet scheduling requires UDP, not %s: cleared, as keepalived clears it", vs.Protocol)
+	}
+	vs.OnePacket = false
 }
 
 // firstLVSCommand reads a quorum or notify program; as keepalived does,

@@ -13,15 +13,6 @@ import (
 // would run the node otherwise than keepalived runs it.
 var lvsNotSupported = map[string]string{
 	"ip_family":               "the address family follows the addresses",
-	"hashed":                  "IPVS scheduler flags",
-	"ops":                     "one-packet scheduling",
-	"flag-1":                  "IPVS scheduler flags",
-	"flag-2":                  "IPVS scheduler flags",
-	"flag-3":                  "IPVS scheduler flags",
-	"sh-port":                 "IPVS scheduler flags",
-	"sh-fallback":             "IPVS scheduler flags",
-	"mh-port":                 "IPVS scheduler flags",
-	"mh-fallback":             "IPVS scheduler flags",
 	"persistence_engine":      "IPVS persistence engines",
 	"sorry_server_lvs_method": "a forwarding method of its own for the sorry server",
 	"lvs_method":              "a forwarding method per real server",
@@ -145,10 +136,14 @@ func (m *kaMapper) virtualServerGroup(b *node) {
 type lvsState struct {
 	groups map[string]*kaGroup
 	// haSuspend: the virtual servers (by index) that set ha_suspend.
-	haSuspend []haSuspendAt
+	haSuspend []vsAt
+	// ops: the group virtual servers (by index) that set ops, checked
+	// once the group's entries are known.
+	ops []vsAt
 }
 
-type haSuspendAt struct {
+// vsAt is a keyword of the virtual server at index vs.
+type vsAt struct {
 	vs int
 	n  *node
 }
@@ -261,6 +256,11 @@ func (m *kaMapper) lvsEnd() {
 			vs.Protocol = UDP
 		default:
 			vs.Protocol = TCP
+		}
+	}
+	for _, o := range m.lvs.ops {
+		if !drop[o.vs] {
+			m.opsNeedsUDP(o.n, &m.cfg.VirtualServers[o.vs])
 		}
 	}
 	for _, h := range m.lvs.haSuspend {

@@ -296,7 +296,15 @@ type VirtualServer struct {
 	// Protocol is ignored by IPVS for fwmark services.
 	Protocol Protocol
 	// LBAlgo is the IPVS scheduler name (rr, wrr, lc, wlc, ...).
-	LBAlgo    string
+	LBAlgo string
+	// SchedFlags are the scheduler's IPVS flags: keepalived's flag-1,
+	// flag-2 and flag-3; for sh and mh, flag-1 is sh-fallback or
+	// mh-fallback and flag-2 sh-port or mh-port.
+	SchedFlags SchedFlags
+	// OnePacket is keepalived's ops, IPVS one-packet scheduling: each UDP
+	// datagram is scheduled on its own. UDP address services and fwmark
+	// services only.
+	OnePacket bool
 	LBKind    LBKind
 	DelayLoop time.Duration
 	// PersistenceTimeout 0 means not persistent.
@@ -333,6 +341,55 @@ type VirtualServer struct {
 	Alpha     bool
 	Omega     bool
 	HASuspend bool
+}
+
+// SchedFlags are the three IPVS scheduler flags (IP_VS_SVC_F_SCHED1-3).
+type SchedFlags uint8
+
+// Scheduler flags. The sh and mh schedulers read SchedFlag1 as "fallback"
+// (a destination of weight 0 or overloaded passes the connection on to the
+// next) and SchedFlag2 as "port" (the source port is hashed with the
+// source address); the other schedulers of Linux read none.
+const (
+	SchedFlag1 SchedFlags = 1 << iota
+	SchedFlag2
+	SchedFlag3
+	allSchedFlags = SchedFlag1 | SchedFlag2 | SchedFlag3
+)
+
+// schedFlagNames are the names keepalived and ipvsadm give the flags, by
+// scheduler ("" for any scheduler).
+var schedFlagNames = []struct {
+	name, sched string
+	flag        SchedFlags
+}{
+	{"flag-1", "", SchedFlag1},
+	{"flag-2", "", SchedFlag2},
+	{"flag-3", "", SchedFlag3},
+	{"sh-fallback", "sh", SchedFlag1},
+	{"sh-port", "sh", SchedFlag2},
+	{"mh-fallback", "mh", SchedFlag1},
+	{"mh-port", "mh", SchedFlag2},
+}
+
+// Names returns the flags as keepalived and ipvsadm name them for the
+// scheduler sched: sh-fallback and sh-port for sh, mh-fallback and
+// mh-port for mh, flag-N otherwise (and for flag-3).
+func (f SchedFlags) Names(sched string) []string {
+	var out []string
+	for _, bit := range []SchedFlags{SchedFlag1, SchedFlag2, SchedFlag3} {
+		if f&bit == 0 {
+			continue
+		}
+		name := ""
+		for _, n := range schedFlagNames {
+			if n.flag == bit && (n.sched == "" || n.sched == sched) {
+				name = n.name
+			}
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // SorryServer is a virtual server's sorry_server: weight 1, forwarded

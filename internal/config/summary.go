@@ -105,12 +105,19 @@ func (c *Config) Summary() string {
 
 	w(0, "ipvs virtual servers: %d", len(c.VirtualServers))
 	for _, vs := range c.VirtualServers {
-		line := fmt.Sprintf("%s %s %s, delay_loop %s", vs.Key(), vs.LBAlgo, vs.LBKind, dur(vs.DelayLoop))
+		algo := vs.LBAlgo
+		if vs.SchedFlags != 0 {
+			algo += " (" + strings.Join(vs.SchedFlags.Names(vs.LBAlgo), ",") + ")"
+		}
+		line := fmt.Sprintf("%s %s %s, delay_loop %s", vs.Key(), algo, vs.LBKind, dur(vs.DelayLoop))
 		if vs.PersistenceTimeout > 0 {
 			line += ", persistent " + dur(vs.PersistenceTimeout)
 			if vs.PersistenceGranularity > 0 {
 				line += fmt.Sprintf(" per /%d", vs.PersistenceGranularity)
 			}
+		}
+		if vs.OnePacket {
+			line += ", one-packet scheduling (ops)"
 		}
 		w(1, "%s", line)
 		summarizePool(w, &vs)

@@ -222,6 +222,7 @@ func validateVirtualServers(l *errList, vss []VirtualServer) {
 		if _, err := parseLBAlgo(vs.LBAlgo); err != nil {
 			bad("lb_algo", "%s", err)
 		}
+		validateFlags(vs, bad)
 		if _, err := parseLBKind(string(vs.LBKind)); err != nil {
 			bad("lb_kind", "%s", err)
 		}

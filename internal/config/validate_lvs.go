@@ -38,3 +38,16 @@ func validateQuorum(vs *VirtualServer, bad func(field, format string, a ...any))
 	}
 
 }
+
+// validateFlags checks the scheduler flags and one-packet scheduling,
+// which IPVS applies to UDP only: a service with addresses needs protocol
+// UDP for it (keepalived clears it otherwise, ipvsadm refuses it).
+func validateFlags(vs *VirtualServer, bad func(field, format string, a ...any)) {
+	if f := vs.SchedFlags &^ allSchedFlags; f != 0 {
+		bad("sched_flags", "%#x is not a combination of flag-1, flag-2 and flag-3", uint8(vs.SchedFlags))
+	}
+	addrs := vs.Group == "" && vs.FWMark == 0 || len(vs.GroupAddrs) > 0
+	if vs.OnePacket && addrs && vs.Protocol != UDP {
+		bad("ops", "one-packet scheduling requires protocol UDP, not %s", vs.Protocol)
+	}
+}

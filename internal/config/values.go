@@ -344,3 +344,19 @@ func parseCheckKind(s string) (CheckKind, error) {
 	}
 	return "", fmt.Errorf("%q is not a checker (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK, UDP_CHECK, SMTP_CHECK, PING_CHECK)", s)
 }
+
+// parseSchedFlag reads a scheduler flag's name: flag-1..3 for any
+// scheduler, sh-* and mh-* only for their scheduler. ok is false for a name
+// that is no flag; err is set for a known flag of another scheduler.
+func parseSchedFlag(name, sched string) (f SchedFlags, ok bool, err error) {
+	for _, n := range schedFlagNames {
+		if n.name != name {
+			continue
+		}
+		if n.sched != "" && n.sched != sched {
+			return 0, true, fmt.Errorf("%s applies to the %s scheduler only, not %s", name, n.sched, sched)
+		}
+		return n.flag, true, nil
+	}
+	return 0, false, nil
+}

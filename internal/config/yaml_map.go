@@ -53,6 +53,9 @@ func (y *yReader) config(f *yFile) *Config {
 			}
 		}
 	}
+	if c.BGP != nil {
+		c.Warnings = append(c.Warnings, bgpWarnings(c.BGP, c.VirtualServers, c.Sysctls)...)
+	}
 	return c
 }
 
@@ -159,7 +162,7 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 
 func (y *yReader) virtualServer(v *yVS, path string) VirtualServer {
 	vs := NewVirtualServer()
-	vs.Pos = y.firstPos(&v.Address, &v.FWMark, &v.Protocol, &v.LBAlgo, &v.LBKind, &v.DelayLoop, &v.PersistenceTimeout, &v.PersistenceGranularity)
+	vs.Pos = y.firstPos(&v.Address, &v.FWMark, &v.Protocol, &v.LBAlgo, &v.SchedFlags, &v.OPS, &v.LBKind, &v.DelayLoop, &v.PersistenceTimeout, &v.PersistenceGranularity)
 	p := func(f string) string { return path + "." + f }
 	if s, ok := y.scalar(&v.Address, p("address")); ok {
 		ap, err := parseAddrPort(s)
@@ -204,6 +207,11 @@ func (y *yReader) virtualServer(v *yVS, path string) VirtualServer {
 		}
 		vs.LBKind = k
 	}
+	y.schedFlags(&v.SchedFlags, p("sched_flags"), &vs)
+	y.boolean(&v.OPS, p("ops"), &vs.OnePacket)
+	if vs.OnePacket && vs.FWMark == 0 && vs.Protocol != UDP && vs.Protocol != "" {
+		y.errf(&v.OPS, p("ops"), "one-packet scheduling requires protocol UDP, not %s", vs.Protocol)
+	}
 	y.seconds(&v.DelayLoop, p("delay_loop"), time.Millisecond, maxDuration, &vs.DelayLoop)
 	y.seconds(&v.PersistenceTimeout, p("persistence_timeout"), 0, maxDuration, &vs.PersistenceTimeout)
 	if s, ok := y.scalar(&v.PersistenceGranularity, p("persistence_granularity")); ok {
@@ -217,6 +225,30 @@ func (y *yReader) virtualServer(v *yVS, path string) VirtualServer {
 		vs.RealServers = append(vs.RealServers, y.realServer(&v.RealServers[i], fmt.Sprintf("%s.real_servers[%d]", path, i), vs.DelayLoop))
 	}
 	return vs
+}
+
+// schedFlags reads sched_flags: a list of keepalived's scheduler flag
+// keywords, flag-1..3 for any scheduler, sh-port and sh-fallback with
+// lb_algo sh, mh-port and mh-fallback with lb_algo mh.
+func (y *yReader) schedFlags(n *yaml.Node, path string, vs *VirtualServer) {
+	for i, it := range y.list(n, path) {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := y.scalar(it, ip)
+		if !ok {
+			continue
+		}
+		f, known, err := parseSchedFlag(s, vs.LBAlgo)
+		switch {
+		case !known:
+			y.errf(it, ip, "%q is not a scheduler flag (flag-1, flag-2, flag-3, sh-port, sh-fallback, mh-port, mh-fallback)", s)
+		case err != nil:
+			y.errf(it, ip, "%s", err)
+		case vs.SchedFlags&f != 0:
+			y.errf(it, ip, "%q sets a flag set already (%s)", s, strings.Join(vs.SchedFlags.Names(vs.LBAlgo), ", "))
+		default:
+			vs.SchedFlags |= f
+		}
+	}
 }
 
 func (y *yReader) realServer(r *yRS, path string, delayLoop time.Duration) RealServer {

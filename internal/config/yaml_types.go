@@ -63,6 +63,8 @@ type yVS struct {
 	FWMark                 yaml.Node `yaml:"fwmark"`
 	Protocol               yaml.Node `yaml:"protocol"`
 	LBAlgo                 yaml.Node `yaml:"lb_algo"`
+	SchedFlags             yaml.Node `yaml:"sched_flags"` // [mh-port, mh-fallback], keepalived's flag keywords
+	OPS                    yaml.Node `yaml:"ops"`
 	LBKind                 yaml.Node `yaml:"lb_kind"`
 	DelayLoop              yaml.Node `yaml:"delay_loop"`
 	PersistenceTimeout     yaml.Node `yaml:"persistence_timeout"`
