@@ -44,7 +44,11 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if vc.Version == 0 {
 			vc.Version = uint8(cfg.Global.VRRPVersion)
 		}
+		vc.IPv6 = in.IPv6()
 		vc.Group = cfg.Global.MulticastGroup4
+		if vc.IPv6 {
+			vc.Group = cfg.Global.MulticastGroup6
+		}
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert
@@ -58,9 +62,6 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 			vc.AuthPass = in.Auth.Pass
 		}
 		for _, v := range in.VirtualIPs {
-			if !v.Prefix.Addr().Is4() {
-				return nil, fmt.Errorf("%s: vrrp_instance %s: virtual_ipaddress %s: only IPv4 with VRRPv2", in.Pos, in.Name, v.Prefix)
-			}
 			dev := v.Dev
 			if dev == "" {
 				dev = in.Interface

@@ -936,10 +936,26 @@ func TestRunStartErrors(t *testing.T) {
 	}
 }
 
-// A configuration the packages cannot take is refused by New.
-func TestNewRefuses(t *testing.T) {
+// An instance whose VIP is IPv6 is a VRRPv3 IPv6 one, advertising to
+// ff02::12 (keepalived's default, vrrp_mcast_group6 otherwise).
+func TestNewIPv6Instance(t *testing.T) {
 	cfg := parseNode(t, edit(t, "192.168.0.100/24 dev eth0", "2001:db8::1/64 dev eth0"))
-	if _, err := New(cfg, nil); err == nil || !strings.Contains(err.Error(), "only IPv4 with VRRPv2") {
-		t.Errorf("New with an IPv6 VIP = %v, want refused", err)
+	vcs, err := vrrpConfigs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []vrrp.Config
+	for _, v := range vcs {
+		got = append(got, v...)
+	}
+	if len(got) != 1 || !got[0].IPv6 || got[0].Version != vrrp.Version3 || got[0].Group != netip.MustParseAddr("ff02::12") {
+		t.Fatalf("VRRP configurations %+v, want one IPv6 VRRPv3 instance advertising to ff02::12", got)
+	}
+	if _, err := New(cfg, nil); err != nil {
+		t.Errorf("New with an IPv6 VIP: %v", err)
+	}
+	cfg.Global.MulticastGroup6 = netip.MustParseAddr("ff02::1:12")
+	if vcs, err = vrrpConfigs(cfg); err != nil || vcs[got[0].Interface][0].Group != cfg.Global.MulticastGroup6 {
+		t.Errorf("with vrrp_mcast_group6 %v: %+v, %v", cfg.Global.MulticastGroup6, vcs, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // keepalived 2.2.7 compares some values byte for byte and reads anything
@@ -107,10 +108,45 @@ func (in *VRRPInstance) vrrpVersion(g Global) int {
 		return in.Version
 	case g.VRRPVersion != 0:
 		return g.VRRPVersion
-	case len(in.VirtualIPs) > 0 && in.VirtualIPs[0].Prefix.Addr().Is6():
+	case in.IPv6():
 		return 3
 	}
 	return 2
+}
+
+// IPv6 reports whether the instance is an IPv6 one: native_ipv6, or its
+// first VIP is IPv6.
+func (in *VRRPInstance) IPv6() bool {
+	return in.NativeIPv6 || len(in.VirtualIPs) > 0 && in.VirtualIPs[0].Prefix.Addr().Is6()
+}
+
+// advertIntervals makes each keepalived instance's advert_int what
+// keepalived 2.2.7 makes it once its version is known (vrrp.c,
+// vrrp_complete_instance): VRRPv2 rounds to whole seconds, VRRPv3 to
+// centiseconds, at most 40.95s; each change is a warning, as keepalived
+// warns.
+func (m *kaMapper) advertIntervals() {
+	for i := range m.cfg.VRRP {
+		in, at := &m.cfg.VRRP[i], m.advertAt[i]
+		d := in.AdvertInt
+		switch in.vrrpVersion(m.cfg.Global) {
+		case 2:
+			if d%time.Second != 0 {
+				in.AdvertInt = max((d + time.Second/2).Truncate(time.Second), time.Second)
+			}
+		default:
+			switch {
+			case d >= maxAdvertIntV3+centisecond:
+				in.AdvertInt = maxAdvertIntV3
+			case d%centisecond != 0:
+				in.AdvertInt = max((d + centisecond/2).Truncate(centisecond), centisecond)
+			}
+		}
+		if in.AdvertInt != d {
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: at, Directive: "advert_int",
+				Msg: fmt.Sprintf("%s is not a valid VRRPv%d interval: %s, as keepalived rounds it", fmtDur(d), in.vrrpVersion(m.cfg.Global), fmtDur(in.AdvertInt))})
+		}
+	}
 }
 
 // multicastGroup is where the instance's adverts go.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,8 +22,10 @@ type exactCase struct {
 	warning    string
 	state      State
 	master     Command
-	version    int    // the instance's or the global version, 0 for neither
-	group4     string // Global.MulticastGroup4, "" for none
+	version    int           // the instance's or the global version, 0 for neither
+	group4     string        // Global.MulticastGroup4, "" for none
+	advert     time.Duration // the instance's advert_int, 0 for the default (1s)
+	vips       int           // the instance's VIPs, 0 for 1
 }
 
 func exactInstance(body string) string {
@@ -112,6 +115,68 @@ var exactCases = []exactCase{
 		state: StateBackup, group4: "224.0.0.18",
 	},
 	{
+		name: "advert_int fraction with VRRPv2", src: exactInstance("  advert_int 1.5\n"),
+		keepalived: "(VI_1) VRRPv2 advertisement interval 1.500000s must be an integer. rounding",
+		warning:    "k.conf:7: advert_int: 1.5s is not a valid VRRPv2 interval: 2s, as keepalived rounds it",
+		state:      StateBackup, advert: 2 * time.Second,
+	},
+	{
+		name: "advert_int below a second with VRRPv2", src: exactInstance("  advert_int 0.4\n"),
+		keepalived: "(VI_1) VRRPv2 advertisement interval 0.400000s must be an integer. rounding",
+		warning:    "k.conf:7: advert_int: 400ms is not a valid VRRPv2 interval: 1s, as keepalived rounds it",
+		state:      StateBackup, advert: time.Second,
+	},
+	{
+		name: "advert_int 50ms with VRRPv3", src: exactInstance("  version 3\n  advert_int 0.05\n"),
+		state: StateBackup, version: 3, advert: 50 * time.Millisecond,
+	},
+	{
+		name: "advert_int 15ms with VRRPv3", src: exactInstance("  version 3\n  advert_int 0.015\n"),
+		keepalived: "(VI_1) VRRPv3 advertisement interval 0.015000s must be in units of 10ms - rounding",
+		warning:    "k.conf:8: advert_int: 15ms is not a valid VRRPv3 interval: 20ms, as keepalived rounds it",
+		state:      StateBackup, version: 3, advert: 20 * time.Millisecond,
+	},
+	{
+		name: "advert_int 41s with VRRPv3", src: "global_defs {\n  vrrp_version 3\n}\n" + exactInstance("  advert_int 41\n"),
+		keepalived: "(VI_1) VRRPv3 advertisement interval 41.00s is out of range. Must be less than 40.96s. Setting to 40.95s",
+		warning:    "k.conf:10: advert_int: 41s is not a valid VRRPv3 interval: 40.95s, as keepalived rounds it",
+		state:      StateBackup, version: 3, advert: 40950 * time.Millisecond,
+	},
+	{
+		name: "IPv6 VIP in an IPv4 instance", src: exactInstance("  virtual_ipaddress {\n    fe80::1\n  }\n"),
+		keepalived: "(k.conf: Line 8) (VI_1): address family must match VRRP instance [fe80::1] - ignoring",
+		warning:    "k.conf:8: virtual_ipaddress: fe80::1/128 is not of the instance's family (IPv4): ignored, as keepalived does",
+		state:      StateBackup,
+	},
+	{
+		name: "native_ipv6 with IPv4 VIPs", src: exactInstance("  native_ipv6\n"),
+		keepalived: "(k.conf: Line 7) (VI_1) Cannot specify native_ipv6 with IPv4 addresses",
+		warning:    "k.conf:7: native_ipv6: cannot be set with IPv4 addresses: ignored, as keepalived does",
+		state:      StateBackup,
+	},
+	{
+		name: "IPv6 unicast peer in an IPv4 instance", src: exactInstance("  unicast_peer {\n    fe80::2\n  }\n"),
+		keepalived: "(k.conf: Line 8) Configuration error: VRRP instance[VI_1] and unicast peer address[fe80::2] MUST be of the same family !!! Skipping...",
+		warning:    "k.conf:8: unicast_peer: fe80::2 is not of the instance's family (IPv4): ignored, as keepalived does",
+		state:      StateBackup,
+	},
+	{
+		name: "IPv6 unicast_src_ip in an IPv4 instance", src: exactInstance("  unicast_src_ip fe80::1\n"),
+		keepalived: "(k.conf: Line 7) Configuration error: VRRP instance[VI_1] and src address[fe80::1] MUST be of the same family !!! Skipping...",
+		warning:    "k.conf:7: unicast_src_ip: fe80::1 is not of the instance's family (IPv4): ignored, as keepalived does",
+		state:      StateBackup,
+	},
+	{
+		name: "IPv6 instance", src: "vrrp_instance VI_6 {\n  interface eth1\n  virtual_router_id 7\n  advert_int 0.1\n  virtual_ipaddress {\n    fe80::1\n    2001:db8::1/64\n  }\n}\n",
+		state: StateBackup, advert: 100 * time.Millisecond, vips: 2,
+	},
+	{
+		name: "native_ipv6 then version 2", src: "vrrp_instance VI_6 {\n  interface eth1\n  virtual_router_id 7\n  native_ipv6\n  version 2\n  virtual_ipaddress {\n    fe80::1\n  }\n}\n",
+		keepalived: "(k.conf: Line 5) (VI_6) vrrp_version 2 conflicts with configured or deduced version 3; ignoring.",
+		warning:    "k.conf:5: version: 2 conflicts with version 3 set before: ignored, as keepalived does",
+		state:      StateBackup, version: 3,
+	},
+	{
 		name: "vrrp_strict", src: "global_defs {\n  vrrp_strict\n}\n" + exactInstance(""),
 		err: "k.conf:2: vrrp_strict: not supported: keepalived's strict RFC mode",
 	},
@@ -154,6 +219,16 @@ func TestParseKeepalivedExactValues(t *testing.T) {
 			}
 			if g := c.Global.MulticastGroup4; (tt.group4 == "" && g.IsValid()) || (tt.group4 != "" && g.String() != tt.group4) {
 				t.Errorf("vrrp_mcast_group4 %v, want %q", g, tt.group4)
+			}
+			wantAdvert := tt.advert
+			if wantAdvert == 0 {
+				wantAdvert = DefaultAdvertInt
+			}
+			if in.AdvertInt != wantAdvert {
+				t.Errorf("advert_int %v, want %v", in.AdvertInt, wantAdvert)
+			}
+			if want := max(tt.vips, 1); len(in.VirtualIPs) != want {
+				t.Errorf("%d VIPs, want %d", len(in.VirtualIPs), want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -31,6 +32,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 		m.top(n)
 	}
 	m.lowerPrioDefaults()
+	m.advertIntervals()
 	m.resolveSyncDaemon()
 	m.lvsEnd()
 	if err := m.errs.err(); err != nil {
@@ -57,6 +59,9 @@ type kaMapper struct {
 	// settings the file set: the others take the global ones once the
 	// whole file is read, as keepalived resolves them.
 	lowerSet []lowerPrioSet
+	// advertAt is, per instance index, where its advert_int is (the
+	// instance's own position without one).
+	advertAt []Pos
 	// globalLowerSet: vrrp_garp_lower_prio_delay and _repeat were set;
 	// otherwise they follow vrrp_garp_master_delay and _repeat.
 	globalLowerDelaySet, globalLowerRepeatSet bool
@@ -360,6 +365,17 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
 	var set lowerPrioSet
 	prioritySet, masterSet := false, false
+	advertAt := b.pos
+	// The instance's family is set by the first line that implies one
+	// (native_ipv6, a VIP, unicast_src_ip); what contradicts it is ignored
+	// with a warning, as keepalived does (vrrp_parser.c, vrrp_data.c).
+	var fam string
+	family := func(a netip.Addr) string {
+		if a.Is6() {
+			return "IPv6"
+		}
+		return "IPv4"
+	}
 	for _, n := range b.children {
 		switch n.name {
 		case "state":
@@ -385,17 +401,37 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		case "virtual_router_id":
 			m.intValue(n, 1, 255, &in.VirtualRouterID)
 		case "version":
-			m.intValue(n, 2, 3, &in.Version)
+			v := in.Version
+			if m.intValue(n, 2, 3, &v) {
+				switch {
+				case in.Version != 0 && v != in.Version:
+					m.warnf(n, "%d conflicts with version %d set before: ignored, as keepalived does", v, in.Version)
+				case v == 2 && fam == "IPv6":
+					m.warnf(n, "2 conflicts with the IPv6 instance (VRRPv3): ignored, as keepalived does")
+				default:
+					in.Version = v
+				}
+			}
+		case "native_ipv6":
+			if m.flag(n) {
+				if fam == "IPv4" {
+					m.warnf(n, "cannot be set with IPv4 addresses: ignored, as keepalived does")
+					continue
+				}
+				fam, in.NativeIPv6, in.Version = "IPv6", true, 3
+			}
 		case "priority":
 			m.intValue(n, 1, 255, &in.Priority)
 			prioritySet = true
 		case "advert_int":
+			// keepalived reads 0.01-255 seconds, then rounds to what the
+			// version allows (advertIntervals).
 			if s, ok := m.value(n); ok {
-				d, err := parseWholeSeconds(s, time.Second, 255*time.Second)
+				d, err := parseDecimalSeconds(s, centisecond, 255*time.Second)
 				if err != nil {
 					m.errf(n, "%s", err)
 				}
-				in.AdvertInt = d
+				in.AdvertInt, advertAt = d, n.pos
 			}
 		case "authentication":
 			if m.block(n) {
@@ -423,6 +459,14 @@ func (m *kaMapper) vrrpInstance(b *node) {
 						m.errs.add(c.pos, "virtual_ipaddress", err.Error())
 						continue
 					}
+					switch f := family(v.Prefix.Addr()); {
+					case fam == "":
+						fam = f
+					case f != fam:
+						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress",
+							Msg: fmt.Sprintf("%s is not of the instance's family (%s): ignored, as keepalived does", v.Prefix, fam)})
+						continue
+					}
 					in.VirtualIPs = append(in.VirtualIPs, v)
 				}
 			}
@@ -446,8 +490,14 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		case "unicast_src_ip":
 			if s, ok := m.value(n); ok {
 				a, err := parseAddr(s)
-				if err != nil {
+				switch {
+				case err != nil:
 					m.errf(n, "%s", err)
+				case fam != "" && family(a) != fam:
+					m.warnf(n, "%s is not of the instance's family (%s): ignored, as keepalived does", a, fam)
+					continue
+				case fam == "":
+					fam = family(a)
 				}
 				in.UnicastSrcIP = a
 			}
@@ -461,6 +511,14 @@ func (m *kaMapper) vrrpInstance(b *node) {
 					a, err := parseAddr(c.name)
 					if err != nil {
 						m.errs.add(c.pos, "unicast_peer", err.Error())
+						continue
+					}
+					switch f := family(a); {
+					case fam == "":
+						fam = f
+					case f != fam:
+						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "unicast_peer",
+							Msg: fmt.Sprintf("%s is not of the instance's family (%s): ignored, as keepalived does", a, fam)})
 						continue
 					}
 					in.UnicastPeers = append(in.UnicastPeers, a)
@@ -499,6 +557,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	}
 	m.cfg.VRRP = append(m.cfg.VRRP, in)
 	m.lowerSet = append(m.lowerSet, set)
+	m.advertAt = append(m.advertAt, advertAt)
 }
 
 func (m *kaMapper) auth(b *node, in *VRRPInstance) {

@@ -457,8 +457,10 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"priority block", inst("  priority {\n  }\n"), "k.conf:7: priority: takes no block"},
 		{"state", inst("  state PRIMARY\n"), `k.conf:7: state: "PRIMARY" is not MASTER or BACKUP`},
 		{"interface", inst("  interface eth0/1\n"), `k.conf:7: interface: "eth0/1" is not an interface name`},
-		{"advert_int fraction", inst("  advert_int 0.5\n"), `k.conf:7: advert_int: "0.5" is not a whole number of seconds 1-255`},
-		{"advert_int word", inst("  advert_int fast\n"), `k.conf:7: advert_int: "fast" is not a whole number of seconds 1-255`},
+		{"advert_int too small", inst("  advert_int 0.001\n"), `k.conf:7: advert_int: "0.001" is not a number of seconds 0.01-255`},
+		{"advert_int word", inst("  advert_int fast\n"), `k.conf:7: advert_int: "fast" is not a number of seconds 0.01-255`},
+		{"advert_int unit", inst("  advert_int 100ms\n"), `k.conf:7: advert_int: "100ms" is not a number of seconds 0.01-255`},
+		{"advert_int too large", inst("  advert_int 256\n"), `k.conf:7: advert_int: "256" is not a number of seconds 0.01-255`},
 		{"auth_type", inst("  authentication {\n    auth_type MD5\n  }\n"), `k.conf:8: auth_type: "MD5" is not PASS or AH`},
 		{"auth no type", inst("  authentication {\n    auth_pass x\n  }\n"), "k.conf:7: authentication: auth_type missing (PASS or AH)"},
 		{"auth unknown", inst("  authentication {\n    auth_key x\n  }\n"), "k.conf:8: auth_key: unknown directive in authentication"},
@@ -579,7 +581,7 @@ func TestParseKeepalivedManyErrors(t *testing.T) {
 	}
 	want := []string{
 		`k.conf:2: priority: "x" is not a number 1-255`,
-		`k.conf:3: advert_int: "y" is not a whole number of seconds 1-255`,
+		`k.conf:3: advert_int: "y" is not a number of seconds 0.01-255`,
 		`k.conf:4: bogus: unknown directive in vrrp_instance`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

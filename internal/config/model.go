@@ -222,7 +222,12 @@ type VRRPInstance struct {
 	VirtualRouterID int
 	Priority        int
 	// Version is the VRRP version, 2 or 3; 0 means Global.VRRPVersion.
-	Version   int
+	Version int
+	// NativeIPv6 makes the instance IPv6 (keepalived's native_ipv6),
+	// which is VRRPv3; an instance whose first VIP is IPv6 is one too.
+	NativeIPv6 bool
+	// AdvertInt is the advert interval: whole seconds with VRRPv2, whole
+	// centiseconds up to 40.95s with VRRPv3.
 	AdvertInt time.Duration
 	// Auth is nil without an authentication block.
 	Auth         *Auth
@@ -631,6 +636,13 @@ func DefaultSysctls() []Sysctl {
 		{Key: "net.nf_conntrack_max", Value: "4194304"},
 	}
 }
+
+// VRRPv3 advert intervals are whole centiseconds, at most 40.95s (a 12-bit
+// field).
+const (
+	centisecond    = 10 * time.Millisecond
+	maxAdvertIntV3 = 4095 * centisecond
+)
 
 // Defaults, as keepalived's.
 const (

@@ -88,8 +88,18 @@ func validateVRRP(l *errList, insts []VRRPInstance, g *Global) {
 		if in.Priority < 1 || in.Priority > 255 {
 			bad("priority", "%d is not a number 1-255", in.Priority)
 		}
-		if in.AdvertInt < time.Second || in.AdvertInt > 255*time.Second || in.AdvertInt%time.Second != 0 {
-			bad("advert_int", "%s is not a whole number of seconds 1-255", in.AdvertInt)
+		switch in.vrrpVersion(*g) {
+		case 2:
+			if in.AdvertInt < time.Second || in.AdvertInt > 255*time.Second || in.AdvertInt%time.Second != 0 {
+				bad("advert_int", "%s is not a whole number of seconds 1-255 (VRRPv2)", in.AdvertInt)
+			}
+		default:
+			if in.AdvertInt < centisecond || in.AdvertInt > maxAdvertIntV3 || in.AdvertInt%centisecond != 0 {
+				bad("advert_int", "%s is not a whole number of centiseconds 0.01-40.95s (VRRPv3)", in.AdvertInt)
+			}
+		}
+		if in.Version == 2 && in.IPv6() {
+			bad("version", "2 with IPv6: VRRPv2 is IPv4 only (RFC 3768); use version 3")
 		}
 		if in.Version != 0 && in.Version != 2 && in.Version != 3 {
 			bad("version", "%d is not 2 or 3", in.Version)

@@ -52,7 +52,9 @@ func TestValidateErrors(t *testing.T) {
 		{"name with blank", func(c *Config) { c.VRRP[0].Name = "a b" }, `vrrp_instance a b: name: "a b" must not contain blanks, braces or quotes`},
 		{"state", func(c *Config) { c.VRRP[0].State = "" }, `vrrp_instance VI_1: state: "" is not MASTER or BACKUP`},
 		{"priority", func(c *Config) { c.VRRP[0].Priority = 0 }, "vrrp_instance VI_1: priority: 0 is not a number 1-255"},
-		{"advert_int", func(c *Config) { c.VRRP[0].AdvertInt = 1500 * time.Millisecond }, "vrrp_instance VI_1: advert_int: 1.5s is not a whole number of seconds 1-255"},
+		{"advert_int", func(c *Config) { c.VRRP[0].AdvertInt = 1500 * time.Millisecond }, "vrrp_instance VI_1: advert_int: 1.5s is not a whole number of seconds 1-255 (VRRPv2)"},
+		{"advert_int v3", func(c *Config) { c.VRRP[0].Version = 3; c.VRRP[0].AdvertInt = 15 * time.Millisecond }, "vrrp_instance VI_1: advert_int: 15ms is not a whole number of centiseconds 0.01-40.95s (VRRPv3)"},
+
 		{"auth type", func(c *Config) { c.VRRP[0].Auth = &Auth{Type: "MD5"} }, `vrrp_instance VI_1: authentication.auth_type: "MD5" is not PASS or AH`},
 		{"auth pass empty", func(c *Config) { c.VRRP[0].Auth = &Auth{Type: AuthPass} }, "vrrp_instance VI_1: authentication.auth_pass: missing (auth_type PASS)"},
 		{"auth pass long", func(c *Config) { c.VRRP[0].Auth = &Auth{Type: AuthPass, Pass: "123456789"} }, `vrrp_instance VI_1: authentication.auth_pass: "123456789" is longer than 8 characters`},

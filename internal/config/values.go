@@ -45,6 +45,24 @@ func secondsOrDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseDecimalSeconds reads a number of seconds with at most six decimals
+// ("1", "0.05"), between lo and hi inclusive, as keepalived reads its
+// decimal values (read_decimal_unsigned_strvec): no units, no exponent.
+func parseDecimalSeconds(s string, lo, hi time.Duration) (time.Duration, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+	bad := fmt.Errorf("%q is not a number of seconds %s-%s", s, sec(lo), sec(hi))
+	if whole == "" && frac == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" {
+		return 0, bad
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	d := time.Duration(math.Round(f*1e6)) * time.Microsecond
+	if err != nil || d < lo || d > hi {
+		return 0, bad
+	}
+	return d, nil
+}
+
 // parseWholeSeconds is parseSeconds for values that must be whole seconds
 // (VRRPv2's advert interval).
 func parseWholeSeconds(s string, lo, hi time.Duration) (time.Duration, error) {

@@ -17,6 +17,9 @@ func (y *yReader) config(f *yFile) *Config {
 		y.str(&g.ScriptUser, "global.script_user", &c.Global.ScriptUser)
 		y.str(&g.ScriptGroup, "global.script_group", &c.Global.ScriptGroup)
 		y.boolean(&g.DontReleaseIPVS, "global.dont_release_ipvs", &c.Global.DontReleaseIPVS)
+		y.intv(&g.VRRPVersion, "global.vrrp_version", 2, 3, &c.Global.VRRPVersion)
+		y.addr(&g.VRRPMcastGroup4, "global.vrrp_mcast_group4", &c.Global.MulticastGroup4)
+		y.addr(&g.VRRPMcastGroup6, "global.vrrp_mcast_group6", &c.Global.MulticastGroup6)
 		switch {
 		case !absent(&g.ScriptUser):
 			c.Global.ScriptUserPos = y.pos(&g.ScriptUser)
@@ -25,7 +28,18 @@ func (y *yReader) config(f *yFile) *Config {
 		}
 	}
 	for i := range f.VRRP {
-		c.VRRP = append(c.VRRP, y.vrrp(&f.VRRP[i], fmt.Sprintf("vrrp_instances[%d]", i)))
+		path := fmt.Sprintf("vrrp_instances[%d]", i)
+		in := y.vrrp(&f.VRRP[i], path)
+		// The interval its version allows, named at its line.
+		if n := &f.VRRP[i].AdvertInt; !absent(n) && in.AdvertInt != 0 {
+			switch d := in.AdvertInt; {
+			case in.vrrpVersion(c.Global) == 2 && d%time.Second != 0:
+				y.errf(n, path+".advert_int", "%s is not a whole number of seconds 1-255, as VRRPv2 needs (VRRPv3 takes 0.01-40.95s)", fmtDur(d))
+			case in.vrrpVersion(c.Global) == 3 && (d%centisecond != 0 || d > maxAdvertIntV3):
+				y.errf(n, path+".advert_int", "%s is not a whole number of centiseconds 0.01-40.95s, as VRRPv3 needs", fmtDur(d))
+			}
+		}
+		c.VRRP = append(c.VRRP, in)
 	}
 	for i := range f.VirtualServers {
 		c.VirtualServers = append(c.VirtualServers, y.virtualServer(&f.VirtualServers[i], fmt.Sprintf("virtual_servers[%d]", i)))
@@ -61,7 +75,7 @@ func (y *yReader) config(f *yFile) *Config {
 
 func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	in := NewVRRPInstance("")
-	in.Pos = y.firstPos(&v.Name, &v.Interface, &v.State, &v.VirtualRouterID, &v.Priority, &v.AdvertInt,
+	in.Pos = y.firstPos(&v.Name, &v.Interface, &v.State, &v.VirtualRouterID, &v.Priority, &v.AdvertInt, &v.Version, &v.NativeIPv6,
 		&v.Nopreempt, &v.PreemptDelay, &v.VirtualIPAddress, &v.TrackInterface, &v.UnicastSrcIP,
 		&v.UnicastPeer, &v.Notify, &v.NotifyMaster, &v.NotifyBackup, &v.NotifyFault, &v.NotifyStop,
 		&v.GARPMasterDelay, &v.GARPMasterRepeat, &v.GARPMasterRefresh)
@@ -86,13 +100,11 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	}
 	y.intv(&v.VirtualRouterID, p("virtual_router_id"), 1, 255, &in.VirtualRouterID)
 	y.intv(&v.Priority, p("priority"), 1, 255, &in.Priority)
-	if s, ok := y.scalar(&v.AdvertInt, p("advert_int")); ok {
-		d, err := parseWholeSeconds(s, time.Second, 255*time.Second)
-		if err != nil {
-			y.errf(&v.AdvertInt, p("advert_int"), "%s", err)
-		}
-		in.AdvertInt = d
-	}
+	// Seconds ("1", "0.05") or a duration ("50ms"); Validate checks what
+	// the instance's version allows.
+	y.seconds(&v.AdvertInt, p("advert_int"), centisecond, 255*time.Second, &in.AdvertInt)
+	y.intv(&v.Version, p("version"), 2, 3, &in.Version)
+	y.boolean(&v.NativeIPv6, p("native_ipv6"), &in.NativeIPv6)
 	if a := v.Authentication; a != nil {
 		in.Auth = &Auth{}
 		if s, ok := y.scalar(&a.AuthType, p("authentication.auth_type")); ok {

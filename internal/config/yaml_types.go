@@ -23,6 +23,10 @@ type yGlobal struct {
 	ScriptUser           yaml.Node `yaml:"script_user"`
 	ScriptGroup          yaml.Node `yaml:"script_group"`
 	DontReleaseIPVS      yaml.Node `yaml:"dont_release_ipvs"`
+	// The VRRP wire protocol, as keepalived's global_defs.
+	VRRPVersion     yaml.Node `yaml:"vrrp_version"`
+	VRRPMcastGroup4 yaml.Node `yaml:"vrrp_mcast_group4"`
+	VRRPMcastGroup6 yaml.Node `yaml:"vrrp_mcast_group6"`
 }
 
 type yVRRP struct {
@@ -32,6 +36,8 @@ type yVRRP struct {
 	VirtualRouterID   yaml.Node `yaml:"virtual_router_id"`
 	Priority          yaml.Node `yaml:"priority"`
 	AdvertInt         yaml.Node `yaml:"advert_int"`
+	Version           yaml.Node `yaml:"version"`
+	NativeIPv6        yaml.Node `yaml:"native_ipv6"`
 	Authentication    *yAuth    `yaml:"authentication"`
 	Nopreempt         yaml.Node `yaml:"nopreempt"`
 	PreemptDelay      yaml.Node `yaml:"preempt_delay"`
