@@ -26,6 +26,7 @@ type exactCase struct {
 	group4     string        // Global.MulticastGroup4, "" for none
 	advert     time.Duration // the instance's advert_int, 0 for the default (1s)
 	vips       int           // the instance's VIPs, 0 for 1
+	nopreempt  bool
 }
 
 func exactInstance(body string) string {
@@ -177,6 +178,16 @@ var exactCases = []exactCase{
 		state:      StateBackup, version: 3,
 	},
 	{
+		name: "nopreempt with an argument", src: exactInstance("  nopreempt 0\n"),
+		warning: `k.conf:7: nopreempt: "0" after it ignored: keepalived sets nopreempt whatever follows`,
+		state:   StateBackup, nopreempt: true,
+	},
+	{
+		name: "VIP listed twice", src: exactInstance("  virtual_ipaddress {\n    10.0.0.1 label eth1:1\n  }\n"),
+		warning: "k.conf:8: virtual_ipaddress: 10.0.0.1 is listed twice: this line is ignored, as the address can be added once",
+		state:   StateBackup,
+	},
+	{
 		name: "vrrp_strict", src: "global_defs {\n  vrrp_strict\n}\n" + exactInstance(""),
 		err: "k.conf:2: vrrp_strict: not supported: keepalived's strict RFC mode",
 	},
@@ -226,6 +237,9 @@ func TestParseKeepalivedExactValues(t *testing.T) {
 			}
 			if in.AdvertInt != wantAdvert {
 				t.Errorf("advert_int %v, want %v", in.AdvertInt, wantAdvert)
+			}
+			if in.Nopreempt != tt.nopreempt {
+				t.Errorf("nopreempt %v, want %v", in.Nopreempt, tt.nopreempt)
 			}
 			if want := max(tt.vips, 1); len(in.VirtualIPs) != want {
 				t.Errorf("%d VIPs, want %d", len(in.VirtualIPs), want)

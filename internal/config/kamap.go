@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -438,7 +439,12 @@ func (m *kaMapper) vrrpInstance(b *node) {
 				m.auth(n, &in)
 			}
 		case "nopreempt":
-			if m.flag(n) {
+			// keepalived 2.2.7 sets it whatever follows (vrrp_parser.c,
+			// vrrp_nopreempt_handler), "nopreempt 0" too.
+			if len(n.args) > 0 && !n.block {
+				m.warnf(n, "%q after it ignored: keepalived sets nopreempt whatever follows", strings.Join(n.argStrings(), " "))
+				in.Nopreempt = true
+			} else if m.flag(n) {
 				in.Nopreempt = true
 			}
 		case "preempt":
@@ -457,6 +463,12 @@ func (m *kaMapper) vrrpInstance(b *node) {
 					v, err := parseVIP(append([]string{c.name}, c.argStrings()...))
 					if err != nil {
 						m.errs.add(c.pos, "virtual_ipaddress", err.Error())
+						continue
+					}
+					if slices.ContainsFunc(in.VirtualIPs, func(o VirtualIP) bool { return o.Prefix.Addr() == v.Prefix.Addr() }) {
+						// keepalived adds it once (the kernel holds one).
+						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress",
+							Msg: fmt.Sprintf("%s is listed twice: this line is ignored, as the address can be added once", v.Prefix.Addr())})
 						continue
 					}
 					switch f := family(v.Prefix.Addr()); {
