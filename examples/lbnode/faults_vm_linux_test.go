@@ -13,6 +13,7 @@ import (
 
 	"github.com/lvskit/lvskit/internal/testenv/cluster"
 	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
 	"github.com/lvskit/lvskit/internal/testenv/vmtest"
 )
 
@@ -186,6 +187,31 @@ func TestVMFaults(t *testing.T) {
 		return strings.Count(string(out), "-> "+b.b.SVC.String()+":") == 2
 	})
 	serving("before " + b.b.Name + "'s graceful stop")
+	// The client's view of the stop (handshakes, resets, ARP), printed
+	// around a failed request.
+	type capture struct {
+		name string
+		p    interface {
+			Output() string
+			Stop(time.Duration)
+		}
+	}
+	var captures []capture
+	for _, h := range []struct {
+		name string
+		ns   interface {
+			Start(string, ...string) (*topology.Proc, error)
+		}
+		ifname string
+	}{{"client", c.Client, "eth0"}, {m.Name, m.NS, "any"}, {b.b.Name, b.b.NS, "any"}} {
+		p, err := h.ns.Start("tcpdump", "-i", h.ifname, "-l", "-n", "-e", "-tttt", "-c", "100000",
+			"tcp[tcpflags] & (tcp-syn|tcp-rst) != 0 or arp or icmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Stop(time.Second)
+		captures = append(captures, capture{h.name, p})
+	}
 	from := time.Now()
 	if err := b.proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -205,6 +231,25 @@ func TestVMFaults(t *testing.T) {
 		default:
 			failed++
 			t.Errorf("%v request at %v failed during %s's graceful stop: %v", r.Kind, r.Start.Sub(from).Round(time.Millisecond), b.b.Name, r.Err)
+			if failed == 1 {
+				for _, cp := range captures {
+					t.Logf("%s's packets around it:\n%s", cp.name, packetsAround(cp.p.Output(), r.Start, r.End))
+				}
+				for _, x := range c.Balancers {
+					out, _ := x.NS.Command("ip", "-br", "link").CombinedOutput()
+					t.Logf("%s's links:\n%s", x.Name, out)
+				}
+				// A port the client reuses while the master's IPVS still
+				// holds an entry of it to a removed real server.
+				out, _ := m.NS.Command("ipvsadm", "-Lnc").CombinedOutput()
+				for _, port := range unanswered(captures[0].p.Output(), r.Start, r.End) {
+					for line := range strings.Lines(string(out)) {
+						if strings.Contains(line, ":"+port+" ") {
+							t.Logf("%s's IPVS entry of unanswered client port %s: %s", m.Name, port, strings.TrimSpace(line))
+						}
+					}
+				}
+			}
 		}
 	}
 	t.Logf("graceful stop of %s: %d requests over %v, %d new-connection/DNS failures, %d keep-alive failures",
@@ -215,4 +260,49 @@ func TestVMFaults(t *testing.T) {
 	if err := b.proc.ExitErr(); err != nil {
 		t.Errorf("lbnode on %s exited with %v at its graceful stop", b.b.Name, err)
 	}
+}
+
+// packetsAround returns the lines of tcpdump -tttt output from 100 ms
+// before start to 100 ms after end.
+func packetsAround(out string, start, end time.Time) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if len(line) < 26 {
+			continue
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04:05.000000", line[:26], time.Local)
+		if err != nil || at.Before(start.Add(-100*time.Millisecond)) || at.After(end.Add(100*time.Millisecond)) {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// unanswered returns the client ports of the SYNs to port 80 between start
+// and end that no SYN-ACK answered, from tcpdump -tttt -n output.
+func unanswered(out string, start, end time.Time) []string {
+	sent, answered := map[string]bool{}, map[string]bool{}
+	for line := range strings.Lines(packetsAround(out, start, end)) {
+		f := strings.Fields(line)
+		for i := 0; i+3 < len(f); i++ {
+			src, dst := f[i], strings.TrimSuffix(f[i+2], ":")
+			if f[i+1] != ">" {
+				continue
+			}
+			switch {
+			case strings.HasSuffix(dst, ".80") && strings.Contains(line, "Flags [S],"):
+				sent[src[strings.LastIndex(src, ".")+1:]] = true
+			case strings.HasSuffix(src, ".80") && strings.Contains(line, "Flags [S.]"):
+				answered[dst[strings.LastIndex(dst, ".")+1:]] = true
+			}
+		}
+	}
+	var ports []string
+	for p := range sent {
+		if !answered[p] {
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }

@@ -11,8 +11,10 @@
 // per daemon and runs that daemon on both balancers with the article's
 // keepalived.conf (internal/config/testdata/article-keepalived.conf; lb1
 // priority 102, lb2 101, nopreempt), natswitch as its notify program,
-// nginx started beside it and the article's sysctls. lb1 starts first and
-// becomes MASTER. Then each copy's client namespace runs the same load
+// nginx started beside it, the article's sysctls and
+// net.ipv4.vs.expire_nodest_conn=1 (see the README: without it, a client
+// port reused within the connection timeouts of a removed real server is
+// dropped). lb1 starts first and becomes MASTER. Then each copy's client namespace runs the same load
 // through the VIP until the end: a new HTTP connection every 100 ms, a DNS
 // query every 200 ms, and 3 keep-alive HTTP connections with a request
 // every 500 ms, each request's time and outcome recorded; which balancers

@@ -244,7 +244,7 @@ func each(beds []*bed, fn func(*bed) error) error {
 // forward to both nodes' nginx.
 func (bd *bed) up(ctx context.Context) error {
 	for _, b := range bd.c.Balancers {
-		if out, err := b.NS.Command("sysctl", "-q", "-w", "net.ipv4.ip_nonlocal_bind=1", "net.ipv4.vs.drop_entry=1").CombinedOutput(); err != nil {
+		if out, err := b.NS.Command("sysctl", "-q", "-w", "net.ipv4.ip_nonlocal_bind=1", "net.ipv4.vs.drop_entry=1", "net.ipv4.vs.expire_nodest_conn=1").CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: sysctl: %v: %s", b.Name, err, out)
 		}
 		p, err := cluster.StartNginx(b, bd.dir)

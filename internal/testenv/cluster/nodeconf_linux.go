@@ -48,7 +48,7 @@ func NodeYAML(b *Balancer, o NodeOptions) string {
             connect_timeout: 2
             retry: 1`, ip)
 	}
-	sysctls := "  net.ipv4.ip_nonlocal_bind: 1\n  net.ipv4.vs.drop_entry: 1\n"
+	sysctls := "  net.ipv4.ip_nonlocal_bind: 1\n  net.ipv4.vs.drop_entry: 1\n  net.ipv4.vs.expire_nodest_conn: 1\n"
 	if o.ConntrackMax {
 		sysctls += "  net.nf_conntrack_max: 4194304\n"
 	}
