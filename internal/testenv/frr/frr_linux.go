@@ -62,39 +62,14 @@ func Start(ctx context.Context, ns *topology.NS, cfg Config) (*Router, error) {
 	if why := Available(); why != "" {
 		return nil, errors.New(why)
 	}
-	u, err := user.Lookup("frr")
-	if err != nil {
-		return nil, err
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	files := map[string]string{
 		"zebra.conf": "hostname router\n",
 		"bfdd.conf":  "bfd\n",
 		"bgpd.conf":  bgpdConf(cfg),
 		"vtysh.conf": "",
 	}
-	dir, err := os.MkdirTemp("", "lvskit-frr-")
+	dir, err := newDir(files)
 	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o640); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		if err := os.Chown(p, uid, gid); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-	}
-	if err := os.Chown(dir, uid, gid); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	for _, kv := range []string{"net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"} {
@@ -104,36 +79,81 @@ func Start(ctx context.Context, ns *topology.NS, cfg Config) (*Router, error) {
 		}
 	}
 	r := &Router{NS: ns, Dir: dir, cfg: cfg}
-	common := func(name string) []string {
-		return []string{"-f", filepath.Join(dir, name+".conf"), "-i", filepath.Join(dir, name+".pid"),
-			"-z", filepath.Join(dir, "zserv.api"), "--vty_socket", dir, "-u", "frr", "-g", "frr"}
+	if err := r.startDaemons(ctx, []daemon{
+		{"zebra", nil, "zserv.api"},
+		{"bfdd", []string{"--bfdctl", filepath.Join(dir, "bfdd.sock")}, "bfdd.vty"},
+		{"bgpd", nil, "bgpd.vty"},
+	}); err != nil {
+		return nil, err
 	}
-	steps := []struct {
-		name string
-		args []string
-		sock string
-	}{
-		{"zebra", common("zebra"), "zserv.api"},
-		{"bfdd", append(common("bfdd"), "--bfdctl", filepath.Join(dir, "bfdd.sock")), "bfdd.vty"},
-		{"bgpd", common("bgpd"), "bgpd.vty"},
+	return r, nil
+}
+
+// newDir writes files into a new folder of the frr user's (which the frr
+// user can reach: a test's TempDir cannot be).
+func newDir(files map[string]string) (string, error) {
+	u, err := user.Lookup("frr")
+	if err != nil {
+		return "", err
 	}
-	for _, s := range steps {
-		p, err := ns.Start(filepath.Join(Bin, s.name), s.args...)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	dir, err := os.MkdirTemp("", "lvskit-frr-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o640); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// daemon is one FRR daemon to start: its name, flags beside the common
+// ones, and the file in the folder whose presence says it is up.
+type daemon struct {
+	name  string
+	extra []string
+	sock  string
+}
+
+// startDaemons starts ds in r.NS, in order, each once the previous one's
+// socket exists. On failure it closes r.
+func (r *Router) startDaemons(ctx context.Context, ds []daemon) error {
+	for _, d := range ds {
+		args := append([]string{"-f", filepath.Join(r.Dir, d.name+".conf"), "-i", filepath.Join(r.Dir, d.name+".pid"),
+			"-z", filepath.Join(r.Dir, "zserv.api"), "--vty_socket", r.Dir, "-u", "frr", "-g", "frr"}, d.extra...)
+		p, err := r.NS.Start(filepath.Join(Bin, d.name), args...)
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("router: %s: %w", s.name, err)
+			return fmt.Errorf("router: %s: %w", d.name, err)
 		}
 		r.proc = append(r.proc, p)
-		sock := filepath.Join(dir, s.sock)
-		if _, err := topology.WaitFor(ctx, s.name+"'s socket", 90*time.Second, func() bool {
+		sock := filepath.Join(r.Dir, d.sock)
+		if _, err := topology.WaitFor(ctx, d.name+"'s socket", 90*time.Second, func() bool {
 			_, err := os.Stat(sock)
 			return err == nil || p.Exited()
 		}); err != nil || p.Exited() {
 			r.Close()
-			return nil, fmt.Errorf("router: %s did not start: %v\n%s", s.name, err, p.Output())
+			return fmt.Errorf("router: %s did not start: %v\n%s", d.name, err, p.Output())
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func bgpdConf(c Config) string {
