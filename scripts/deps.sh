@@ -11,7 +11,7 @@ packages=(
   nginx libnginx-mod-stream           # proxyconf and the demo's balancers
   netcat-openbsd                      # the article's MISC_CHECK (nc -zn -u)
   ipvsadm                             # the independent IPVS tool
-  frr                                 # scale-out tests: zebra, bgpd, bfdd as the BGP router
+  frr                                 # zebra, bgpd, bfdd as the scale-out router; vrrpd for VRRP interop
   qemu-system-x86 busybox-static kmod # VM tier: Debian kernel under qemu
 )
 

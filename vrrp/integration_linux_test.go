@@ -174,7 +174,9 @@ type capture struct {
 func startCapture(t *testing.T, ns *netnstest.NS, ifname string) *capture {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), ns.Name+"-"+ifname+".pcap")
-	p := ns.Start(t, "tcpdump", "-i", ifname, "-n", "-U", "-w", file, "proto 112 or arp")
+	// --immediate-mode: each frame is handed over as it arrives, not when
+	// the kernel's buffer fills, so that stop loses none.
+	p := ns.Start(t, "tcpdump", "-i", ifname, "-n", "-U", "--immediate-mode", "-w", file, "proto 112 or arp")
 	p.WaitOutput(t, "listening on", 20*time.Second)
 	return &capture{p: p, file: file}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/scaleout"
 	"github.com/lvskit/lvskit/internal/testenv/topology"
 )
 
@@ -25,9 +26,11 @@ type demo struct {
 	out     io.Writer
 	lbnode  string
 	preempt bool
+	bgp     bool
 	inVM    bool
 
 	c     *cluster.Cluster
+	so    *scaleout.Cluster // with -bgp
 	dir   string
 	nodes map[string]*topology.Proc
 	steps []step
@@ -55,6 +58,10 @@ func (d *demo) run(ctx context.Context) int {
 	start := time.Now()
 	defer d.cleanup()
 	d.nodes = map[string]*topology.Proc{}
+	if d.bgp {
+		d.scaleOut(ctx)
+		return d.summary(start)
+	}
 
 	d.say("== 1. The article's topology: switch (bridges lan, svc), client, lb1, lb2, web1-3, dns1-2")
 	var err error
@@ -380,6 +387,11 @@ func (d *demo) cleanup() {
 		}
 		time.Sleep(300 * time.Millisecond)
 		os.RemoveAll(d.dir)
+	}
+	if d.so != nil {
+		if err := d.so.Close(); err != nil {
+			d.say("cleanup: %v", err)
+		}
 	}
 	if d.c != nil {
 		if err := d.c.Close(); err != nil {

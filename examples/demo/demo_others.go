@@ -13,6 +13,7 @@ type demo struct {
 	out     io.Writer
 	lbnode  string
 	preempt bool
+	bgp     bool
 	inVM    bool
 }
 

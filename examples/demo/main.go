@@ -3,13 +3,25 @@
 // the servers and both balancers, the master's IPVS table, a failover when
 // lb1's lbnode is killed, and lb1's return.
 //
-//	demo [-lbnode PATH] [-preempt]
+//	demo [-lbnode PATH] [-preempt] [-bgp] [-timeout D]
 //
-// It needs root. Every host is a network namespace (client, lb1, lb2,
-// web1..3, dns1..2, and switch for the bridges); nothing is attached to the
-// root namespace. When the kernel has no IPVS, the demo runs itself inside
-// a VM booting Debian's kernel (package internal/testenv/vm). Everything is cleaned
-// up at the end, also on Ctrl-C. The exit code is non-zero if a step failed.
+// With -bgp it runs the scale-out instead (package
+// internal/testenv/scaleout): three lbnodes announce a VIP by BGP, with
+// BFD, to an FRR router, which spreads the flows over them by ECMP; every
+// node's IPVS uses the mh scheduler over the same real servers. It shows
+// the nodes' BGP sessions, the router's ECMP route, new connections
+// scheduled by all three nodes, keep-alive connections open through them,
+// a node's power loss (its link cut, then its lbnode killed), the time
+// until the router dropped its path, and how many keep-alive connections
+// were kept, of those through the other nodes and of the dead node's.
+//
+// It needs root (and FRR with -bgp). Every host is a network namespace
+// (client, lb1, lb2, web1..3, dns1..2, and switch for the bridges; with
+// -bgp router, client, lb1..3, web1..3 and switch); nothing is attached to
+// the root namespace. When the kernel has no IPVS, the demo runs itself
+// inside a VM booting Debian's kernel (package internal/testenv/vm), with
+// the same flags. Everything is cleaned up at the end, also on Ctrl-C. The
+// exit code is non-zero if a step failed.
 package main
 
 import (
@@ -24,6 +36,7 @@ import (
 	"time"
 
 	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/scaleout"
 	"github.com/lvskit/lvskit/internal/testenv/vm"
 )
 
@@ -36,12 +49,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	lbnode := fs.String("lbnode", "", "the lbnode program (default: lbnode next to this program)")
 	preempt := fs.Bool("preempt", false, "let a returning lb1 take MASTER back (the article sets nopreempt)")
+	bgp := fs.Bool("bgp", false, "run the scale-out by BGP and ECMP (three nodes, an FRR router) instead of the VRRP cluster")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole demo")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: demo [-lbnode PATH] [-preempt] [-timeout D]")
+		fmt.Fprintln(stderr, "usage: demo [-lbnode PATH] [-preempt] [-bgp] [-timeout D]")
 		return 2
 	}
 	if os.Geteuid() != 0 {
@@ -71,7 +85,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	if !vm.InGuest() && !vm.HostHasIPVS(cluster.Modules) {
+	modules := cluster.Modules
+	if *bgp {
+		modules = scaleout.Modules
+	}
+	if !vm.InGuest() && !vm.HostHasIPVS(modules) {
 		fmt.Fprintln(stdout, "The kernel has no IPVS: running the demo in a VM that boots Debian's kernel (about 10-30 s to boot).")
 		self, err := os.Executable()
 		if err != nil {
@@ -82,8 +100,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if *preempt {
 			guestArgs = append(guestArgs, "-preempt")
 		}
+		if *bgp {
+			guestArgs = append(guestArgs, "-bgp")
+		}
 		res, err := vm.Run(ctx, vm.Config{
-			Program: self, Args: guestArgs, Dir: filepath.Dir(abs), Modules: cluster.Modules,
+			Program: self, Args: guestArgs, Dir: filepath.Dir(abs), Modules: modules,
 			MemoryMB: 1536, Timeout: *timeout, Output: stdout,
 		})
 		if err != nil {
@@ -93,6 +114,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "(VM boot %v, total %v)\n", res.Boot.Round(100*time.Millisecond), res.Total.Round(100*time.Millisecond))
 		return res.ExitCode
 	}
-	d := &demo{out: stdout, lbnode: abs, preempt: *preempt, inVM: vm.InGuest()}
+	d := &demo{out: stdout, lbnode: abs, preempt: *preempt, bgp: *bgp, inVM: vm.InGuest()}
 	return d.run(ctx)
 }

@@ -10,6 +10,11 @@
 //     LVSKIT_REQUIRE_PRIVILEGED=1.
 //   - cluster: the article's two-balancer topology with its web and DNS
 //     servers, used by the demo, the end-to-end tests and the benchmarks.
+//   - scaleout: the scale-out topology (an FRR router, three lbnodes
+//     announcing the VIP by BGP, real servers, a client behind the
+//     router), used by TestVMScaleOutBGP and `demo -bgp`.
+//   - frr: FRR's daemons in a namespace: bgpd and bfdd as the router of
+//     the scale-out, vrrpd as a third VRRP implementation.
 //   - vm, vmrun, vmtest: a throwaway qemu VM booting Debian's kernel, for
 //     IPVS where the host kernel has none; vmrun is its command line
 //     (go run ./internal/testenv/vmrun) and vmtest re-runs a package's

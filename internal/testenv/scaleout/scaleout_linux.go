@@ -1,0 +1,375 @@
+package scaleout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/cluster"
+	"github.com/lvskit/lvskit/internal/testenv/frr"
+	"github.com/lvskit/lvskit/internal/testenv/topology"
+)
+
+// Config says how to build the topology.
+type Config struct {
+	// LBNode is the command that runs lbnode: the program and any
+	// arguments before "-f FILE", such as
+	// {"env", "LVSKIT_LBNODE_MAIN=1", os.Args[0]} for a test binary that
+	// stands in for lbnode.
+	LBNode []string
+	// Algo is the IPVS scheduler of every node's virtual server ("mh").
+	Algo string
+	// Sloppy sets net.ipv4.vs.sloppy_tcp on every node.
+	Sloppy bool
+	// Named calls the namespaces exactly "switch", "router", "client",
+	// "lb1".."lb3" and "web1".."web3" (for the demo: `ip netns exec
+	// router ip route` works); otherwise they get unique random names.
+	Named bool
+}
+
+// Node is one lbnode.
+type Node struct {
+	Name string // "lb1"
+	Addr netip.Addr
+	NS   *topology.NS
+	// Conf is the node's configuration file.
+	Conf string
+	// Proc is the running lbnode, set by [Cluster.StartNode].
+	Proc *topology.Proc
+}
+
+// Cluster is the scale-out topology with its router, real servers and
+// nodes running.
+type Cluster struct {
+	Topology *topology.Topology
+	Router   *frr.Router
+	Client   *topology.NS
+	Nodes    []*Node
+	Web      []*cluster.WebServer
+	// Started is when the first node was started.
+	Started time.Time
+
+	cfg   Config
+	dir   string
+	mu    sync.Mutex
+	procs []*topology.Proc // every lbnode started
+}
+
+// Build creates the topology, starts the real servers and the router,
+// writes every node's configuration (see [NodeYAML]) and starts the three
+// lbnodes. It does not wait for their sessions: see [Cluster.WaitPaths].
+// On error everything built so far is removed.
+func Build(ctx context.Context, cfg Config) (c *Cluster, err error) {
+	if len(cfg.LBNode) == 0 {
+		return nil, errors.New("scaleout: Config.LBNode is empty")
+	}
+	if cfg.Algo == "" {
+		return nil, errors.New("scaleout: Config.Algo is empty")
+	}
+	var tp *topology.Topology
+	if cfg.Named {
+		tp, err = topology.NewExact("")
+	} else {
+		tp, err = topology.New("")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c = &Cluster{Topology: tp, cfg: cfg}
+	defer func() {
+		if err != nil {
+			c.Close()
+			c = nil
+		}
+	}()
+	for _, br := range []string{"lan", "edge"} {
+		if err := tp.Bridge(br); err != nil {
+			return nil, err
+		}
+	}
+	r, err := tp.Host("router")
+	if err != nil {
+		return nil, err
+	}
+	if err := tp.Connect(r, "eth0", "lan", RouterAddr.String()+"/24"); err != nil {
+		return nil, err
+	}
+	if err := tp.Connect(r, "eth1", "edge", "10.9.0.1/24"); err != nil {
+		return nil, err
+	}
+	if c.Client, err = tp.Host("client"); err != nil {
+		return nil, err
+	}
+	if err := tp.Connect(c.Client, "eth0", "edge", ClientAddr.String()+"/24"); err != nil {
+		return nil, err
+	}
+	if _, err := run(c.Client, "ip", "route", "add", "default", "via", "10.9.0.1"); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= webs; i++ {
+		if err := c.addWeb(i); err != nil {
+			return nil, err
+		}
+	}
+	var neighbors []netip.Addr
+	for i := 1; i <= nodes; i++ {
+		neighbors = append(neighbors, nodeAddr(i))
+	}
+	c.Router, err = frr.Start(ctx, r, frr.Config{ASN: 65000, RouterID: RouterAddr, NeighborASN: 65001, BFD: true, Neighbors: neighbors})
+	if err != nil {
+		return nil, err
+	}
+	if c.dir, err = os.MkdirTemp("", "lvskit-scaleout-"); err != nil {
+		return nil, err
+	}
+	c.Started = time.Now()
+	for i := 1; i <= nodes; i++ {
+		n := &Node{Name: fmt.Sprintf("lb%d", i), Addr: nodeAddr(i)}
+		if n.NS, err = tp.Host(n.Name); err != nil {
+			return nil, err
+		}
+		if err := sysctls(n.NS, "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"); err != nil {
+			return nil, err
+		}
+		if err := tp.Connect(n.NS, "eth0", "lan", n.Addr.String()+"/24"); err != nil {
+			return nil, err
+		}
+		n.Conf = filepath.Join(c.dir, n.Name+".yaml")
+		if err := os.WriteFile(n.Conf, []byte(NodeYAML(n.Name, n.Addr, cfg.Algo, cfg.Sloppy)), 0o644); err != nil {
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, n)
+		if err := c.StartNode(n); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// addWeb creates webI: a direct-routing real server with the VIP on its
+// loopback, answering "Hello from webI !" on port 80.
+func (c *Cluster) addWeb(i int) error {
+	h, err := c.Topology.Host(fmt.Sprintf("web%d", i))
+	if err != nil {
+		return err
+	}
+	if err := sysctls(h, "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"); err != nil {
+		return err
+	}
+	if err := c.Topology.Connect(h, "eth0", "lan", webAddr(i).String()+"/24"); err != nil {
+		return err
+	}
+	if _, err := run(h, "ip", "addr", "add", VIP.String(), "dev", "lo"); err != nil {
+		return err
+	}
+	if _, err := run(h, "ip", "route", "add", "default", "via", RouterAddr.String()); err != nil {
+		return err
+	}
+	w := &cluster.WebServer{Name: fmt.Sprintf("web%d", i), Addr: netip.AddrPortFrom(webAddr(i), 80)}
+	var l net.Listener
+	if err := h.Do(func() (err error) { l, err = net.Listen("tcp4", ":80"); return err }); err != nil {
+		return fmt.Errorf("%s: listening on :80: %w", h.Name, err)
+	}
+	w.Serve(l)
+	c.Web = append(c.Web, w)
+	return nil
+}
+
+// StartNode starts lbnode on n with its configuration file; Close stops
+// it.
+func (c *Cluster) StartNode(n *Node) error {
+	args := append(slices.Clone(c.cfg.LBNode[1:]), "-f", n.Conf)
+	p, err := n.NS.Start(c.cfg.LBNode[0], args...)
+	if err != nil {
+		return err
+	}
+	n.Proc = p
+	c.mu.Lock()
+	c.procs = append(c.procs, p)
+	c.mu.Unlock()
+	return nil
+}
+
+// Node returns the node called name, or nil.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// PowerLoss cuts n's link (its port on the bridge goes down) and then
+// kills its lbnode (SIGKILL), as a power loss does, and returns when the
+// link was cut.
+func (c *Cluster) PowerLoss(n *Node) (time.Time, error) {
+	cut := time.Now()
+	if err := c.Topology.SetPort(n.NS, "eth0", false); err != nil {
+		return cut, err
+	}
+	if err := n.Proc.Signal(syscall.SIGKILL); err != nil {
+		return cut, err
+	}
+	return cut, nil
+}
+
+// Paths returns the router's next hops for the VIP, as node names, sorted.
+func (c *Cluster) Paths() ([]string, error) {
+	hops, err := c.Router.Paths(VIP)
+	if err != nil {
+		return nil, err
+	}
+	return c.names(hops), nil
+}
+
+func (c *Cluster) names(hops []netip.Addr) []string {
+	var names []string
+	for _, h := range hops {
+		for _, n := range c.Nodes {
+			if n.Addr == h {
+				names = append(names, n.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// WaitPaths waits (at most timeout, polling every 20 ms) until the
+// router's next hops for the VIP are the nodes called want, sorted, and
+// returns when it saw them.
+func (c *Cluster) WaitPaths(ctx context.Context, timeout time.Duration, want ...string) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		got, err := c.Paths()
+		if err != nil {
+			return time.Time{}, err
+		}
+		if slices.Equal(got, want) {
+			return time.Now(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	got, _ := c.Paths()
+	return time.Time{}, fmt.Errorf("the router's paths are %v after %v, want %v; route: %s", got, timeout, want, c.Router.Route(VIP))
+}
+
+var ipvsConnRe = regexp.MustCompile(`(?m)^TCP\s+\S+\s+(\S+)\s+` + regexp.QuoteMeta(ClientAddr.String()) + `:(\d+)\s+`)
+
+// ConnsByNode maps the client's source ports to the node whose IPVS has an
+// established connection entry for them. Nodes whose lbnode has exited, or
+// whose table cannot be read, are left out.
+func (c *Cluster) ConnsByNode() map[int]string {
+	out := map[int]string{}
+	for _, n := range c.Nodes {
+		if n.Proc == nil || n.Proc.Exited() {
+			continue
+		}
+		o, err := n.NS.Command("ipvsadm", "-Lnc").CombinedOutput()
+		if err != nil {
+			continue
+		}
+		for _, m := range ipvsConnRe.FindAllStringSubmatch(string(o), -1) {
+			if m[1] != "ESTABLISHED" {
+				continue
+			}
+			port, _ := strconv.Atoi(m[2])
+			out[port] = n.Name
+		}
+	}
+	return out
+}
+
+// ServiceConns is the number of connections n's IPVS scheduled for the
+// VIP's service (ipvsadm --stats).
+func (c *Cluster) ServiceConns(n *Node) (int, error) {
+	o, err := run(n.NS, "ipvsadm", "-Ln", "--stats", "-t", Service.String())
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(o, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == "TCP" {
+			v, _ := strconv.Atoi(f[2])
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no service in ipvsadm --stats:\n%s", n.Name, o)
+}
+
+// LastReset is the router's word on why its session with n last went
+// down.
+func (c *Cluster) LastReset(n *Node) string {
+	out, err := c.Router.VTY("show bgp neighbors " + n.Addr.String())
+	if err != nil {
+		return err.Error()
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "Last reset") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return "none"
+}
+
+// StopNodes stops every lbnode started (SIGTERM, then SIGKILL after
+// 10 s), all at once, by PID.
+func (c *Cluster) StopNodes() {
+	c.mu.Lock()
+	procs := slices.Clone(c.procs)
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(func() { p.Stop(10 * time.Second) })
+	}
+	wg.Wait()
+}
+
+// Close stops the lbnodes, the router and the real servers, and removes
+// the namespaces and the configuration files.
+func (c *Cluster) Close() error {
+	c.StopNodes()
+	if c.Router != nil {
+		c.Router.Close()
+	}
+	for _, w := range c.Web {
+		w.Close()
+	}
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
+	return c.Topology.Close()
+}
+
+func run(ns *topology.NS, name string, args ...string) (string, error) {
+	out, err := ns.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s: %s %s: %v: %s", ns.Name, name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+func sysctls(ns *topology.NS, kvs ...string) error {
+	for _, kv := range kvs {
+		if _, err := run(ns, "sysctl", "-qw", kv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
