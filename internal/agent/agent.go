@@ -88,6 +88,13 @@ type Agent struct {
 	syncd *syncDaemons
 	// bgp announces the VIPs of the bgp section (nil: none).
 	bgp *bgpSpeaker
+	// openIP opens the kernel's addresses, routes and rules (default:
+	// the agent's network namespace's); ip and ipk are the static and
+	// virtual ones and that handle while running (nil: none), used by
+	// Run's goroutine only.
+	openIP func() (ipKernel, error)
+	ip     *ipConfig
+	ipk    ipKernel
 }
 
 type reloadReq struct {
@@ -106,6 +113,7 @@ func New(cfg *config.Config, opts *Options) (*Agent, error) {
 		a.opts.ProcSys = "/proc/sys"
 	}
 	a.env = a.opts.Env.withDefaults()
+	a.openIP = openIPKernel
 	a.log = a.opts.Logger
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -184,6 +192,26 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			}
 		}
 	}()
+
+	// Static addresses, routes and rules first, as keepalived adds them
+	// before its instances run; they go last. The stop also removes the
+	// virtual routes and rules of an instance still MASTER.
+	if ipc := newIPConfig(cfg); !ipc.empty() {
+		k, err := a.openIP()
+		if err != nil {
+			return fmt.Errorf("static and virtual routes: %w", err)
+		}
+		if err := ipc.static.apply(k, log); err != nil {
+			k.Close()
+			return fmt.Errorf("static_ipaddress, static_routes, static_rules: %w", err)
+		}
+		a.ip, a.ipk = ipc, k
+		stops = append(stops, stop{"static and virtual routes", func() {
+			ipc.stop(k, log)
+			k.Close()
+			a.ip, a.ipk = nil, nil
+		}})
+	}
 
 	// IPVS first: the node serves as soon as it is MASTER.
 	if len(cfg.VirtualServers) > 0 {
@@ -448,6 +476,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")
 	}
+	if !sameIPConfig(cfg, old) {
+		return errors.New("reload: static or virtual addresses, routes or rules changed; restart the node to apply that")
+	}
 	if !sameBGP(cfg.BGP, old.BGP) {
 		return errors.New("reload: the bgp section changed; restart the node to apply that")
 	}
@@ -568,12 +599,15 @@ func (a *Agent) currentPlan() *plan {
 	return a.plan
 }
 
-// onTransition acts on one VRRP transition: the NAT switch follows the
-// instance that drives it.
+// onTransition acts on one VRRP transition: the instance's virtual routes
+// and rules follow it, the NAT switch follows the instance that drives it.
 func (a *Agent) onTransition(t vrrp.Transition, sw NATSwitch, cfg *config.Config) {
 	a.mu.Lock()
 	a.states[t.Instance] = t.To
 	a.mu.Unlock()
+	if a.ip != nil {
+		a.ip.transition(a.ipk, t, a.log)
+	}
 	a.syncd.transition(t)
 	if sw != nil && t.Instance == natInstance(cfg) {
 		var err error

@@ -66,6 +66,9 @@ type kaMapper struct {
 	// globalLowerSet: vrrp_garp_lower_prio_delay and _repeat were set;
 	// otherwise they follow vrrp_garp_master_delay and _repeat.
 	globalLowerDelaySet, globalLowerRepeatSet bool
+	// rulesUnnumbered counts, for IPv4 and IPv6, the rules read without
+	// a preference (see firstRulePriority).
+	rulesUnnumbered [2]uint32
 }
 
 type lowerPrioSet struct{ delay, repeat, noAdvert bool }
@@ -255,14 +258,9 @@ func (m *kaMapper) unknown(n *node, where string) {
 // unsupported are keepalived directives this reader knows of but does not
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
-	"static_ipaddress":           "static addresses",
-	"static_routes":              "static routes",
-	"static_rules":               "static rules",
 	"vrrp_track_process":         "process tracking",
 	"track_file":                 "tracking files",
-	"virtual_routes":             "virtual routes",
-	"virtual_rules":              "virtual rules",
-	"virtual_ipaddress_excluded": "excluded virtual addresses",
+	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
 	"BFD_CHECK":                  "BFD checks",
 	"FILE_CHECK":                 "file checks",
 	"use_vmac":                   "VMAC interfaces",
@@ -285,6 +283,12 @@ func (m *kaMapper) top(n *node) {
 		m.virtualServer(n)
 	case "virtual_server_group":
 		m.virtualServerGroup(n)
+	case "static_ipaddress":
+		m.staticAddresses(n)
+	case "static_routes":
+		m.staticRoutes(n)
+	case "static_rules":
+		m.staticRules(n)
 	default:
 		m.unknown(n, "at the top level")
 	}
@@ -560,10 +564,15 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			set.noAdvert = m.trueFalse(n, &in.LowerPrioNoAdvert) || set.noAdvert
 		case "lvs_sync_daemon_interface":
 			m.lvsSyncDaemonInterface(n, in.Name)
+		case "virtual_routes":
+			m.virtualRoutes(n, &in)
+		case "virtual_rules":
+			m.virtualRules(n, &in)
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}
 	}
+	routeInterfacesTracked(&in)
 	for _, w := range applyStateDefaults(&in, prioritySet) {
 		m.warnf(b, "%s", w)
 	}

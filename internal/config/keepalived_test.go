@@ -441,7 +441,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"deep nesting", strings.Repeat("a {\n", 40), "k.conf:17: a: blocks nested deeper than 16"},
 		// Top level.
 		{"unknown top", "vrrp_instanse VI_1 {\n}\n", "k.conf:1: vrrp_instanse: unknown directive at the top level"},
-		{"unsupported top", "static_routes {\n}\n", "k.conf:1: static_routes: not supported at the top level: static routes"},
+		{"unsupported top", "vrrp_track_process p {\n}\n", "k.conf:1: vrrp_track_process: not supported at the top level: process tracking"},
 		{"global not block", "global_defs\n", "k.conf:1: global_defs: must be a block: global_defs { ... }"},
 		{"global flag with arg", "global_defs {\n enable_script_security yes\n}\n", `k.conf:2: enable_script_security: takes no argument, got "yes"`},
 		{"script_user three words", "global_defs {\n script_user a b c\n}\n", `k.conf:2: script_user: want USER [GROUP], got "a b c"`},

@@ -38,6 +38,12 @@ type Config struct {
 	BGP *BGP
 	// Sysctls are the kernel settings the node applies, in order.
 	Sysctls []Sysctl
+	// StaticAddresses, StaticRoutes and StaticRules are keepalived's
+	// static_ipaddress, static_routes and static_rules: added when the
+	// node starts, removed when it stops (keepalived.conf only).
+	StaticAddresses []StaticAddress
+	StaticRoutes    []Route
+	StaticRules     []Rule
 
 	// Warnings are things that were accepted but have no effect, or were
 	// changed, as keepalived itself accepts them with a warning (an
@@ -268,6 +274,11 @@ type VRRPInstance struct {
 	GARPLowerPrioRepeat int
 	GARPLowerPrioDelay  time.Duration
 	LowerPrioNoAdvert   bool
+	// VirtualRoutes and VirtualRules are keepalived's virtual_routes and
+	// virtual_rules: added when the instance becomes MASTER, removed
+	// when it leaves MASTER (BACKUP, FAULT, stop).
+	VirtualRoutes []Route
+	VirtualRules  []Rule
 }
 
 // Protocol is a virtual server's transport protocol.
@@ -744,4 +755,91 @@ func applyStateDefaults(in *VRRPInstance, prioritySet bool) []string {
 		out = append(out, "preempt_delay has no effect with state MASTER: cleared, as keepalived does")
 	}
 	return out
+}
+
+// StaticAddress is one static_ipaddress line: ADDR[/LEN] dev IF [scope
+// SCOPE] [label LABEL] [brd ADDR|+|-].
+type StaticAddress struct {
+	Pos    Pos
+	Prefix netip.Prefix
+	Dev    string
+	Label  string
+	// Scope is the address scope (0 global, 200 site, 253 link, 254
+	// host).
+	Scope uint8
+	// Broadcast is the IPv4 broadcast address; invalid: none.
+	Broadcast netip.Addr
+}
+
+// RouteType is a route's kernel type.
+type RouteType string
+
+// Route types keepalived.conf names before a destination.
+const (
+	RouteUnicast     RouteType = "unicast"
+	RouteBlackhole   RouteType = "blackhole"
+	RouteUnreachable RouteType = "unreachable"
+	RouteProhibit    RouteType = "prohibit"
+)
+
+// RouteMode is how a route is added when the table holds another route
+// to the same destination: keepalived's prepend (its default, before the
+// others), add (refused when one exists) or append (after the others).
+type RouteMode string
+
+// Route modes.
+const (
+	RoutePrepend RouteMode = "prepend"
+	RouteAdd     RouteMode = "add"
+	RouteAppend  RouteMode = "append"
+)
+
+// Route is one static_routes or virtual_routes line, as keepalived 2.2.7
+// reads it: [src ADDR] [TYPE] DEST/LEN [via GW | via A or B] [dev IF]
+// [scope S] [table N] [metric N] [onlink] [no_track] [add|append|prepend].
+type Route struct {
+	Pos  Pos
+	Type RouteType
+	// Dst is the destination; 0.0.0.0/0 or ::/0 for default.
+	Dst netip.Prefix
+	// Src is the preferred source address (src); invalid: none.
+	Src netip.Addr
+	// Via is the gateway; invalid: none. Nexthops, when set, are the
+	// gateways of a multipath route (keepalived's "via A or B"), and Via
+	// is then invalid.
+	Via      netip.Addr
+	Nexthops []netip.Addr
+	Dev      string
+	// Scope is the route's scope (0 universe, as keepalived sends it
+	// whatever the gateway).
+	Scope uint8
+	// Table is the routing table (254 main).
+	Table uint32
+	// Metric is set when MetricSet (metric, priority or preference).
+	Metric    uint32
+	MetricSet bool
+	OnLink    bool
+	Mode      RouteMode
+	// NoTrack is keepalived's no_track. A route that is tracked (the
+	// default) with a dev makes a virtual route's instance track that
+	// interface as track_interface does.
+	NoTrack bool
+}
+
+// Rule is one static_rules or virtual_rules line, as keepalived 2.2.7
+// reads it: [from PREFIX] [to PREFIX] table N [priority N] [not]
+// [no_track].
+type Rule struct {
+	Pos Pos
+	// IPv6 is the rule's family (inet6, or IPv6 prefixes).
+	IPv6 bool
+	// From and To are the selectors; invalid: all.
+	From, To netip.Prefix
+	Invert   bool
+	Table    uint32
+	// Priority is the rule's preference; keepalived gives a rule
+	// without one the next of 16384, 16383, ... per family, in file
+	// order.
+	Priority uint32
+	NoTrack  bool
 }

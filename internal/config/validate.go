@@ -34,6 +34,7 @@ func Validate(c *Config) error {
 		validateBGP(&l, c.BGP, c.VirtualServers)
 	}
 	validateSysctls(&l, c.Sysctls)
+	validateIPConfig(&l, c)
 	return l.err()
 }
 
