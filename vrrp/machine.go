@@ -144,12 +144,13 @@ type ActionKind uint8
 
 // Actions returned by Machine.Step, to be carried out in order.
 const (
-	ActionSendAdvert ActionKind = iota // send Machine.Advert(Priority)
-	ActionAddVIPs                      // add the VIPs to the VIP interface
-	ActionRemoveVIPs                   // remove them (idempotent)
-	ActionSendGARP                     // send Count gratuitous ARPs for each VIP
-	ActionTransition                   // report Transition
-	ActionDrop                         // an advertisement was dropped: Drop says why
+	ActionSendAdvert    ActionKind = iota // send Machine.Advert(Priority)
+	ActionAddVIPs                         // add the VIPs to the VIP interface
+	ActionRemoveVIPs                      // remove them (idempotent)
+	ActionSendGARP                        // send Count gratuitous ARPs for each VIP
+	ActionTransition                      // report Transition
+	ActionDrop                            // an advertisement was dropped: Drop says why
+	ActionLowerPriority                   // as MASTER, an advert of lower priority was heard: Lower says from whom
 )
 
 // Action is one output of Machine.Step.
@@ -159,6 +160,21 @@ type Action struct {
 	Count      int
 	Transition Transition
 	Drop       ValidationError
+	Lower      LowerPriority
+}
+
+// LowerPriority is an advert of lower priority (or of equal priority from
+// a lower address) that a MASTER heard: another router thinks it is
+// MASTER too, as after a split brain (keepalived's
+// notify_master_rx_lower_pri event).
+type LowerPriority struct {
+	Instance string
+	VRID     uint8
+	// Priority is the MASTER's own; Heard the advert's, From its source.
+	Priority uint8
+	Heard    uint8
+	From     netip.Addr
+	At       time.Time
 }
 
 // Stats are the counters of one instance.
@@ -607,7 +623,7 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 			m.yield()
 			m.becomeBackup(now, Cause{Kind: CauseHigherAddress, Priority: ad.Priority, From: info.Src})
 		default:
-			m.lowerPriority(now)
+			m.lowerPriority(now, ad.Priority, info.Src)
 		}
 	}
 }
@@ -619,19 +635,22 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 // may hold its MAC for the VIPs: a burst of gratuitous ARPs now and
 // another after GARPLowerPrioDelay. One second burst is pending at a
 // time: adverts heard meanwhile do not postpone it.
-func (m *Machine) lowerPriority(now time.Time) {
+func (m *Machine) lowerPriority(now time.Time, heard uint8, from netip.Addr) {
 	m.stats.LowerPriorityHeard++
 	if !m.cfg.LowerPrioNoAdvert {
 		m.send(m.cfg.Priority)
 		m.advertAt = now.Add(m.cfg.AdvertInterval)
 	}
-	if m.cfg.GARPLowerPrioRepeat <= 0 {
-		return
+	if m.cfg.GARPLowerPrioRepeat > 0 {
+		m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPLowerPrioRepeat})
+		if m.cfg.GARPLowerPrioDelay > 0 && m.lowerGARPAt.IsZero() {
+			m.lowerGARPAt = now.Add(m.cfg.GARPLowerPrioDelay)
+		}
 	}
-	m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPLowerPrioRepeat})
-	if m.cfg.GARPLowerPrioDelay > 0 && m.lowerGARPAt.IsZero() {
-		m.lowerGARPAt = now.Add(m.cfg.GARPLowerPrioDelay)
-	}
+	// Reported after the answer, as keepalived runs its
+	// notify_master_rx_lower_pri program.
+	m.emit(Action{Kind: ActionLowerPriority, Lower: LowerPriority{Instance: m.cfg.Name, VRID: m.cfg.VRID,
+		Priority: m.cfg.Priority, Heard: heard, From: from, At: now}})
 }
 
 // yield sends, as a MASTER giving way to another, one last advert at its

@@ -150,6 +150,15 @@ func TestMachineTransitions(t *testing.T) {
 	ownerTracked := tracked
 	ownerTracked.Priority = 255
 
+	// heard is the report of a lower-priority advert heard as MASTER.
+	heard := func(d time.Duration, prio uint8, from netip.Addr) Action {
+		return Action{Kind: ActionLowerPriority, Lower: LowerPriority{Instance: "VI_1", VRID: 1, Priority: 100, Heard: prio, From: from, At: at(d)}}
+	}
+	ownerHeard := func(d time.Duration, prio uint8, from netip.Addr) Action {
+		a := heard(d, prio, from)
+		a.Lower.Priority = 255
+		return a
+	}
 	becomeMasterAt := func(d time.Duration, prio uint8, c Cause) []Action {
 		return []Action{advert(prio), add, garp5, trans(d, prio, StateBackup, StateMaster, c)}
 	}
@@ -213,7 +222,7 @@ func TestMachineTransitions(t *testing.T) {
 		{"master yields to a higher priority", owner, func(t *testing.T) []step {
 			return []step{
 				{start(0), []Action{advert(255), add, garp5, trans(0, 255, StateInit, StateMaster, Cause{Kind: CauseOwner})}, time.Second, StateMaster},
-				{pkt(t, 500*time.Millisecond, lower, 255), []Action{advert(255), garp5}, 1500 * time.Millisecond, StateMaster},
+				{pkt(t, 500*time.Millisecond, lower, 255), []Action{advert(255), garp5, ownerHeard(500*time.Millisecond, 255, lower)}, 1500 * time.Millisecond, StateMaster},
 				{pkt(t, 600*time.Millisecond, higher, 255), []Action{advert(255), remove, trans(600*time.Millisecond, 255, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherAddress, Priority: 255, From: higher})}, 600*time.Millisecond + MasterDownInterval(time.Second, 255), StateBackup},
 			}
@@ -222,8 +231,8 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp5}, 5 * time.Second, StateMaster},
-				{pkt(t, 4100*time.Millisecond, lower, 100), []Action{advert(100), garp5}, 5100 * time.Millisecond, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp5, heard(4*time.Second, 50, higher)}, 5 * time.Second, StateMaster},
+				{pkt(t, 4100*time.Millisecond, lower, 100), []Action{advert(100), garp5, heard(4100*time.Millisecond, 100, lower)}, 5100 * time.Millisecond, StateMaster},
 				{pkt(t, 4200*time.Millisecond, higher, 0), []Action{advert(100)}, 5200 * time.Millisecond, StateMaster},
 				{pkt(t, 4300*time.Millisecond, lower, 150), []Action{advert(100), remove, trans(4300*time.Millisecond, 100, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherPriority, Priority: 150, From: lower})}, 4300*time.Millisecond + mdi100, StateBackup},
@@ -233,10 +242,10 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3, heard(4*time.Second, 50, higher)}, 5 * time.Second, StateMaster},
 				// A second advert meanwhile gets its burst but does not
 				// postpone the pending one.
-				{pkt(t, 4500*time.Millisecond, higher, 50), []Action{advert(100), garp3}, 5500 * time.Millisecond, StateMaster},
+				{pkt(t, 4500*time.Millisecond, higher, 50), []Action{advert(100), garp3, heard(4500*time.Millisecond, 50, higher)}, 5500 * time.Millisecond, StateMaster},
 				{tick(5500 * time.Millisecond), []Action{advert(100)}, 6500 * time.Millisecond, StateMaster},
 				{tick(6500 * time.Millisecond), []Action{advert(100), garp3}, 7500 * time.Millisecond, StateMaster},
 				{tick(7500 * time.Millisecond), []Action{advert(100)}, 8500 * time.Millisecond, StateMaster},
@@ -246,7 +255,7 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, lower, 100), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+				{pkt(t, 4*time.Second, lower, 100), []Action{advert(100), garp3, heard(4*time.Second, 100, lower)}, 5 * time.Second, StateMaster},
 			}
 		}},
 		{"yielding with NoYieldAdvert: no last advert", noYield, func(t *testing.T) []step {
@@ -261,17 +270,17 @@ func TestMachineTransitions(t *testing.T) {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3}, 5 * time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{advert(100), garp3, heard(4*time.Second, 50, higher)}, 5 * time.Second, StateMaster},
 				{pkt(t, 4100*time.Millisecond, higher, 150), []Action{advert(100), remove, trans(4100*time.Millisecond, 100, StateMaster, StateBackup,
 					Cause{Kind: CauseHigherPriority, Priority: 150, From: higher})}, 4100*time.Millisecond + mdi100, StateBackup},
 				{tick(6500 * time.Millisecond), nil, 4100*time.Millisecond + mdi100, StateBackup},
 			}
 		}},
-		{"lower_prio_no_advert and no lower-priority GARPs: nothing sent", quietLower, func(t *testing.T) []step {
+		{"lower_prio_no_advert and no lower-priority GARPs: nothing sent, the advert reported", quietLower, func(t *testing.T) []step {
 			return []step{
 				{start(0), []Action{remove, trans(0, 100, StateInit, StateBackup, Cause{Kind: CauseStart})}, mdi100, StateBackup},
 				{tick(mdi100), becomeMasterAt(mdi100, 100, Cause{Kind: CauseMasterDown}), mdi100 + time.Second, StateMaster},
-				{pkt(t, 4*time.Second, higher, 50), nil, mdi100 + time.Second, StateMaster},
+				{pkt(t, 4*time.Second, higher, 50), []Action{heard(4*time.Second, 50, higher)}, mdi100 + time.Second, StateMaster},
 			}
 		}},
 		{"second GARP burst after garp_delay", cfg, func(t *testing.T) []step {

@@ -57,6 +57,11 @@ type Options struct {
 	// OnTransition is called from the Router's loop for each transition,
 	// in order. It must not block.
 	OnTransition func(Transition)
+	// OnLowerPriority is called from the Router's loop when an instance,
+	// as MASTER, hears an advert of lower priority (keepalived's
+	// notify_master_rx_lower_pri), after its answer is sent. It must not
+	// block.
+	OnLowerPriority func(LowerPriority)
 	// Logger receives transitions (Info), dropped adverts (Debug) and
 	// failures (Warn). Default: no logging.
 	Logger *slog.Logger
@@ -497,6 +502,13 @@ func (r *Router) do(in *instance, a Action) {
 			"from", t.From.String(), "to", t.To.String(), "reason", t.Cause.String())
 		if r.opts.OnTransition != nil {
 			r.opts.OnTransition(t)
+		}
+	case ActionLowerPriority:
+		l := a.Lower
+		r.log.Info("vrrp: advert of lower priority heard as MASTER", "instance", l.Instance, "vrid", l.VRID,
+			"from", l.From, "priority", l.Heard, "ours", l.Priority)
+		if r.opts.OnLowerPriority != nil {
+			r.opts.OnLowerPriority(l)
 		}
 	case ActionDrop:
 		r.log.Debug("vrrp: advert dropped", "instance", c.Name, "err", &a.Drop)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +35,9 @@ type node struct {
 	cancel context.CancelFunc
 	done   chan error
 
-	mu    sync.Mutex
-	trans []vrrp.Transition
+	mu     sync.Mutex
+	trans  []vrrp.Transition
+	lowers []vrrp.LowerPriority // adverts of lower priority heard as MASTER
 }
 
 func start(t *testing.T, b *vrrptest.Bus, addr string, edit func(*vrrp.Config)) *node {
@@ -50,6 +52,10 @@ func start(t *testing.T, b *vrrptest.Bus, addr string, edit func(*vrrp.Config)) 
 	r, err := vrrp.New([]vrrp.Config{cfg}, n.port, n.host, &vrrp.Options{OnTransition: func(tr vrrp.Transition) {
 		n.mu.Lock()
 		n.trans = append(n.trans, tr)
+		n.mu.Unlock()
+	}, OnLowerPriority: func(l vrrp.LowerPriority) {
+		n.mu.Lock()
+		n.lowers = append(n.lowers, l)
 		n.mu.Unlock()
 	}})
 	if err != nil {
@@ -258,6 +264,27 @@ func TestRouterPartitionAndHeal(t *testing.T) {
 		}
 		if diff := cmp.Diff([]vrrp.State{vrrp.StateBackup, vrrp.StateMaster}, m.history()); diff != "" {
 			t.Errorf("m history (-want +got):\n%s", diff)
+		}
+		// m, the MASTER that stayed, reported c's adverts of lower
+		// priority (keepalived's notify_master_rx_lower_pri); nobody else
+		// did.
+		m.mu.Lock()
+		lowers := slices.Clone(m.lowers)
+		m.mu.Unlock()
+		if len(lowers) == 0 {
+			t.Error("m reported no advert of lower priority after the heal")
+		}
+		for _, l := range lowers {
+			if want := (vrrp.LowerPriority{Instance: "VI_1", VRID: 1, Priority: 150, Heard: 120, From: c.addr, At: l.At}); l != want || l.At.Before(healAt) {
+				t.Errorf("m reported %+v, want %+v after the heal at %v", l, want, healAt)
+			}
+		}
+		for _, n := range []*node{a, c} {
+			n.mu.Lock()
+			if len(n.lowers) > 0 {
+				t.Errorf("%v reported %+v, want nothing", n.addr, n.lowers)
+			}
+			n.mu.Unlock()
 		}
 	})
 }

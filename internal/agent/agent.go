@@ -346,11 +346,24 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			log.Error("vrrp: transition queue full; dropped", "instance", t.Instance, "to", t.To.String())
 		}
 	}
+	// A MASTER hearing a lower priority: keepalived's
+	// notify_master_rx_lower_pri program and FIFO line.
+	onLowerPriority := func(l vrrp.LowerPriority) {
+		fifos.lowerPriority(l)
+		a.mu.Lock()
+		current := a.cfg
+		a.mu.Unlock()
+		for _, in := range current.VRRP {
+			if in.Name == l.Instance && len(in.NotifyMasterRxLowerPri) > 0 {
+				notifier.EnqueueAll([][]string{in.NotifyMasterRxLowerPri})
+			}
+		}
+	}
 	vrrpCtx, stopVRRP := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	ifaces := sortedKeys(a.vrrp)
 	for _, ifname := range ifaces {
-		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, Logger: log})
+		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log})
 		if err != nil {
 			stopVRRP()
 			wg.Wait()

@@ -59,6 +59,12 @@ func (fs *fifoSet) instance(t vrrp.Transition) {
 	fs.write(notify.FIFOLine(false, t.Instance, t.To.String(), int(t.Priority)))
 }
 
+// lowerPriority writes that a MASTER heard an advert of lower priority:
+// INSTANCE "NAME" MASTER_RX_LOWER_PRI PRIORITY, as keepalived does.
+func (fs *fifoSet) lowerPriority(l vrrp.LowerPriority) {
+	fs.write(notify.FIFOLine(false, l.Instance, "MASTER_RX_LOWER_PRI", int(l.Priority)))
+}
+
 // group writes a sync group's change of state: GROUP "NAME" STATE 0.
 func (fs *fifoSet) group(name string, state vrrp.State) {
 	fs.write(notify.FIFOLine(true, name, state.String(), 0))

@@ -550,6 +550,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.firstCommand(n, &in.NotifyFault)
 		case "notify_stop":
 			m.firstCommand(n, &in.NotifyStop)
+		case "notify_master_rx_lower_pri":
+			m.firstCommand(n, &in.NotifyMasterRxLowerPri)
 		case "garp_master_delay":
 			m.seconds(n, 0, maxDuration, &in.GARPMasterDelay)
 		case "garp_master_repeat":

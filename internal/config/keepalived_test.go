@@ -785,3 +785,20 @@ func FuzzParseKeepalived(f *testing.F) {
 }
 
 func readTestdata(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// notify_master_rx_lower_pri is read as the other notify programs are:
+// the first line kept.
+func TestParseKeepalivedNotifyMasterRxLowerPri(t *testing.T) {
+	src := "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n" +
+		"  notify_master_rx_lower_pri \"/usr/bin/rx now\"\n  notify_master_rx_lower_pri /usr/bin/other\n}\n"
+	c, err := parseKeepalived("k.conf", []byte(src), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.VRRP[0].NotifyMasterRxLowerPri, (Command{"/usr/bin/rx", "now"}); !cmp.Equal(got, want) {
+		t.Errorf("notify_master_rx_lower_pri %q, want %q", got, want)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].String(), "script already specified") {
+		t.Errorf("warnings %v, want the second line's", c.Warnings)
+	}
+}

@@ -254,6 +254,10 @@ type VRRPInstance struct {
 	NotifyBackup Command
 	NotifyFault  Command
 	NotifyStop   Command
+	// NotifyMasterRxLowerPri runs, as configured, when the instance as
+	// MASTER hears an advert of lower priority (keepalived's
+	// notify_master_rx_lower_pri).
+	NotifyMasterRxLowerPri Command
 	// GARPMasterDelay is the delay before the second burst of gratuitous
 	// ARPs after becoming MASTER (0: none); GARPMasterRepeat the number
 	// sent per burst; GARPMasterRefresh the interval of periodic

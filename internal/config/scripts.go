@@ -160,7 +160,7 @@ func resolveScripts(c *Config, env scriptEnv) error {
 		for _, n := range []struct {
 			dir string
 			cmd Command
-		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}} {
+		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}, {"notify_master_rx_lower_pri", in.NotifyMasterRxLowerPri}} {
 			check(in.Pos, directive(c, "vrrp_instance "+in.Name+": "+n.dir), n.cmd)
 		}
 	}

@@ -86,7 +86,7 @@ func (c *Config) Summary() string {
 		for _, n := range []struct {
 			name string
 			cmd  Command
-		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}} {
+		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}, {"notify_master_rx_lower_pri", in.NotifyMasterRxLowerPri}} {
 			if n.cmd != nil {
 				w(2, "%s %s", n.name, n.cmd)
 			}

@@ -169,7 +169,7 @@ func validateVRRP(l *errList, insts []VRRPInstance, g *Global) {
 		for _, n := range []struct {
 			name string
 			cmd  Command
-		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}} {
+		}{{"notify", in.Notify}, {"notify_master", in.NotifyMaster}, {"notify_backup", in.NotifyBackup}, {"notify_fault", in.NotifyFault}, {"notify_stop", in.NotifyStop}, {"notify_master_rx_lower_pri", in.NotifyMasterRxLowerPri}} {
 			if n.cmd != nil && (len(n.cmd) == 0 || n.cmd[0] == "") {
 				bad(n.name, "empty command")
 			}

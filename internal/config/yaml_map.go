@@ -77,7 +77,7 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	in := NewVRRPInstance("")
 	in.Pos = y.firstPos(&v.Name, &v.Interface, &v.State, &v.VirtualRouterID, &v.Priority, &v.AdvertInt, &v.Version, &v.NativeIPv6,
 		&v.Nopreempt, &v.PreemptDelay, &v.VirtualIPAddress, &v.TrackInterface, &v.UnicastSrcIP,
-		&v.UnicastPeer, &v.Notify, &v.NotifyMaster, &v.NotifyBackup, &v.NotifyFault, &v.NotifyStop,
+		&v.UnicastPeer, &v.Notify, &v.NotifyMaster, &v.NotifyBackup, &v.NotifyFault, &v.NotifyStop, &v.NotifyMasterRxLowerPri,
 		&v.GARPMasterDelay, &v.GARPMasterRepeat, &v.GARPMasterRefresh)
 	p := func(f string) string { return path + "." + f }
 	if absent(&v.Name) {
@@ -160,6 +160,7 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	y.command(&v.NotifyBackup, p("notify_backup"), &in.NotifyBackup)
 	y.command(&v.NotifyFault, p("notify_fault"), &in.NotifyFault)
 	y.command(&v.NotifyStop, p("notify_stop"), &in.NotifyStop)
+	y.command(&v.NotifyMasterRxLowerPri, p("notify_master_rx_lower_pri"), &in.NotifyMasterRxLowerPri)
 	y.seconds(&v.GARPMasterDelay, p("garp_master_delay"), 0, maxDuration, &in.GARPMasterDelay)
 	y.intv(&v.GARPMasterRepeat, p("garp_master_repeat"), 1, maxGARPRepeat, &in.GARPMasterRepeat)
 	y.seconds(&v.GARPMasterRefresh, p("garp_master_refresh"), 0, maxDuration, &in.GARPMasterRefresh)

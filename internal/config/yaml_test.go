@@ -489,3 +489,15 @@ func FuzzParseYAML(f *testing.F) {
 		_ = c.Summary()
 	})
 }
+
+// notify_master_rx_lower_pri is read as the other notify programs are.
+func TestParseYAMLNotifyMasterRxLowerPri(t *testing.T) {
+	src := "vrrp_instances:\n  - name: VI_1\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: [10.0.0.1]\n    notify_master_rx_lower_pri: [/usr/bin/rx, now]\n"
+	c, err := ParseYAML("y.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.VRRP[0].NotifyMasterRxLowerPri, (Command{"/usr/bin/rx", "now"}); !cmp.Equal(got, want) {
+		t.Errorf("notify_master_rx_lower_pri %q, want %q", got, want)
+	}
+}

@@ -30,29 +30,31 @@ type yGlobal struct {
 }
 
 type yVRRP struct {
-	Name              yaml.Node `yaml:"name"`
-	Interface         yaml.Node `yaml:"interface"`
-	State             yaml.Node `yaml:"state"`
-	VirtualRouterID   yaml.Node `yaml:"virtual_router_id"`
-	Priority          yaml.Node `yaml:"priority"`
-	AdvertInt         yaml.Node `yaml:"advert_int"`
-	Version           yaml.Node `yaml:"version"`
-	NativeIPv6        yaml.Node `yaml:"native_ipv6"`
-	Authentication    *yAuth    `yaml:"authentication"`
-	Nopreempt         yaml.Node `yaml:"nopreempt"`
-	PreemptDelay      yaml.Node `yaml:"preempt_delay"`
-	VirtualIPAddress  yaml.Node `yaml:"virtual_ipaddress"`
-	TrackInterface    yaml.Node `yaml:"track_interface"`
-	UnicastSrcIP      yaml.Node `yaml:"unicast_src_ip"`
-	UnicastPeer       yaml.Node `yaml:"unicast_peer"`
-	Notify            yaml.Node `yaml:"notify"`
-	NotifyMaster      yaml.Node `yaml:"notify_master"`
-	NotifyBackup      yaml.Node `yaml:"notify_backup"`
-	NotifyFault       yaml.Node `yaml:"notify_fault"`
-	NotifyStop        yaml.Node `yaml:"notify_stop"`
-	GARPMasterDelay   yaml.Node `yaml:"garp_master_delay"`
-	GARPMasterRepeat  yaml.Node `yaml:"garp_master_repeat"`
-	GARPMasterRefresh yaml.Node `yaml:"garp_master_refresh"`
+	Name             yaml.Node `yaml:"name"`
+	Interface        yaml.Node `yaml:"interface"`
+	State            yaml.Node `yaml:"state"`
+	VirtualRouterID  yaml.Node `yaml:"virtual_router_id"`
+	Priority         yaml.Node `yaml:"priority"`
+	AdvertInt        yaml.Node `yaml:"advert_int"`
+	Version          yaml.Node `yaml:"version"`
+	NativeIPv6       yaml.Node `yaml:"native_ipv6"`
+	Authentication   *yAuth    `yaml:"authentication"`
+	Nopreempt        yaml.Node `yaml:"nopreempt"`
+	PreemptDelay     yaml.Node `yaml:"preempt_delay"`
+	VirtualIPAddress yaml.Node `yaml:"virtual_ipaddress"`
+	TrackInterface   yaml.Node `yaml:"track_interface"`
+	UnicastSrcIP     yaml.Node `yaml:"unicast_src_ip"`
+	UnicastPeer      yaml.Node `yaml:"unicast_peer"`
+	Notify           yaml.Node `yaml:"notify"`
+	NotifyMaster     yaml.Node `yaml:"notify_master"`
+	NotifyBackup     yaml.Node `yaml:"notify_backup"`
+	NotifyFault      yaml.Node `yaml:"notify_fault"`
+	NotifyStop       yaml.Node `yaml:"notify_stop"`
+	// NotifyMasterRxLowerPri: keepalived's notify_master_rx_lower_pri.
+	NotifyMasterRxLowerPri yaml.Node `yaml:"notify_master_rx_lower_pri"`
+	GARPMasterDelay        yaml.Node `yaml:"garp_master_delay"`
+	GARPMasterRepeat       yaml.Node `yaml:"garp_master_repeat"`
+	GARPMasterRefresh      yaml.Node `yaml:"garp_master_refresh"`
 	// keepalived's lower-priority settings: see VRRPInstance.
 	GARPLowerPrioDelay  yaml.Node `yaml:"garp_lower_prio_delay"`
 	GARPLowerPrioRepeat yaml.Node `yaml:"garp_lower_prio_repeat"`
