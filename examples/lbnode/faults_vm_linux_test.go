@@ -44,7 +44,9 @@ func TestVMFaults(t *testing.T) {
 	for i, b := range c.Balancers {
 		// -drain: as long as the other's checks take (step 4).
 		n := &node{b: b, conf: filepath.Join(dir, b.Name+".yaml"), drain: "-1s"}
-		src := cluster.NodeYAML(b, cluster.NodeOptions{Priority: 102 - i, Nopreempt: true, NginxPrefix: filepath.Join(dir, "nginx-"+b.Name), DelayLoop: 3})
+		// Inhibit: a real server found down is kept at weight 0, so that
+		// what IPVS sent to it before finishes (step 4).
+		src := cluster.NodeYAML(b, cluster.NodeOptions{Priority: 102 - i, Nopreempt: true, NginxPrefix: filepath.Join(dir, "nginx-"+b.Name), DelayLoop: 3, Inhibit: true})
 		if err := os.WriteFile(n.conf, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +76,7 @@ func TestVMFaults(t *testing.T) {
 	startNode(t, lb2)
 	netnstest.WaitFor(t, "lb1's IPVS forwarding to lb2's nginx", 60*time.Second, func() bool {
 		out, _ := lb1.b.NS.Command("ipvsadm", "-Ln").CombinedOutput()
-		return strings.Count(string(out), "-> 172.16.0.2:") == 2
+		return forwardsTo(string(out), "172.16.0.2") == 2
 	})
 	if lb2.b.HasVIP() {
 		t.Fatal("lb2 holds the VIP too")
@@ -176,15 +178,18 @@ func TestVMFaults(t *testing.T) {
 	// 4. A graceful stop of the BACKUP (a planned operation): it drains
 	// (refuses the MASTER's health checks while it answers what the
 	// MASTER forwards to its nginx) before it stops nginx, so no new
-	// connection and no DNS query fails. Keep-alive connections that the
-	// MASTER's IPVS had sent to it break when their real server is taken
-	// out (IPVS drops the packets of a removed destination's connections),
-	// as with keepalived.
+	// connection and no DNS query fails. The MASTER keeps the drained
+	// nginx at weight 0 (inhibit_on_failure): a connection it sent there
+	// just before, its handshake or response still under way, finishes
+	// (a removed destination's packets would be dropped, or with
+	// expire_nodest_conn its entry flushed and the next packet reset).
+	// Keep-alive connections on the stopped nginx break when it stops, as
+	// with keepalived.
 	m = c.Master()
 	b := nodeOf(c.Other(m))
 	netnstest.WaitFor(t, m.Name+"'s IPVS forwarding to "+b.b.Name+"'s nginx", 60*time.Second, func() bool {
 		out, _ := m.NS.Command("ipvsadm", "-Ln").CombinedOutput()
-		return strings.Count(string(out), "-> "+b.b.SVC.String()+":") == 2
+		return forwardsTo(string(out), b.b.SVC.String()) == 2
 	})
 	serving("before " + b.b.Name + "'s graceful stop")
 	// The client's view of the stop (handshakes, resets, ARP), printed
@@ -305,4 +310,17 @@ func unanswered(out string, start, end time.Time) []string {
 		}
 	}
 	return ports
+}
+
+// forwardsTo counts the real servers at addr with a weight above 0 in
+// ipvsadm -Ln output.
+func forwardsTo(out, addr string) int {
+	n := 0
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == "->" && strings.HasPrefix(f[1], addr+":") && f[3] != "0" {
+			n++
+		}
+	}
+	return n
 }

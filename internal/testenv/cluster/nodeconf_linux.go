@@ -19,6 +19,11 @@ type NodeOptions struct {
 	// ConntrackMax also sets net.nf_conntrack_max, a global setting that
 	// can only be written from the initial network namespace.
 	ConntrackMax bool
+	// Inhibit gives the real servers inhibit_on_failure: a failed one is
+	// kept at weight 0 instead of removed, so that the connections IPVS
+	// sent to it before (a handshake in flight, a response on its way)
+	// finish while it drains.
+	Inhibit bool
 }
 
 // NodeYAML returns the lbnode configuration of balancer b in the article's
@@ -30,23 +35,27 @@ func NodeYAML(b *Balancer, o NodeOptions) string {
 		o.DelayLoop = 6
 	}
 	svc := []string{"172.16.0.1", "172.16.0.2"}
+	inhibit := ""
+	if o.Inhibit {
+		inhibit = "\n        inhibit_on_failure: true"
+	}
 	var real80, real53 strings.Builder
 	for _, ip := range svc {
 		fmt.Fprintf(&real80, `
       - address: %s:80
-        weight: 1
+        weight: 1%s
         checkers:
           - type: TCP_CHECK
-            connect_timeout: 2`, ip)
+            connect_timeout: 2`, ip, inhibit)
 		fmt.Fprintf(&real53, `
       - address: %s:53
-        weight: 1
+        weight: 1%s
         checkers:
           - type: DNS_CHECK
             name: www.example.com.
             query_type: A
             connect_timeout: 2
-            retry: 1`, ip)
+            retry: 1`, ip, inhibit)
 	}
 	sysctls := "  net.ipv4.ip_nonlocal_bind: 1\n  net.ipv4.vs.drop_entry: 1\n  net.ipv4.vs.expire_nodest_conn: 1\n"
 	if o.ConntrackMax {
