@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	exit := make(chan int, 1)
 	waited := make(chan error, 1)
 	if err := childproc.Start(cmd, func() {
-		_ = scanConsole(stdout, cfg.Output, booted, exit)
+		_ = scanConsole(stdout, cfg.Output, start, booted, exit)
 		waited <- cmd.Wait()
 	}); err != nil {
 		return nil, fmt.Errorf("vm: starting qemu: %w", err)
@@ -183,17 +183,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // scanConsole copies the guest's console to out without carriage returns,
-// notes when the run script starts and picks up the exit marker.
-func scanConsole(r io.Reader, out io.Writer, booted chan<- time.Time, exit chan<- int) error {
+// notes when the run script starts (saying so in out, with the time since
+// start, so that a hung boot is told from a hung program) and picks up the
+// exit marker.
+func scanConsole(r io.Reader, out io.Writer, start time.Time, booted chan<- time.Time, exit chan<- int) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := ansiEscape.ReplaceAllString(strings.TrimRight(sc.Text(), "\r"), "")
 		if strings.HasSuffix(strings.TrimSpace(line), startMarker) {
+			now := time.Now()
 			select {
-			case booted <- time.Now():
+			case booted <- now:
 			default:
 			}
+			fmt.Fprintf(out, "vm: the guest booted in %v and starts the program\n", now.Sub(start).Round(time.Millisecond))
 			continue
 		}
 		if code, ok := parseExit(line); ok {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,11 +62,12 @@ func TestScanConsole(t *testing.T) {
 	var out bytes.Buffer
 	booted := make(chan time.Time, 1)
 	exit := make(chan int, 1)
-	if err := scanConsole(strings.NewReader(in), &out, booted, exit); err != nil {
+	if err := scanConsole(strings.NewReader(in), &out, time.Now().Add(-2*time.Second), booted, exit); err != nil {
 		t.Fatal(err)
 	}
-	want := "SeaBIOS\n=== RUN TestX\nPASS\n[ 1.0] reboot: Power down\n"
-	if diff := cmp.Diff(want, out.String()); diff != "" {
+	want := "SeaBIOS\nvm: the guest booted in 2s and starts the program\n=== RUN TestX\nPASS\n[ 1.0] reboot: Power down\n"
+	got := regexp.MustCompile(`booted in 2\.\d+s`).ReplaceAllString(out.String(), "booted in 2s")
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("console copy (-want +got):\n%s", diff)
 	}
 	if len(booted) != 1 {

@@ -22,7 +22,11 @@ var why string
 // package documentation. modules are loaded in the guest (or natively)
 // before the tests start.
 func Main(m *testing.M, modules ...string) {
-	if InGuest() || !selectsVMTests(os.Args[1:]) {
+	if InGuest() {
+		watchGuest(os.Args[1:], os.Stderr)
+		os.Exit(m.Run())
+	}
+	if !selectsVMTests(os.Args[1:]) {
 		os.Exit(m.Run())
 	}
 	if vm.HostHasIPVS(modules) {
@@ -37,12 +41,13 @@ func Main(m *testing.M, modules ...string) {
 		fmt.Fprintln(os.Stderr, "vmtest:", err)
 		os.Exit(1)
 	}
+	limit := timeout(os.Args[1:])
 	cfg := vm.Config{
 		Program: os.Args[0],
-		Args:    guestArgs(os.Args[1:]),
+		Args:    guestArgs(os.Args[1:], max(limit-guestMargin, limit/2)),
 		Dir:     wd,
 		Modules: modules,
-		Timeout: timeout(),
+		Timeout: limit,
 	}
 	for _, name := range []string{netnstest.RequireEnv, "LVSKIT_VERBOSE"} {
 		if v, ok := os.LookupEnv(name); ok {
@@ -97,26 +102,57 @@ func selectsVMTests(args []string) bool {
 	return false
 }
 
+// guestMargin is how much sooner than the VM's own limit the tests in the
+// guest time out: enough for the boot and for the guest to print what it
+// was doing, which a VM killed on the host's side never tells.
+const guestMargin = 3 * time.Minute
+
 // guestArgs drops the arguments that name host files the guest cannot
-// write (go test's log for its cache, coverage output).
-func guestArgs(args []string) []string {
+// write (go test's log for its cache, coverage output), and lowers the
+// tests' timeout to at most limit, so that a hung test panics with its
+// goroutines inside the guest instead of the VM being killed silently.
+func guestArgs(args []string, limit time.Duration) []string {
 	var out []string
+	timeoutSet := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if strings.HasPrefix(a, "-test.testlogfile") || strings.HasPrefix(a, "-test.gocoverdir") {
-			if !strings.Contains(a, "=") {
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "-test.testlogfile", "-test.gocoverdir":
+			if !hasVal {
 				i++
 			}
 			continue
+		case "-test.timeout":
+			if !hasVal && i+1 < len(args) {
+				i++
+				val = args[i]
+			}
+			d, err := time.ParseDuration(val)
+			if err == nil && (d == 0 || d > limit) {
+				d = limit
+			}
+			if err == nil {
+				a = "-test.timeout=" + d.String()
+				timeoutSet = true
+			}
 		}
 		out = append(out, a)
+	}
+	if !timeoutSet && limit > 0 {
+		out = append(out, "-test.timeout="+limit.String())
 	}
 	return out
 }
 
-// timeout bounds one VM run: LVSKIT_VM_TIMEOUT, or 20 minutes.
-func timeout() time.Duration {
+// timeout bounds one VM run: LVSKIT_VM_TIMEOUT, or else the tests'
+// -test.timeout (go test kills the binary a minute after it, which leaves
+// the time to report), or else 20 minutes.
+func timeout(args []string) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("LVSKIT_VM_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	if d := testTimeout(args); d > 0 {
 		return d
 	}
 	return 20 * time.Minute
