@@ -3,6 +3,7 @@ package ipvs
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mdlayher/netlink"
 )
@@ -61,11 +62,26 @@ func joinFailures(failed []*OpError) error {
 }
 
 // sendBatch writes one batch and collects the failures reported for it.
+//
+// The batch ends with a request for an acknowledgement, which the kernel
+// sends after it has answered everything before it. That is the last
+// operation, unless the kernel may leave it unanswered: then it is a
+// NLMSG_NOOP of its own. The kernel answers nothing at all to a request
+// whose handler returns -EINTR (netlink_rcv_skb in
+// net/netlink/af_netlink.c), and IPVS's DEL_DAEMON does so when the sync
+// thread it stops has not run yet (kthread_stop returns -EINTR then;
+// kernel/kthread.c): a daemon stopped right after its start would
+// otherwise leave the reader waiting for ever. The daemon is stopped all
+// the same, so the unanswered operation counts as done.
 func (c *Client) sendBatch(base int, ops []Op, msgs []netlink.Message) ([]*OpError, error) {
-	msgs[len(msgs)-1].Header.Flags |= netlink.Acknowledge
+	if slices.ContainsFunc(ops, func(o Op) bool { return o.Kind == StopDaemon }) {
+		msgs = append(slices.Clip(msgs), netlink.Message{Header: netlink.Header{Type: netlink.Noop, Flags: netlink.Request | netlink.Acknowledge}})
+	} else {
+		msgs[len(msgs)-1].Header.Flags |= netlink.Acknowledge
+	}
 	sent, err := c.c.SendMessages(msgs)
 	if err != nil {
-		return nil, &OpError{Op: "apply", Err: fmt.Errorf("sending %d requests: %w", len(msgs), errnoOf(err))}
+		return nil, &OpError{Op: "apply", Err: fmt.Errorf("sending %d requests: %w", len(ops), errnoOf(err))}
 	}
 	first := sent[0].Header.Sequence
 	last := sent[len(sent)-1].Header.Sequence

@@ -454,3 +454,37 @@ func TestPlanRejectsDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestStopDaemonUnanswered: the kernel sends no answer at all when the sync
+// thread DEL_DAEMON stops had not run yet; StopDaemon and EnsureDaemon
+// still return, and count the daemon as stopped, which it is.
+func TestStopDaemonUnanswered(t *testing.T) {
+	c, k := newFake(t, nil)
+	d := ipvs.Daemon{State: ipvs.DaemonMaster, Interface: "eth1", SyncID: 3}
+	if err := c.StartDaemon(d); err != nil {
+		t.Fatal(err)
+	}
+	k.StopUnanswered()
+	if err := c.StopDaemon(ipvs.DaemonMaster); err != nil {
+		t.Fatalf("StopDaemon left unanswered: %v", err)
+	}
+	if _, ok, err := c.Daemon(ipvs.DaemonMaster); err != nil || ok {
+		t.Errorf("Daemon(master) after the stop = %v, %v; want none", ok, err)
+	}
+
+	if err := c.StartDaemon(d); err != nil {
+		t.Fatal(err)
+	}
+	k.StopUnanswered()
+	d.SyncID = 9
+	if changed, err := c.EnsureDaemon(d); err != nil || !changed {
+		t.Fatalf("EnsureDaemon replacing a daemon whose stop goes unanswered = %v, %v; want true, nil", changed, err)
+	}
+	if got, ok, err := c.Daemon(ipvs.DaemonMaster); err != nil || !ok || got.SyncID != 9 {
+		t.Errorf("Daemon(master) = %+v, %v, %v; want sync ID 9", got, ok, err)
+	}
+	// The stop of a daemon that does not run is answered, and reported.
+	if err := c.StopDaemon(ipvs.DaemonBackup); !errors.Is(err, ipvs.ErrDaemonNotRunning) {
+		t.Errorf("StopDaemon(backup) with none running: %v, want ErrDaemonNotRunning", err)
+	}
+}

@@ -21,42 +21,68 @@ import (
 const testFamilyID = 0x1c
 
 // genlConn serves a genltest.Func on a *netlink.Conn (what ipvs.New takes),
-// answering each request of a batch in turn; errno, when not zero, is
-// returned for the requests fn returns errnoFail for.
+// answering each request of a batch in turn, in a datagram of its own as
+// the kernel does; errno, when not zero, is returned for the requests fn
+// returns errnoFail for. A read with no answer left fails with EAGAIN
+// rather than waiting.
 func genlConn(t *testing.T, fn genltest.Func) *netlink.Conn {
 	t.Helper()
 	family := genetlink.Family{ID: testFamilyID, Name: "IPVS", Version: 1}
 	serve := genltest.ServeFamily(family, fn)
-	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
+	var pending [][]netlink.Message
+	answer := func(req netlink.Message) ([]netlink.Message, error) {
+		if req.Header.Type == netlink.Noop {
+			// As the kernel: only the acknowledgement asked for.
+			if req.Header.Flags&netlink.Acknowledge != 0 {
+				return nltest.Error(0, []netlink.Message{req})
+			}
+			return nil, nil
+		}
+		var gm genetlink.Message
+		if err := gm.UnmarshalBinary(req.Data); err != nil {
+			return nil, err
+		}
+		replies, err := serve(gm, req)
+		var ef errnoFail
+		if errors.As(err, &ef) {
+			return nltest.Error(int(ef), []netlink.Message{req})
+		}
+		if err != nil {
+			return nil, err
+		}
 		var out []netlink.Message
-		for _, req := range reqs {
-			var gm genetlink.Message
-			if err := gm.UnmarshalBinary(req.Data); err != nil {
-				return nil, err
-			}
-			replies, err := serve(gm, req)
-			var ef errnoFail
-			if errors.As(err, &ef) {
-				e, _ := nltest.Error(int(ef), []netlink.Message{req})
-				out = append(out, e...)
-				continue
-			}
+		for _, r := range replies {
+			b, err := r.MarshalBinary()
 			if err != nil {
 				return nil, err
 			}
-			for _, r := range replies {
-				b, err := r.MarshalBinary()
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(testFamilyID), Sequence: req.Header.Sequence, PID: req.Header.PID}, Data: b})
-			}
-			if req.Header.Flags&netlink.Acknowledge != 0 {
-				e, _ := nltest.Error(0, []netlink.Message{req})
-				out = append(out, e...)
-			}
+			out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(testFamilyID), Sequence: req.Header.Sequence, PID: req.Header.PID}, Data: b})
+		}
+		if req.Header.Flags&netlink.Acknowledge != 0 {
+			e, _ := nltest.Error(0, []netlink.Message{req})
+			out = append(out, e...)
 		}
 		return out, nil
+	}
+	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
+		for _, req := range reqs {
+			d, err := answer(req)
+			if err != nil {
+				return nil, err
+			}
+			if len(d) > 0 {
+				pending = append(pending, d)
+			}
+		}
+		if len(pending) == 0 {
+			if reqs == nil {
+				return nil, unix.EAGAIN
+			}
+			return nil, nil
+		}
+		d := pending[0]
+		pending = pending[1:]
+		return d, nil
 	})
 }
 

@@ -106,3 +106,39 @@ func TestVMSyncDaemonEnsure(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVMSyncDaemonStopAtOnce starts sync daemons and stops each at once,
+// as EnsureDaemon does when it replaces one. The kernel leaves a stop
+// unanswered when the daemon's thread has not run yet, which a slow or
+// busy machine makes likely: every stop must still return, and leave no
+// daemon behind.
+func TestVMSyncDaemonStopAtOnce(t *testing.T) {
+	ns, c := ipvsNS(t)
+	ns.Run(t, "ip", "link", "add", "sync0", "type", "veth", "peer", "name", "sync1")
+	ns.Run(t, "ip", "link", "set", "sync0", "up")
+	ns.Run(t, "ip", "link", "set", "sync1", "up")
+	// A master sends from sync0's address.
+	ns.Run(t, "ip", "addr", "add", "192.168.77.1/24", "dev", "sync0")
+	for i := range 30 {
+		d := ipvs.Daemon{State: ipvs.DaemonMaster, Interface: "sync0", SyncID: uint32(i)}
+		if i%2 == 1 {
+			d.State = ipvs.DaemonBackup
+		}
+		if err := c.StartDaemon(d); err != nil {
+			t.Fatalf("round %d: StartDaemon(%+v): %v", i, d, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.StopDaemon(d.State) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: StopDaemon(%v): %v", i, d.State, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("round %d: StopDaemon(%v) has not returned after a minute", i, d.State)
+		}
+		if ds, err := c.Daemons(); err != nil || len(ds) != 0 {
+			t.Fatalf("round %d: Daemons after the stop = %+v, %v; want none", i, ds, err)
+		}
+	}
+}

@@ -49,7 +49,10 @@ type Kernel struct {
 	services   []*service
 	timeouts   [3]uint32
 	daemons    map[uint32]map[uint16][]byte
-	writes     int
+	// stopUnanswered makes the next DEL_DAEMON that stops a daemon go
+	// unanswered; see StopUnanswered.
+	stopUnanswered bool
+	writes         int
 	sends      int
 }
 
@@ -80,6 +83,17 @@ func (k *Kernel) RemoveScheduler(name string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.schedulers, name)
+}
+
+// StopUnanswered makes the next DEL_DAEMON that stops a daemon stop it and
+// send no answer at all, acknowledgement requested or not. The kernel does
+// so when the daemon's thread has not run yet: kthread_stop then returns
+// -EINTR (kernel/kthread.c, kthread), stop_sync_thread passes it on, and
+// netlink_rcv_skb (net/netlink/af_netlink.c) answers nothing for -EINTR.
+func (k *Kernel) StopUnanswered() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.stopUnanswered = true
 }
 
 // Writes returns how many write requests (everything but GET commands and
@@ -179,10 +193,22 @@ func reply(req netlink.Message, cmd uint8, attrs []byte) netlink.Message {
 	return netlink.Message{Header: netlink.Header{Type: FamilyID, Sequence: req.Header.Sequence, PID: req.Header.PID}, Data: b}
 }
 
+// errUnanswered is the errno command returns for a request the kernel
+// leaves without an answer (-EINTR: see StopUnanswered).
+const errUnanswered = unix.EINTR
+
 // handle processes one request and returns the datagrams it causes.
 func (k *Kernel) handle(m netlink.Message) [][]netlink.Message {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// The kernel answers control messages (NLMSG_NOOP and the like) only
+	// with the acknowledgement a request asks for.
+	if m.Header.Type < 0x10 {
+		if m.Header.Flags&netlink.Acknowledge != 0 {
+			return [][]netlink.Message{{ack(m, 0)}}
+		}
+		return nil
+	}
 	var gm genetlink.Message
 	if err := gm.UnmarshalBinary(m.Data); err != nil {
 		return [][]netlink.Message{{ack(m, unix.EINVAL)}}
@@ -197,6 +223,9 @@ func (k *Kernel) handle(m netlink.Message) [][]netlink.Message {
 		return nil
 	}
 	msgs, errno := k.command(m, gm)
+	if errno == errUnanswered {
+		return nil
+	}
 	var out [][]netlink.Message
 	if m.Header.Flags&netlink.Dump == netlink.Dump && errno == 0 {
 		d := make([]netlink.Message, 0, len(msgs)+1)
@@ -449,6 +478,10 @@ func (k *Kernel) command(m netlink.Message, gm genetlink.Message) ([]netlink.Mes
 			return nil, unix.ESRCH
 		}
 		delete(k.daemons, st)
+		if k.stopUnanswered {
+			k.stopUnanswered = false
+			return nil, errUnanswered
+		}
 		return nil, 0
 	case 11: // GET_DAEMON
 		var out []netlink.Message
