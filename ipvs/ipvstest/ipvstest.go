@@ -53,7 +53,7 @@ type Kernel struct {
 	// unanswered; see StopUnanswered.
 	stopUnanswered bool
 	writes         int
-	sends      int
+	sends          int
 }
 
 type service struct {
