@@ -24,8 +24,10 @@
 // measures:
 //
 //   - abrupt: the master's cable is cut (its bridge port set down); the
-//     gap between its last advertisement and the new master's first, minus
-//     the backup's Master_Down_Interval (3.609375 s), is the overshoot;
+//     gap between its last advertisement on the switch (the last the
+//     backup heard: it may follow the order to cut by the milliseconds
+//     ip(8) takes) and the new master's first, minus the backup's
+//     Master_Down_Interval (3.609375 s), is the overshoot;
 //   - graceful: the master gets SIGTERM; the gap between its priority 0
 //     advertisement and the new master's first, minus Skew_Time
 //     (0.609375 s);

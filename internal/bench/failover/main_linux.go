@@ -175,8 +175,11 @@ type trial struct {
 
 type result struct {
 	abrupt, graceful, garp []time.Duration
-	spurious               int    // transitions during the steady phase
-	failed                 string // why the trials stopped early, if they did
+	// late counts the abrupt trials whose master sent its last advert
+	// after the order to cut, while ip(8) set the port down.
+	late     int
+	spurious int    // transitions during the steady phase
+	failed   string // why the trials stopped early, if they did
 }
 
 // roles returns the MASTER and the BACKUP of the pair as their logs
@@ -440,10 +443,26 @@ func analyse(evs []event, trials []trial, addrs []netip.Addr, macs []string, p p
 		from, to := addrs[tr.from], addrs[tr.to]
 		var start, first, garp time.Time
 		if tr.abrupt {
+			// The reference is the old master's last advert on the
+			// switch, which the backup heard too. It may come after
+			// tr.at: the port goes down a few milliseconds later, after
+			// ip(8) has run. Once it is down, the old master is not heard
+			// until after the takeover, so its last advert before the new
+			// master's first is the one.
+			var took time.Time
 			for _, e := range evs {
-				if !e.garp && e.src == from && e.at.Before(tr.at) {
+				if !e.garp && e.src == to && e.prio > 0 && e.at.After(tr.at) {
+					took = e.at
+					break
+				}
+			}
+			for _, e := range evs {
+				if !e.garp && e.src == from && e.at.Before(took) {
 					start = e.at
 				}
+			}
+			if start.After(tr.at) {
+				res.late++
 			}
 		} else {
 			for _, e := range evs {
@@ -620,6 +639,10 @@ func main() {
 		for _, im := range runs {
 			fmt.Printf("%-34s %-16s %s\n", row.name, im, stats(row.get(results[im])))
 		}
+	}
+	fmt.Printf("\nabrupt trials whose master advertised after the order to cut (the port goes down once ip(8) has run):\n")
+	for _, im := range runs {
+		fmt.Printf("  %-16s %d of %d\n", im, results[im].late, len(results[im].abrupt))
 	}
 	for _, im := range runs {
 		if r := results[im]; r.failed != "" {
