@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lvskit/lvskit/healthcheck"
+	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/internal/notify"
 	"github.com/lvskit/lvskit/ipvs"
 	"github.com/lvskit/lvskit/nat"
@@ -42,6 +43,12 @@ type Env struct {
 	// WatchLinks reports the state of the interfaces tracked with a
 	// weight, then their changes; default the agent's network namespace's.
 	WatchLinks func(ctx context.Context, names []string) ([]bool, <-chan vrrp.LinkEvent, error)
+	// WatchFiles creates the tracked files that ask for it (init_file),
+	// reads them, and reports their values as they change until ctx is
+	// done: the initial value of each file it watches (a file whose
+	// folder is missing is not watched), and a channel of changes;
+	// default watchFiles (inotify).
+	WatchFiles func(ctx context.Context, files []config.TrackedFile, log *slog.Logger) ([]fileValue, <-chan fileValue, error)
 }
 
 // NATSwitch is the part of *nat.Switch the agent uses.
@@ -98,6 +105,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Nginx == nil {
 		e.Nginx = func(prefix string) Nginx { return newNginxRunner(prefix) }
+	}
+	if e.WatchFiles == nil {
+		e.WatchFiles = watchFiles
 	}
 	if e.WatchLinks == nil {
 		e.WatchLinks = watchLinks

@@ -62,6 +62,7 @@ type trackedInstance struct {
 	// ifaces are the interfaces tracked with a weight or reversed; the
 	// vrrp package follows the others itself.
 	ifaces []config.TrackInterface
+	files  []config.TrackFile
 	// group is the sync group the instance is in ("" for none); state
 	// its last known state; faulted that it entered FAULT for a reason
 	// of its own other than tracking (an interface down); hold that its
@@ -82,7 +83,32 @@ type tracking struct {
 	scripts map[string]*scriptState
 	// links holds the state of the interfaces in ifaces once known.
 	links map[string]bool
+	// files holds the value of each tracked file that is watched; a file
+	// that cannot be (its folder missing) is not tracked, as keepalived.
+	files map[string]int64
 	insts []*trackedInstance
+}
+
+// fileDelta returns what a tracked file holding value adds to its
+// instance's priority, and whether it puts the instance in FAULT, as
+// keepalived 2.2.7 (trackers/track_file.c): with weight 0, a value other
+// than 0 is FAULT (reversed: a value of 0); otherwise value times weight,
+// negated by reverse, clamped to -254..253, is added, and -254 is FAULT.
+func fileDelta(weight int, reverse bool, value int64) (delta int, fault bool) {
+	if weight == 0 {
+		return 0, (value != 0) != reverse
+	}
+	d := value * int64(weight)
+	if reverse {
+		d = -d
+	}
+	switch {
+	case d <= -254:
+		return 0, true
+	case d > 253:
+		d = 253
+	}
+	return int(d), false
 }
 
 // weightedInterfaces are the track_interface entries the agent follows:
@@ -98,9 +124,9 @@ func weightedInterfaces(in *config.VRRPInstance) []config.TrackInterface {
 }
 
 // newTracking returns the tracking of cfg, or nil when no instance tracks
-// a script or is in a sync group.
+// a script, a file or an interface with a weight, or is in a sync group.
 func newTracking(cfg *config.Config) *tracking {
-	tr := &tracking{scripts: map[string]*scriptState{}, links: map[string]bool{}}
+	tr := &tracking{scripts: map[string]*scriptState{}, links: map[string]bool{}, files: map[string]int64{}}
 	used := map[string]bool{}
 	groupOf := map[string]string{}
 	for _, g := range cfg.SyncGroups {
@@ -110,10 +136,10 @@ func newTracking(cfg *config.Config) *tracking {
 	}
 	for _, in := range cfg.VRRP {
 		ifaces := weightedInterfaces(&in)
-		if len(in.TrackScripts) == 0 && len(ifaces) == 0 && groupOf[in.Name] == "" {
+		if len(in.TrackScripts) == 0 && len(ifaces) == 0 && len(in.TrackFiles) == 0 && groupOf[in.Name] == "" {
 			continue
 		}
-		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, group: groupOf[in.Name]})
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, files: in.TrackFiles, group: groupOf[in.Name]})
 		for _, t := range in.TrackScripts {
 			used[t.Name] = true
 		}
@@ -159,6 +185,15 @@ func (tr *tracking) scriptsEffective(in *trackedInstance) (uint8, bool) {
 		delta += d
 		fault = fault || f
 	}
+	for _, t := range in.files {
+		v, watched := tr.files[t.Name]
+		if !watched {
+			continue
+		}
+		d, f := fileDelta(t.Weight, t.Reverse, v)
+		delta += d
+		fault = fault || f
+	}
 	return vrrp.EffectivePriority(in.base, delta), fault
 }
 
@@ -201,6 +236,25 @@ func (tr *tracking) link(name string, up bool) []update {
 	return tr.changes()
 }
 
+// file records a tracked file's value and returns the changes it makes.
+func (tr *tracking) file(name string, value int64) []update {
+	tr.files[name] = value
+	return tr.changes()
+}
+
+// fileNames lists the files the instances track.
+func (tr *tracking) fileNames() []string {
+	var out []string
+	for _, in := range tr.insts {
+		for _, t := range in.files {
+			if !slices.Contains(out, t.Name) {
+				out = append(out, t.Name)
+			}
+		}
+	}
+	return out
+}
+
 // linkNames lists the interfaces the instances track with a weight.
 func (tr *tracking) linkNames() []string {
 	var out []string
@@ -234,7 +288,7 @@ func (tr *tracking) transition(t vrrp.Transition) []update {
 }
 
 // own reports whether an instance is in FAULT of its own accord: an
-// interface down or a weight-0 script failing.
+// interface down, a weight-0 script failing or a tracked file in FAULT.
 func (tr *tracking) own(in *trackedInstance) bool {
 	_, scriptFault := tr.scriptsEffective(in)
 	return in.faulted || scriptFault
@@ -346,7 +400,26 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 			}
 		}
 	}
-	// init_fail scripts and the interfaces count from the start.
+	var files <-chan fileValue
+	if names := tr.fileNames(); len(names) > 0 {
+		var tracked []config.TrackedFile
+		for _, f := range cfg.TrackedFiles {
+			if slices.Contains(names, f.Name) {
+				tracked = append(tracked, f)
+			}
+		}
+		initial, ch, err := a.env.WatchFiles(ctx, tracked, log)
+		if err != nil {
+			log.Error("vrrp: watching tracked files; they do not apply", "err", err)
+		} else {
+			files = ch
+			for _, v := range initial {
+				tr.files[v.name] = v.value
+			}
+		}
+	}
+	// init_fail scripts, the interfaces and the files count from the
+	// start.
 	apply(tr.changes())
 	for {
 		select {
@@ -361,6 +434,15 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 			}
 			log.Info("vrrp: tracked interface", "interface", ev.Interface, "up", ev.Up)
 			apply(tr.link(ev.Interface, ev.Up))
+		case v, ok := <-files:
+			if !ok {
+				files = nil
+				continue
+			}
+			if tr.files[v.name] != v.value {
+				log.Info("vrrp: tracked file", "track_file", v.name, "value", v.value)
+			}
+			apply(tr.file(v.name, v.value))
 		case t := <-transitions:
 			if cmds := groups.transition(t, fifos); len(cmds) > 0 {
 				notify(cmds)

@@ -33,6 +33,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 		m.top(n)
 	}
 	m.lowerPrioDefaults()
+	m.trackFileWeights()
 	m.advertIntervals()
 	m.resolveSyncDaemon()
 	m.lvsEnd()
@@ -259,7 +260,6 @@ func (m *kaMapper) unknown(n *node, where string) {
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
 	"vrrp_track_process":         "process tracking",
-	"track_file":                 "tracking files",
 	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
 	"BFD_CHECK":                  "BFD checks",
 	"FILE_CHECK":                 "file checks",
@@ -276,6 +276,8 @@ func (m *kaMapper) top(n *node) {
 		m.vrrpInstance(n)
 	case "vrrp_script":
 		m.vrrpScript(n)
+	case "track_file", "vrrp_track_file":
+		m.trackedFile(n)
 	case "vrrp_sync_group":
 		m.syncGroup(n)
 	case "virtual_server":
@@ -503,6 +505,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			}
 		case "track_script":
 			m.trackScripts(n, &in)
+		case "track_file":
+			m.trackFiles(n, &in)
 		case "unicast_src_ip":
 			if s, ok := m.value(n); ok {
 				a, err := parseAddr(s)

@@ -481,7 +481,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"garp repeat", inst("  garp_master_repeat 0\n"), `k.conf:7: garp_master_repeat: "0" is not a number 1-1000`},
 		{"garp delay", inst("  garp_master_delay -1\n"), `k.conf:7: garp_master_delay: "-1" is not a duration 0s-86400s`},
 		{"unknown in instance", inst("  virtual_router 7\n"), "k.conf:7: virtual_router: unknown directive in vrrp_instance"},
-		{"unsupported in instance", inst("  track_file {\n    f\n  }\n"), "k.conf:7: track_file: not supported in vrrp_instance: tracking files"},
+		{"unsupported in instance", inst("  use_vmac\n"), "k.conf:7: use_vmac: not supported in vrrp_instance: VMAC interfaces"},
 		{"instance missing vips", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_ipaddress: no address"},
 		{"instance missing interface", "vrrp_instance VI_1 {\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: interface: missing"},
 		{"instance missing vrid", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_router_id: 0 is not a number 1-255"},

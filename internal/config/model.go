@@ -28,6 +28,8 @@ type Config struct {
 	Global Global
 	// VRRPScripts are the vrrp_script blocks, which instances track.
 	VRRPScripts []VRRPScript
+	// TrackedFiles are the track_file blocks, which instances track.
+	TrackedFiles []TrackedFile
 	// SyncGroups are the vrrp_sync_group blocks.
 	SyncGroups     []SyncGroup
 	VRRP           []VRRPInstance
@@ -243,6 +245,8 @@ type VRRPInstance struct {
 	Track        []TrackInterface
 	// TrackScripts are the vrrp_scripts the instance tracks (track_script).
 	TrackScripts []TrackScript
+	// TrackFiles are the track_files the instance tracks (track_file).
+	TrackFiles []TrackFile
 	// UnicastSrcIP and UnicastPeers switch the instance to unicast
 	// adverts; both empty means multicast to 224.0.0.18.
 	UnicastSrcIP netip.Addr

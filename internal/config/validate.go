@@ -22,6 +22,7 @@ func Validate(c *Config) error {
 	}
 	validateVRRP(&l, c.VRRP, &c.Global)
 	validateTracking(&l, c)
+	validateTrackedFiles(&l, c)
 	validateSyncGroups(&l, c)
 	validateVirtualServers(&l, c.VirtualServers)
 	if c.NAT != nil {
