@@ -101,6 +101,80 @@ func startAgentIn(t *testing.T, ns *netnstest.NS, path string, onTransition func
 	})
 }
 
+// kaPair is lbnode (lb1) and keepalived (lb2) on one bridge, each running
+// its own keepalived.conf, for the tracking tests.
+type kaPair struct {
+	t           *testing.T
+	lb1, lb2    *netnstest.NS
+	ka          *netnstest.Proc
+	transitions chan vrrp.Transition
+}
+
+// startKAPair starts lbnode on conf1 and keepalived on conf2; dir holds
+// keepalived's pid files.
+func startKAPair(t *testing.T, dir, conf1, conf2 string) *kaPair {
+	t.Helper()
+	tp := netnstest.NewTopology(t)
+	tp.Bridge("svc")
+	p := &kaPair{t: t, lb1: tp.Host("lb1"), lb2: tp.Host("lb2"), transitions: make(chan vrrp.Transition, 64)}
+	tp.Connect(p.lb1, "eth1", "svc", "172.16.0.1/24")
+	tp.Connect(p.lb2, "eth1", "svc", "172.16.0.2/24")
+	startAgentIn(t, p.lb1, conf1, func(tr vrrp.Transition) {
+		select {
+		case p.transitions <- tr:
+		default:
+		}
+	})
+	p.ka = p.lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", conf2,
+		"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
+	t.Cleanup(func() { _ = p.ka.KillChildren() })
+	return p
+}
+
+// where says which node holds the VIP: lb1, lb2, both or none.
+func (p *kaPair) where() string {
+	switch a, b := hasVIP(p.t, p.lb1), hasVIP(p.t, p.lb2); {
+	case a && !b:
+		return "lb1"
+	case b && !a:
+		return "lb2"
+	case a && b:
+		return "both"
+	}
+	return "none"
+}
+
+func (p *kaPair) waitVIP(on string) {
+	p.t.Helper()
+	netnstest.WaitFor(p.t, "the VIP on "+on+" only", 20*time.Second, func() bool { return p.where() == on })
+}
+
+// waitLbnode waits for lbnode's transition to want.
+func (p *kaPair) waitLbnode(want vrrp.State) {
+	p.t.Helper()
+	netnstest.WaitFor(p.t, "lbnode "+want.String(), 10*time.Second, func() bool {
+		for {
+			select {
+			case tr := <-p.transitions:
+				if tr.To == want {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
+}
+
+// waitKeepalivedBackup waits for keepalived to log BACKUP after its last
+// MASTER.
+func (p *kaPair) waitKeepalivedBackup() {
+	p.t.Helper()
+	netnstest.WaitFor(p.t, "keepalived back to BACKUP", 10*time.Second, func() bool {
+		return countAfter(p.ka.Output(), "(VI_1) Entering MASTER STATE", "(VI_1) Entering BACKUP STATE")
+	})
+}
+
 // A tracked script that starts failing lowers lbnode's priority below its
 // keepalived peer's (weight -60), or puts it in FAULT (weight 0), and the
 // VIP moves to keepalived; when the script succeeds again lbnode takes the
@@ -110,11 +184,6 @@ func TestIntegrationTrackScriptMovesTheVIP(t *testing.T) {
 	netnstest.RequirePrivileged(t, "keepalived", "ip")
 	for _, weight := range []string{"-60", "0"} {
 		t.Run("weight "+weight, func(t *testing.T) {
-			tp := netnstest.NewTopology(t)
-			tp.Bridge("svc")
-			lb1, lb2 := tp.Host("lb1"), tp.Host("lb2")
-			tp.Connect(lb1, "eth1", "svc", "172.16.0.1/24")
-			tp.Connect(lb2, "eth1", "svc", "172.16.0.2/24")
 			dir := t.TempDir()
 			flag1, flag2 := filepath.Join(dir, "lb1-down"), filepath.Join(dir, "lb2-down")
 			write := func(name, s string) string {
@@ -124,68 +193,26 @@ func TestIntegrationTrackScriptMovesTheVIP(t *testing.T) {
 				}
 				return p
 			}
-			conf1 := write("lb1.conf", trackConf(150, flag1, weight))
-			conf2 := write("lb2.conf", trackConf(100, flag2, weight))
-
-			transitions := make(chan vrrp.Transition, 64)
-			startAgentIn(t, lb1, conf1, func(tr vrrp.Transition) {
-				select {
-				case transitions <- tr:
-				default:
-				}
-			})
-			ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", conf2,
-				"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
-			t.Cleanup(func() { _ = ka.KillChildren() })
-
-			where := func() string {
-				switch a, b := hasVIP(t, lb1), hasVIP(t, lb2); {
-				case a && !b:
-					return "lb1"
-				case b && !a:
-					return "lb2"
-				case a && b:
-					return "both"
-				}
-				return "none"
-			}
-			waitVIP := func(on string) {
-				t.Helper()
-				netnstest.WaitFor(t, "the VIP on "+on+" only", 20*time.Second, func() bool { return where() == on })
-			}
-			waitVIP("lb1")
-			ka.WaitOutput(t, "(VI_1) Entering BACKUP STATE", 10*time.Second)
+			p := startKAPair(t, dir, write("lb1.conf", trackConf(150, flag1, weight)), write("lb2.conf", trackConf(100, flag2, weight)))
+			p.waitVIP("lb1")
+			p.ka.WaitOutput(t, "(VI_1) Entering BACKUP STATE", 10*time.Second)
 
 			if err := os.WriteFile(flag1, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			waitVIP("lb2")
-			ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 10*time.Second)
+			p.waitVIP("lb2")
+			p.ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 10*time.Second)
 			want := vrrp.StateBackup
 			if weight == "0" {
 				want = vrrp.StateFault
 			}
-			netnstest.WaitFor(t, "lbnode "+want.String(), 10*time.Second, func() bool {
-				for {
-					select {
-					case tr := <-transitions:
-						if tr.To == want {
-							return true
-						}
-					default:
-						return false
-					}
-				}
-			})
+			p.waitLbnode(want)
 
 			if err := os.Remove(flag1); err != nil {
 				t.Fatal(err)
 			}
-			waitVIP("lb1")
-			netnstest.WaitFor(t, "keepalived back to BACKUP", 10*time.Second, func() bool {
-				out := ka.Output()
-				return countAfter(out, "(VI_1) Entering MASTER STATE", "(VI_1) Entering BACKUP STATE")
-			})
+			p.waitVIP("lb1")
+			p.waitKeepalivedBackup()
 		})
 	}
 }

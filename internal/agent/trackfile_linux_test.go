@@ -55,11 +55,6 @@ func TestIntegrationTrackFileMovesTheVIP(t *testing.T) {
 		{"0", "1", vrrp.StateFault, "(VI_1): tracked file state now FAULT state"},
 	} {
 		t.Run("weight "+tc.weight, func(t *testing.T) {
-			tp := netnstest.NewTopology(t)
-			tp.Bridge("svc")
-			lb1, lb2 := tp.Host("lb1"), tp.Host("lb2")
-			tp.Connect(lb1, "eth1", "svc", "172.16.0.1/24")
-			tp.Connect(lb2, "eth1", "svc", "172.16.0.2/24")
 			dir := t.TempDir()
 			file1, file2 := filepath.Join(dir, "lb1-state"), filepath.Join(dir, "lb2-state")
 			write := func(p, s string) {
@@ -74,56 +69,19 @@ func TestIntegrationTrackFileMovesTheVIP(t *testing.T) {
 			conf1, conf2 := filepath.Join(dir, "lb1.conf"), filepath.Join(dir, "lb2.conf")
 			write(conf1, trackFileConf(150, file1, tc.weight))
 			write(conf2, trackFileConf(100, file2, tc.weight))
-
-			transitions := make(chan vrrp.Transition, 64)
-			startAgentIn(t, lb1, conf1, func(tr vrrp.Transition) {
-				select {
-				case transitions <- tr:
-				default:
-				}
-			})
-			ka := lb2.Start(t, "keepalived", "-P", "-n", "-l", "-D", "-f", conf2,
-				"-p", filepath.Join(dir, "ka.pid"), "-r", filepath.Join(dir, "ka-vrrp.pid"))
-			t.Cleanup(func() { _ = ka.KillChildren() })
-
-			where := func() string {
-				switch a, b := hasVIP(t, lb1), hasVIP(t, lb2); {
-				case a && !b:
-					return "lb1"
-				case b && !a:
-					return "lb2"
-				case a && b:
-					return "both"
-				}
-				return "none"
-			}
-			waitVIP := func(on string) {
-				t.Helper()
-				netnstest.WaitFor(t, "the VIP on "+on+" only", 20*time.Second, func() bool { return where() == on })
-			}
-			waitVIP("lb1")
-			ka.WaitOutput(t, "(VI_1) Entering BACKUP STATE", 10*time.Second)
-			for _, p := range []string{file1, file2} {
-				if b, err := os.ReadFile(p); err != nil || string(b) != "0\n" {
-					t.Errorf("%s after the start = %q, %v; want init_file's \"0\\n\"", p, b, err)
+			p := startKAPair(t, dir, conf1, conf2)
+			p.waitVIP("lb1")
+			p.ka.WaitOutput(t, "(VI_1) Entering BACKUP STATE", 10*time.Second)
+			for _, f := range []string{file1, file2} {
+				if b, err := os.ReadFile(f); err != nil || string(b) != "0\n" {
+					t.Errorf("%s after the start = %q, %v; want init_file's \"0\\n\"", f, b, err)
 				}
 			}
 
 			write(file1, tc.value+"\n")
-			waitVIP("lb2")
-			ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 10*time.Second)
-			netnstest.WaitFor(t, "lbnode "+tc.lbnode.String(), 10*time.Second, func() bool {
-				for {
-					select {
-					case tr := <-transitions:
-						if tr.To == tc.lbnode {
-							return true
-						}
-					default:
-						return false
-					}
-				}
-			})
+			p.waitVIP("lb2")
+			p.ka.WaitOutput(t, "(VI_1) Entering MASTER STATE", 10*time.Second)
+			p.waitLbnode(tc.lbnode)
 
 			// Back to 0 (weight -10), or the file deleted (weight 0,
 			// which reads as 0): lbnode preempts.
@@ -134,17 +92,14 @@ func TestIntegrationTrackFileMovesTheVIP(t *testing.T) {
 			} else {
 				write(file1, "0\n")
 			}
-			waitVIP("lb1")
-			netnstest.WaitFor(t, "keepalived back to BACKUP", 10*time.Second, func() bool {
-				out := ka.Output()
-				return countAfter(out, "(VI_1) Entering MASTER STATE", "(VI_1) Entering BACKUP STATE")
-			})
+			p.waitVIP("lb1")
+			p.waitKeepalivedBackup()
 
 			// keepalived, the BACKUP now, reads the same value in its own
 			// file alike.
 			write(file2, tc.value+"\n")
-			ka.WaitOutput(t, tc.kaLog, 10*time.Second)
-			if w := where(); w != "lb1" {
+			p.ka.WaitOutput(t, tc.kaLog, 10*time.Second)
+			if w := p.where(); w != "lb1" {
 				t.Errorf("the VIP is on %s after keepalived's file changed, want lb1", w)
 			}
 		})

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -82,7 +83,7 @@ func (m *kaMapper) vrrpScript(b *node) {
 			if !ok {
 				continue
 			}
-			w, rev, err := parseTrackWeight(ws)
+			w, rev, err := parseTrackWeight(ws, maxTrackWeight)
 			if err != nil {
 				m.errf(n, "%s", err)
 				continue
@@ -126,9 +127,10 @@ func (m *kaMapper) vrrpScript(b *node) {
 	m.cfg.VRRPScripts = append(m.cfg.VRRPScripts, s)
 }
 
-// parseTrackWeight reads "N [reverse|noreverse]" after weight.
-func parseTrackWeight(ws []string) (int, bool, error) {
-	w, err := parseIntRange(ws[0], -maxTrackWeight, maxTrackWeight)
+// parseTrackWeight reads "N [reverse|noreverse]" after weight, N from
+// -max to max.
+func parseTrackWeight(ws []string, max int) (int, bool, error) {
+	w, err := parseIntRange(ws[0], -max, max)
 	if err != nil {
 		return 0, false, fmt.Errorf("weight %w", err)
 	}
@@ -143,51 +145,71 @@ func parseTrackWeight(ws []string) (int, bool, error) {
 	return 0, false, fmt.Errorf("%q: want weight N [reverse|noreverse]", strings.Join(ws, " "))
 }
 
-// trackScripts reads an instance's track_script block. keepalived looks
-// the script up when it reads the line, so a vrrp_script defined further
-// down is not found; it then ignores the line, which this reader refuses.
-func (m *kaMapper) trackScripts(b *node, in *VRRPInstance) {
+// trackEntry is one line of an instance's block of tracked objects.
+type trackEntry struct {
+	pos     Pos
+	name    string
+	weight  int
+	reverse bool
+}
+
+// trackEntries reads an instance's block of tracked objects of a kind
+// (track_script, track_file): each line is NAME [weight N [reverse|
+// noreverse]], N from -maxWeight to maxWeight, naming an object that
+// lookup finds with its own weight, which applies unless the line gives
+// one. keepalived looks the object up when it reads the line, so one
+// defined further down is not found, and ignores such a line, as it
+// ignores an object tracked twice; this reader refuses both.
+func (m *kaMapper) trackEntries(b *node, object string, maxWeight int, lookup func(name string) (weight int, reverse, ok bool)) []trackEntry {
 	if !m.block(b) {
-		return
+		return nil
 	}
+	var out []trackEntry
 	for _, c := range b.children {
 		if c.block {
 			m.errf(c, "takes no block")
 			continue
 		}
-		var sc *VRRPScript
-		for i := range m.cfg.VRRPScripts {
-			if m.cfg.VRRPScripts[i].Name == c.name {
-				sc = &m.cfg.VRRPScripts[i]
-			}
-		}
-		if sc == nil {
-			m.errs.add(c.pos, "track_script", fmt.Sprintf("no vrrp_script %q defined before this line (keepalived 2.2.7 ignores the line)", c.name))
+		w, rev, ok := lookup(c.name)
+		if !ok {
+			m.errs.add(c.pos, b.name, fmt.Sprintf("no %s %q defined before this line (keepalived 2.2.7 ignores the line)", object, c.name))
 			continue
 		}
-		t := TrackScript{Pos: c.pos, Name: c.name, Weight: sc.Weight, Reverse: sc.Reverse}
+		e := trackEntry{pos: c.pos, name: c.name, weight: w, reverse: rev}
 		switch args := c.argStrings(); {
 		case len(args) == 0:
 		case args[0] == "weight" && len(args) >= 2:
-			w, rev, err := parseTrackWeight(args[1:])
+			w, rev, err := parseTrackWeight(args[1:], maxWeight)
 			if err != nil {
-				m.errs.add(c.pos, "track_script", fmt.Sprintf("%s: %s", c.name, err))
+				m.errs.add(c.pos, b.name, fmt.Sprintf("%s: %s", c.name, err))
 				continue
 			}
-			t.Weight, t.Reverse = w, rev
+			e.weight, e.reverse = w, rev
 		default:
-			m.errs.add(c.pos, "track_script", fmt.Sprintf("%q: want NAME [weight N [reverse|noreverse]]", strings.Join(append([]string{c.name}, args...), " ")))
+			m.errs.add(c.pos, b.name, fmt.Sprintf("%q: want NAME [weight N [reverse|noreverse]]", strings.Join(append([]string{c.name}, args...), " ")))
 			continue
 		}
-		dup := false
-		for _, o := range in.TrackScripts {
-			dup = dup || o.Name == t.Name
-		}
-		if dup {
-			m.errs.add(c.pos, "track_script", fmt.Sprintf("%s is tracked twice (keepalived 2.2.7 ignores the second line)", t.Name))
+		if slices.ContainsFunc(out, func(o trackEntry) bool { return o.name == e.name }) {
+			m.errs.add(c.pos, b.name, fmt.Sprintf("%s is tracked twice (keepalived 2.2.7 ignores the second line)", e.name))
 			continue
 		}
-		in.TrackScripts = append(in.TrackScripts, t)
+		out = append(out, e)
+	}
+	return out
+}
+
+// trackScripts reads an instance's track_script block.
+func (m *kaMapper) trackScripts(b *node, in *VRRPInstance) {
+	es := m.trackEntries(b, "vrrp_script", maxTrackWeight, func(name string) (int, bool, bool) {
+		for _, s := range m.cfg.VRRPScripts {
+			if s.Name == name {
+				return s.Weight, s.Reverse, true
+			}
+		}
+		return 0, false, false
+	})
+	for _, e := range es {
+		in.TrackScripts = append(in.TrackScripts, TrackScript{Pos: e.pos, Name: e.name, Weight: e.weight, Reverse: e.reverse})
 	}
 }
 

@@ -129,62 +129,18 @@ func (m *kaMapper) trackedFile(b *node) {
 	m.cfg.TrackedFiles = append(m.cfg.TrackedFiles, f)
 }
 
-// trackFiles reads an instance's track_file block. As for track_script,
-// keepalived looks the file up when it reads the line and ignores a line
-// naming one not defined above it; this reader refuses it.
+// trackFiles reads an instance's track_file block.
 func (m *kaMapper) trackFiles(b *node, in *VRRPInstance) {
-	if !m.block(b) {
-		return
-	}
-	for _, c := range b.children {
-		if c.block {
-			m.errf(c, "takes no block")
-			continue
-		}
-		var tf *TrackedFile
-		for i := range m.cfg.TrackedFiles {
-			if m.cfg.TrackedFiles[i].Name == c.name {
-				tf = &m.cfg.TrackedFiles[i]
+	es := m.trackEntries(b, "track_file", maxFileWeight, func(name string) (int, bool, bool) {
+		for _, f := range m.cfg.TrackedFiles {
+			if f.Name == name {
+				return f.Weight, f.Reverse, true
 			}
 		}
-		if tf == nil {
-			m.errs.add(c.pos, "track_file", fmt.Sprintf("no track_file %q defined before this line (keepalived 2.2.7 ignores the line)", c.name))
-			continue
-		}
-		t := TrackFile{Pos: c.pos, Name: c.name, Weight: tf.Weight, Reverse: tf.Reverse}
-		switch args := c.argStrings(); {
-		case len(args) == 0:
-		case args[0] == "weight" && len(args) >= 2 && len(args) <= 3:
-			w, err := parseIntRange(args[1], -maxFileWeight, maxFileWeight)
-			if err != nil {
-				m.errs.add(c.pos, "track_file", fmt.Sprintf("%s: weight %s", c.name, err))
-				continue
-			}
-			t.Weight = w
-			if len(args) == 3 {
-				switch args[2] {
-				case "reverse":
-					t.Reverse = true
-				case "noreverse":
-					t.Reverse = false
-				default:
-					m.errs.add(c.pos, "track_file", fmt.Sprintf("%s: unknown weight option %q: want reverse or noreverse", c.name, args[2]))
-					continue
-				}
-			}
-		default:
-			m.errs.add(c.pos, "track_file", fmt.Sprintf("%q: want NAME [weight N [reverse|noreverse]]", strings.Join(append([]string{c.name}, args...), " ")))
-			continue
-		}
-		dup := false
-		for _, o := range in.TrackFiles {
-			dup = dup || o.Name == t.Name
-		}
-		if dup {
-			m.errs.add(c.pos, "track_file", fmt.Sprintf("%s is tracked twice (keepalived 2.2.7 ignores the second line)", t.Name))
-			continue
-		}
-		in.TrackFiles = append(in.TrackFiles, t)
+		return 0, false, false
+	})
+	for _, e := range es {
+		in.TrackFiles = append(in.TrackFiles, TrackFile{Pos: e.pos, Name: e.name, Weight: e.weight, Reverse: e.reverse})
 	}
 }
 

@@ -115,7 +115,7 @@ func TestParseKeepalivedTrackFileErrors(t *testing.T) {
 		{"file after the instance", inst("  track_file {\n    f\n  }\n") + file, `k.conf:8: track_file: no track_file "f" defined before this line (keepalived 2.2.7 ignores the line)`},
 		{"tracked twice", file + inst("  track_file {\n    f\n    f weight 2\n  }\n"), "k.conf:12: track_file: f is tracked twice"},
 		{"weight 255", file + inst("  track_file {\n    f weight 255\n  }\n"), `k.conf:11: track_file: f: weight "255" is not a number -254-254`},
-		{"bad weight option", file + inst("  track_file {\n    f weight 2 backwards\n  }\n"), `k.conf:11: track_file: f: unknown weight option "backwards"`},
+		{"bad weight option", file + inst("  track_file {\n    f weight 2 backwards\n  }\n"), `k.conf:11: track_file: f: "2 backwards": want weight N [reverse|noreverse]`},
 		{"bad option", file + inst("  track_file {\n    f weigth 2\n  }\n"), `k.conf:11: track_file: "f weigth 2": want NAME [weight N [reverse|noreverse]]`},
 		{"no file", "track_file f {\n  weight 2\n}\n", "k.conf:1: track_file: f: no file"},
 		{"two files", "track_file f {\n  file /a\n  file /b\n}\n", "k.conf:3: file: file already set for track_file f"},
