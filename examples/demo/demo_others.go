@@ -15,6 +15,7 @@ type demo struct {
 	preempt bool
 	bgp     bool
 	inVM    bool
+	v3      bool
 }
 
 func (d *demo) run(context.Context) int {

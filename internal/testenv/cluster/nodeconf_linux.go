@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // NodeOptions vary a balancer's lbnode configuration.
@@ -24,6 +25,10 @@ type NodeOptions struct {
 	// sent to it before (a handshake in flight, a response on its way)
 	// finish while it drains.
 	Inhibit bool
+	// V3Interval, when set, makes the instance VRRPv3 with this advert
+	// interval, without the article's authentication (VRRPv3 has none);
+	// zero keeps the article's VRRPv2, 1 s adverts and PASS.
+	V3Interval time.Duration
 }
 
 // NodeYAML returns the lbnode configuration of balancer b in the article's
@@ -57,6 +62,10 @@ func NodeYAML(b *Balancer, o NodeOptions) string {
             connect_timeout: 2
             retry: 1`, ip, inhibit)
 	}
+	advert := "    advert_int: 1\n    authentication:\n      auth_type: PASS\n      auth_pass: secret\n"
+	if o.V3Interval > 0 {
+		advert = fmt.Sprintf("    version: 3\n    advert_int: %v\n", o.V3Interval)
+	}
 	sysctls := "  net.ipv4.ip_nonlocal_bind: 1\n  net.ipv4.vs.drop_entry: 1\n  net.ipv4.vs.expire_nodest_conn: 1\n"
 	if o.ConntrackMax {
 		sysctls += "  net.nf_conntrack_max: 4194304\n"
@@ -72,11 +81,7 @@ vrrp_instances:
     virtual_router_id: 1
     nopreempt: %[3]t
     priority: %[4]d
-    advert_int: 1
-    authentication:
-      auth_type: PASS
-      auth_pass: secret
-    virtual_ipaddress:
+%[11]s    virtual_ipaddress:
       - %[2]s/24 dev eth0
 
 virtual_servers:
@@ -132,5 +137,5 @@ nginx:
           proxy_responses: 1
 
 sysctls:
-%[10]s`, b.Name, VIP, o.Nopreempt, o.Priority, o.DelayLoop, real80.String(), real53.String(), b.SVC, o.NginxPrefix, sysctls)
+%[10]s`, b.Name, VIP, o.Nopreempt, o.Priority, o.DelayLoop, real80.String(), real53.String(), b.SVC, o.NginxPrefix, sysctls, advert)
 }
