@@ -88,6 +88,9 @@ type Agent struct {
 	syncd *syncDaemons
 	// bgp announces the VIPs of the bgp section (nil: none).
 	bgp *bgpSpeaker
+	// bgpMark marks what the routers send to the announced prefixes
+	// (nil: the bgp section marks nothing).
+	bgpMark *bgpMarker
 	// openIP opens the kernel's addresses, routes and rules (default:
 	// the agent's network namespace's); ip and ipk are the static and
 	// virtual ones and that handle while running (nil: none), used by

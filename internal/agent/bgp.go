@@ -332,12 +332,19 @@ func gobgpLevel(log *slog.Logger) *slog.LevelVar {
 // startBGPSpeaker starts the speaker of cfg's bgp section and feeds it the
 // IPVS table the agent wants now; Run calls it once the health checks run.
 func (a *Agent) startBGPSpeaker(ctx context.Context, b *config.BGP) error {
-	s, err := startBGP(ctx, b, a.log, hostLoopback)
+	// The marks first, so that the first packets the routers send once
+	// the VIPs are announced are scheduled.
+	bm, err := startBGPMarker(b, a.log)
 	if err != nil {
 		return err
 	}
+	s, err := startBGP(ctx, b, a.log, hostLoopback)
+	if err != nil {
+		bm.stop(a.log)
+		return err
+	}
 	a.mu.Lock()
-	a.bgp = s
+	a.bgp, a.bgpMark = s, bm
 	a.mu.Unlock()
 	if err := a.sync("bgp"); err != nil {
 		a.log.Error("ipvs: syncing for bgp", "err", err)
@@ -349,11 +356,14 @@ func (a *Agent) startBGPSpeaker(ctx context.Context, b *config.BGP) error {
 // which Run does before anything else stops.
 func (a *Agent) stopBGPSpeaker() {
 	a.mu.Lock()
-	s := a.bgp
+	s, bm := a.bgp, a.bgpMark
 	a.mu.Unlock()
 	s.stop(context.Background())
+	// What still arrives while the routers move the flows is marked and
+	// scheduled until the speaker has stopped.
+	bm.stop(a.log)
 	a.mu.Lock()
-	a.bgp = nil
+	a.bgp, a.bgpMark = nil, nil
 	a.mu.Unlock()
 }
 

@@ -59,6 +59,22 @@ type BGPAnnounce struct {
 	Pos     Pos
 	Prefix  netip.Prefix
 	FWMarks []uint32
+	// Marks are what the node marks, among the packets the routers (the
+	// neighbors, known by their MAC addresses) send to the prefix, so
+	// that its fwmark services schedule them while packets that another
+	// node forwards to this node's real server, unmarked, go to that real
+	// server (no loop where the nodes are each other's real servers).
+	Marks []BGPMark
+}
+
+// BGPMark marks what the routers send to an announced prefix with
+// Protocol and destination port Port (0: any) with FWMark, one of the
+// prefix's fwmark services.
+type BGPMark struct {
+	Pos      Pos
+	Protocol Protocol
+	Port     int
+	FWMark   uint32
 }
 
 // Defaults of the bgp section.
@@ -132,6 +148,22 @@ func validateBGP(l *errList, b *BGP, vss []VirtualServer) {
 			if !marks[m] {
 				l.add(a.Pos, path+".fwmark", fmt.Sprintf("no virtual server has fwmark %d", m))
 			}
+		}
+		type match struct {
+			proto Protocol
+			port  int
+		}
+		matches := map[match]bool{}
+		for j, m := range a.Marks {
+			mp := fmt.Sprintf("%s.mark[%d]", path, j)
+			if m.FWMark != 0 && !slices.Contains(a.FWMarks, m.FWMark) {
+				l.add(m.Pos, mp+".fwmark", fmt.Sprintf("%d is not one of the prefix's fwmark services %v: the marked packets would be scheduled by none", m.FWMark, a.FWMarks))
+			}
+			k := match{m.Protocol, m.Port}
+			if matches[k] {
+				l.add(m.Pos, mp, fmt.Sprintf("%s port %d is marked twice", m.Protocol, m.Port))
+			}
+			matches[k] = true
 		}
 	}
 }

@@ -19,6 +19,10 @@ import (
 //	      bfd: true          # 300 ms x 3 unless bfd_interval / bfd_multiplier say otherwise
 //	  announce:
 //	    - 192.168.100.1/32   # or {prefix: 192.168.100.1/32, fwmark: [1]}
+//	    - prefix: 192.168.100.2/32
+//	      fwmark: [2]
+//	      mark:              # what the routers send there, marked for the fwmark service
+//	        - {protocol: TCP, port: 80, fwmark: 2}
 type yBGP struct {
 	ASN          yaml.Node      `yaml:"asn"`
 	RouterID     yaml.Node      `yaml:"router_id"`
@@ -125,6 +129,12 @@ func (y *yReader) bgpAnnounce(n *yaml.Node, path string) (BGPAnnounce, bool) {
 						out.FWMarks = append(out.FWMarks, uint32(v))
 					}
 				}
+			case "mark":
+				for i, m := range y.list(kv[1], path+".mark") {
+					if bm, ok := y.bgpMark(m, fmt.Sprintf("%s.mark[%d]", path, i)); ok {
+						out.Marks = append(out.Marks, bm)
+					}
+				}
 			default:
 				y.errf(kv[0], path+"."+kv[0].Value, "unknown field")
 			}
@@ -155,6 +165,46 @@ func (y *yReader) bgpAnnounce(n *yaml.Node, path string) (BGPAnnounce, bool) {
 	}
 	out.Prefix = p
 	return out, true
+}
+
+// bgpMark reads a mark item: {protocol: TCP, port: 80, fwmark: 1}, the
+// port optional (any port).
+func (y *yReader) bgpMark(n *yaml.Node, path string) (BGPMark, bool) {
+	out := BGPMark{Pos: y.pos(n)}
+	if n.Kind != yaml.MappingNode {
+		y.errf(n, path, "not a mapping such as {protocol: TCP, port: 80, fwmark: 1}")
+		return out, false
+	}
+	var proto, mark *yaml.Node
+	for _, kv := range y.pairs(n, path) {
+		switch kv[0].Value {
+		case "protocol":
+			proto = kv[1]
+			if s, ok := y.scalar(kv[1], path+".protocol"); ok {
+				p, err := parseProtocol(s)
+				if err != nil {
+					y.errf(kv[1], path+".protocol", "%s", err)
+				}
+				out.Protocol = p
+			}
+		case "port":
+			y.intv(kv[1], path+".port", 1, 65535, &out.Port)
+		case "fwmark":
+			mark = kv[1]
+			var v int
+			y.intv(kv[1], path+".fwmark", 1, maxASN, &v)
+			out.FWMark = uint32(v)
+		default:
+			y.errf(kv[0], path+"."+kv[0].Value, "unknown field")
+		}
+	}
+	if proto == nil {
+		y.errs.add(out.Pos, path+".protocol", "missing (TCP, UDP or SCTP)")
+	}
+	if mark == nil {
+		y.errs.add(out.Pos, path+".fwmark", "missing")
+	}
+	return out, proto != nil && mark != nil
 }
 
 func (y *yReader) asn(n *yaml.Node, path string, dst *uint32) {

@@ -46,6 +46,11 @@ func TestParseYAMLBGP(t *testing.T) {
   announce:
     - 192.168.100.1/32
     - {prefix: 192.168.100.2, fwmark: 7}
+    - prefix: 192.168.100.3/32
+      fwmark: [7]
+      mark:
+        - {protocol: tcp, port: 80, fwmark: 7}
+        - {protocol: UDP, fwmark: 7}
 `
 	cfg, err := ParseYAML("n.yaml", []byte(src))
 	if err != nil {
@@ -62,6 +67,10 @@ func TestParseYAMLBGP(t *testing.T) {
 		Announce: []BGPAnnounce{
 			{Pos: at(31), Prefix: netip.MustParsePrefix("192.168.100.1/32")},
 			{Pos: at(32), Prefix: netip.MustParsePrefix("192.168.100.2/32"), FWMarks: []uint32{7}},
+			{Pos: at(33), Prefix: netip.MustParsePrefix("192.168.100.3/32"), FWMarks: []uint32{7}, Marks: []BGPMark{
+				{Pos: at(36), Protocol: TCP, Port: 80, FWMark: 7},
+				{Pos: at(37), Protocol: UDP, FWMark: 7},
+			}},
 		},
 	}
 	if diff := cmp.Diff(want, cfg.BGP, cmpOpts...); diff != "" {
@@ -99,6 +108,16 @@ func TestParseYAMLBGPErrors(t *testing.T) {
 			`n.yaml:20: bgp.announce[0]: no virtual server has the address 192.168.100.9`},
 		{"fwmark without virtual server", head + nb + "  announce:\n    - {prefix: 192.168.100.2/32, fwmark: 8}\n",
 			`n.yaml:20: bgp.announce[0].fwmark: no virtual server has fwmark 8`},
+		{"mark of another fwmark", head + nb + "  announce:\n    - prefix: 192.168.100.2/32\n      fwmark: [7]\n      mark:\n        - {protocol: TCP, port: 80, fwmark: 8}\n",
+			`n.yaml:23: bgp.announce[0].mark[0].fwmark: 8 is not one of the prefix's fwmark services [7]`},
+		{"mark without protocol", head + nb + "  announce:\n    - prefix: 192.168.100.2/32\n      fwmark: [7]\n      mark:\n        - {port: 80, fwmark: 7}\n",
+			`n.yaml:23: bgp.announce[0].mark[0].protocol: missing`},
+		{"mark port out of range", head + nb + "  announce:\n    - prefix: 192.168.100.2/32\n      fwmark: [7]\n      mark:\n        - {protocol: TCP, port: 70000, fwmark: 7}\n",
+			`n.yaml:23: bgp.announce[0].mark[0].port: "70000" is not a number 1-65535`},
+		{"mark twice", head + nb + "  announce:\n    - prefix: 192.168.100.2/32\n      fwmark: [7]\n      mark:\n        - {protocol: TCP, port: 80, fwmark: 7}\n        - {protocol: tcp, port: 80, fwmark: 7}\n",
+			`n.yaml:24: bgp.announce[0].mark[1]: TCP port 80 is marked twice`},
+		{"mark unknown field", head + nb + "  announce:\n    - prefix: 192.168.100.2/32\n      fwmark: [7]\n      mark:\n        - {protocol: TCP, dport: 80, fwmark: 7}\n",
+			`n.yaml:23: bgp.announce[0].mark[0].dport: unknown field`},
 		{"bfd interval without bfd", head + nb + "      bfd_interval: 100ms\n" + ann,
 			`n.yaml:19: bgp.neighbors[0].bfd_interval: set without bfd: true`},
 		{"bfd interval too short", head + nb + "      bfd: true\n      bfd_interval: 1ms\n" + ann,
