@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,10 +40,14 @@ func nsRun(t *testing.T, ns *topology.NS, name string, args ...string) string {
 // nodes' output if the test failed.
 func buildScaleOut(t *testing.T, algo string, sloppy bool) *scaleout.Cluster {
 	t.Helper()
+	return buildScaleOutConfig(t, scaleout.Config{Algo: algo, Sloppy: sloppy})
+}
+
+func buildScaleOutConfig(t *testing.T, cfg scaleout.Config) *scaleout.Cluster {
+	t.Helper()
 	netnstest.RequirePrivileged(t)
-	s, err := scaleout.Build(context.Background(), scaleout.Config{
-		LBNode: []string{"env", "LVSKIT_LBNODE_MAIN=1", os.Args[0]}, Algo: algo, Sloppy: sloppy,
-	})
+	cfg.LBNode = []string{"env", "LVSKIT_LBNODE_MAIN=1", os.Args[0]}
+	s, err := scaleout.Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,5 +227,161 @@ func scaleOutRun(t *testing.T, mode, algo string, sloppy bool) {
 	t.Logf("%s: graceful stop: kept %s of the connections through lb2, %s of those through lb1", mode, onLB2, onLB1)
 	if onLB2.Kept != onLB2.Total {
 		t.Errorf("graceful stop of lb1 broke %d of the %d connections that lb2 serves", onLB2.Total-onLB2.Kept, onLB2.Total)
+	}
+}
+
+// served is one request on a connection of its own: the client's source
+// port and the web server that answered.
+type served struct {
+	port   int
+	server string
+}
+
+var helloRe = regexp.MustCompile(`Hello from (\S+) !`)
+
+// getServed makes n requests from the client to the VIP, each on a new
+// connection, and returns who answered each.
+func getServed(t *testing.T, s *scaleout.Cluster, n int) []served {
+	t.Helper()
+	var out []served
+	for i := range n {
+		var c net.Conn
+		if err := s.Client.Do(func() (err error) {
+			c, err = net.DialTimeout("tcp4", scaleout.Service.String(), 5*time.Second)
+			return err
+		}); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: vip\r\nConnection: close\r\n\r\n")
+		body, err := io.ReadAll(c)
+		port := c.LocalAddr().(*net.TCPAddr).Port
+		c.Close()
+		m := helloRe.FindSubmatch(body)
+		if err != nil || m == nil {
+			t.Fatalf("connection %d (port %d): %v, answer %q", i, port, err, body)
+		}
+		out = append(out, served{port, string(m[1])})
+	}
+	return out
+}
+
+// scheduling counts, for the connections of got, those whose entry node
+// forwarded them to another node's web server and those that more than
+// one node scheduled, and lists who answered and who scheduled.
+func scheduling(got []served, entries map[int][]string) (forwarded, twice, none int, answered, scheduled map[string]int) {
+	answered, scheduled = map[string]int{}, map[string]int{}
+	for _, g := range got {
+		answered[g.server]++
+		e := entries[g.port]
+		for _, n := range e {
+			scheduled[n]++
+		}
+		switch {
+		case len(e) == 0:
+			none++
+		case len(e) > 1:
+			twice++
+		case e[0] != g.server:
+			forwarded++
+		}
+	}
+	return forwarded, twice, none, answered, scheduled
+}
+
+func macOf(t *testing.T, ns *topology.NS) string {
+	t.Helper()
+	l, err := nsLink(ns, "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// nsLink is the link-layer address of ifname in ns.
+func nsLink(ns *topology.NS, ifname string) (string, error) {
+	out, err := ns.Command("ip", "-br", "link", "show", ifname).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s: ip link show %s: %v: %s", ns.Name, ifname, err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 3 {
+		return "", fmt.Errorf("%s: ip -br link show %s: %q", ns.Name, ifname, out)
+	}
+	return f[2], nil
+}
+
+// TestVMScaleOutColocated runs the three nodes as each other's real
+// servers (each lbN's web server behind every node's IPVS, as in the
+// two-node design) and proves the loop prevention of the bgp section's
+// mark: lbnode marks what the router sends to VIP:80 (its link-layer
+// address, learned from the neighbor table) for the fwmark service, so a
+// connection that one node forwards to another node's web server is
+// answered there without being scheduled again: every connection has an
+// IPVS entry on exactly one node. As the counter-proof, the nodes' own
+// addresses are then added to every node's set by hand, and the
+// connections forwarded between nodes are scheduled twice.
+func TestVMScaleOutColocated(t *testing.T) {
+	vmtest.Require(t)
+	netnstest.RequirePrivileged(t, "ip", "ipvsadm", "vtysh", "sysctl", "nft", "env")
+	if why := frr.Available(); why != "" {
+		netnstest.Unavailable(t, why)
+	}
+	s := buildScaleOutConfig(t, scaleout.Config{Colocated: true})
+	up := waitPaths(t, s, "three ECMP paths", "lb1", "lb2", "lb3").Sub(s.Started)
+	t.Logf("colocated: three ECMP paths %v after the nodes started; router: %s", up.Round(time.Millisecond), s.Router.Route(scaleout.VIP))
+
+	rmac := macOf(t, s.Router.NS)
+	for _, n := range s.Nodes {
+		netnstest.WaitFor(t, n.Name+"'s marking set holding the router's address "+rmac, 30*time.Second, func() bool {
+			out, _ := n.NS.Command("nft", "list", "set", "inet", "lvskit_mark", "sources").CombinedOutput()
+			return strings.Contains(string(out), rmac)
+		})
+	}
+	t.Logf("colocated: lb1's marking table:\n%s", nsRun(t, s.Nodes[0].NS, "nft", "list", "table", "inet", "lvskit_mark"))
+
+	got := getServed(t, s, 60)
+	forwarded, twice, none, answered, scheduled := scheduling(got, s.EntriesByPort())
+	t.Logf("colocated, marked by the router's address: 60 connections answered by %v, scheduled by %v; %d forwarded to another node's web server, %d scheduled by two nodes, %d by none",
+		answered, scheduled, forwarded, twice, none)
+	if twice > 0 || none > 0 {
+		t.Errorf("%d connections were scheduled by more than one node and %d by none; want each by exactly one", twice, none)
+	}
+	if forwarded == 0 {
+		t.Errorf("no connection was forwarded to another node's web server: the test shows nothing")
+	}
+	for _, n := range s.Nodes {
+		if answered[n.Name] == 0 || scheduled[n.Name] == 0 {
+			t.Errorf("%s answered %d and scheduled %d of 60 connections; want some of each", n.Name, answered[n.Name], scheduled[n.Name])
+		}
+	}
+
+	// Counter-proof: with the nodes' own addresses marked too, what a
+	// node forwards is scheduled again where it arrives.
+	var macs []string
+	for _, n := range s.Nodes {
+		macs = append(macs, macOf(t, n.NS))
+	}
+	for _, n := range s.Nodes {
+		nsRun(t, n.NS, "nft", "add element inet lvskit_mark sources { "+strings.Join(macs, ", ")+" }")
+	}
+	got = getServed(t, s, 30)
+	forwarded, twice, none, answered, scheduled = scheduling(got, s.EntriesByPort())
+	t.Logf("colocated, the nodes' addresses marked too: 30 connections answered by %v, scheduled by %v; %d forwarded and scheduled once, %d scheduled by two nodes, %d by none",
+		answered, scheduled, forwarded, twice, none)
+	if twice == 0 {
+		t.Errorf("with every node's address marked, no connection was scheduled twice: the entries do not show re-scheduling")
+	}
+
+	// A graceful stop removes the marking table.
+	lb1 := s.Nodes[0]
+	if err := lb1.Proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := lb1.Proc.Wait(60 * time.Second); err != nil {
+		t.Fatalf("lb1's graceful stop: %v", err)
+	}
+	if out := nsRun(t, lb1.NS, "nft", "list", "tables"); strings.Contains(out, "lvskit_mark") {
+		t.Errorf("lb1 stopped and left its marking table:\n%s", out)
 	}
 }

@@ -55,11 +55,29 @@ import (
 // Loops: where the nodes are also real servers (each node's nginx behind
 // IPVS, as in the two-node design), a packet that one node forwards to
 // another node's real server arrives there with the VIP as destination and
-// would be scheduled again. Use a fwmark virtual server and mark only what
-// arrives from the routers (for example nftables: iifname "eth0" ip daddr
-// VIP tcp dport 80 meta mark set 1), and list the mark with the prefix
-// (announce: [{prefix: VIP/32, fwmark: [1]}]): packets from another node
-// carry no mark and go to the local real server.
+// would be scheduled again: with mh and the same lists it lands on the
+// local real server after a second scheduling, but with lists that differ
+// for a moment (a check that failed on one node only) or another
+// scheduler it is forwarded on, and may come back. So the VIP is served by
+// a fwmark virtual server, and the node marks only what the routers send
+// (announce: [{prefix: VIP/32, fwmark: [1], mark: [{protocol: TCP, port:
+// 80, fwmark: 1}]}]). The routers are told apart by their link-layer
+// address, the source of every packet they forward to the node, which
+// works where routers and nodes share one segment as well as where they
+// do not; an interface name would not. bgp_mark_linux.go keeps the
+// addresses of the neighbors, from the neighbor table (the BGP sessions
+// keep their entries fresh), in the set of an nftables table of its own
+// (nat.Marker) at the prerouting hook, mangle priority, before IPVS sees
+// the packet at local-in:
+//
+//	ether saddr @sources ip daddr VIP tcp dport 80 meta mark set 0x00000001
+//
+// A packet another node forwards carries that node's address, gets no
+// mark, matches no virtual server, and goes to the local real server. A
+// router's address is kept when its entry fails (it sends nothing then)
+// and replaced when it changes. The neighbors must therefore be on-link
+// (single-hop sessions, as single-hop BFD requires anyway); until a
+// router's address is known, what it sends is served locally, not lost.
 //
 // # Going further
 //

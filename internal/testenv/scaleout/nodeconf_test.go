@@ -73,3 +73,32 @@ func TestNodeYAMLReadsAsTheTopologyNeeds(t *testing.T) {
 		})
 	}
 }
+
+// TestColocatedYAMLReadsAsTheTopologyNeeds checks the colocated
+// configuration: a fwmark 1 service with mh over the three nodes in order,
+// sloppy_tcp, no warning, and the VIP announced for fwmark 1 with what the
+// router sends to port 80 marked 1.
+func TestColocatedYAMLReadsAsTheTopologyNeeds(t *testing.T) {
+	c, err := config.ParseYAML("lb1.yaml", []byte(ColocatedYAML("lb1", nodeAddr(1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) > 0 {
+		t.Errorf("warnings: %v", c.Warnings)
+	}
+	if len(c.VirtualServers) != 1 || c.VirtualServers[0].FWMark != 1 || c.VirtualServers[0].LBAlgo != "mh" {
+		t.Fatalf("virtual servers %+v, want one fwmark 1 service with mh", c.VirtualServers)
+	}
+	var rs []string
+	for _, r := range c.VirtualServers[0].RealServers {
+		rs = append(rs, r.Addr.String())
+	}
+	if diff := cmp.Diff([]string{"10.0.0.11:80", "10.0.0.12:80", "10.0.0.13:80"}, rs); diff != "" {
+		t.Errorf("real servers (-want +got):\n%s", diff)
+	}
+	a := c.BGP.Announce
+	if len(a) != 1 || a[0].Prefix != VIP || !cmp.Equal(a[0].FWMarks, []uint32{1}) ||
+		len(a[0].Marks) != 1 || a[0].Marks[0].Protocol != config.TCP || a[0].Marks[0].Port != 80 || a[0].Marks[0].FWMark != 1 {
+		t.Errorf("bgp announce %+v, want %v for fwmark 1, marking TCP port 80 with 1", a, VIP)
+	}
+}

@@ -32,6 +32,11 @@ type Config struct {
 	Algo string
 	// Sloppy sets net.ipv4.vs.sloppy_tcp on every node.
 	Sloppy bool
+	// Colocated makes the nodes each other's real servers, as in the
+	// two-node design: no webN hosts, each lbN serving "Hello from lbN !"
+	// on its own address, with [ColocatedYAML]'s configuration (Algo and
+	// Sloppy are then ignored).
+	Colocated bool
 	// Named calls the namespaces exactly "switch", "router", "client",
 	// "lb1".."lb3" and "web1".."web3" (for the demo: `ip netns exec
 	// router ip route` works); otherwise they get unique random names.
@@ -74,7 +79,7 @@ func Build(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if len(cfg.LBNode) == 0 {
 		return nil, errors.New("scaleout: Config.LBNode is empty")
 	}
-	if cfg.Algo == "" {
+	if cfg.Algo == "" && !cfg.Colocated {
 		return nil, errors.New("scaleout: Config.Algo is empty")
 	}
 	var tp *topology.Topology
@@ -117,7 +122,7 @@ func Build(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if _, err := run(c.Client, "ip", "route", "add", "default", "via", "10.9.0.1"); err != nil {
 		return nil, err
 	}
-	for i := 1; i <= webs; i++ {
+	for i := 1; i <= webs && !cfg.Colocated; i++ {
 		if err := c.addWeb(i); err != nil {
 			return nil, err
 		}
@@ -145,8 +150,15 @@ func Build(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		if err := tp.Connect(n.NS, "eth0", "lan", n.Addr.String()+"/24"); err != nil {
 			return nil, err
 		}
+		conf := NodeYAML(n.Name, n.Addr, cfg.Algo, cfg.Sloppy)
+		if cfg.Colocated {
+			conf = ColocatedYAML(n.Name, n.Addr)
+			if err := c.serveWeb(n.NS, n.Name, n.Addr); err != nil {
+				return nil, err
+			}
+		}
 		n.Conf = filepath.Join(c.dir, n.Name+".yaml")
-		if err := os.WriteFile(n.Conf, []byte(NodeYAML(n.Name, n.Addr, cfg.Algo, cfg.Sloppy)), 0o644); err != nil {
+		if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 			return nil, err
 		}
 		c.Nodes = append(c.Nodes, n)
@@ -173,10 +185,16 @@ func (c *Cluster) addWeb(i int) error {
 	if _, err := run(h, "ip", "addr", "add", VIP.String(), "dev", "lo"); err != nil {
 		return err
 	}
+	return c.serveWeb(h, fmt.Sprintf("web%d", i), webAddr(i))
+}
+
+// serveWeb gives h a default route via the router, for its answers to
+// the client, and a web server on port 80 answering "Hello from name !".
+func (c *Cluster) serveWeb(h *topology.NS, name string, addr netip.Addr) error {
 	if _, err := run(h, "ip", "route", "add", "default", "via", RouterAddr.String()); err != nil {
 		return err
 	}
-	w := &cluster.WebServer{Name: fmt.Sprintf("web%d", i), Addr: netip.AddrPortFrom(webAddr(i), 80)}
+	w := &cluster.WebServer{Name: name, Addr: netip.AddrPortFrom(addr, 80)}
 	var l net.Listener
 	if err := h.Do(func() (err error) { l, err = net.Listen("tcp4", ":80"); return err }); err != nil {
 		return fmt.Errorf("%s: listening on :80: %w", h.Name, err)
@@ -291,6 +309,32 @@ func (c *Cluster) ConnsByNode() map[int]string {
 			}
 			port, _ := strconv.Atoi(m[2])
 			out[port] = n.Name
+		}
+	}
+	return out
+}
+
+var ipvsEntryRe = regexp.MustCompile(`(?m)^TCP\s+\S+\s+\S+\s+` + regexp.QuoteMeta(ClientAddr.String()) + `:(\d+)\s+`)
+
+// EntriesByPort maps the client's source ports to the nodes whose IPVS has
+// a connection entry for them, in any state, in node order: a connection
+// that more than one node scheduled has more than one. Nodes whose lbnode
+// has exited, or whose table cannot be read, are left out.
+func (c *Cluster) EntriesByPort() map[int][]string {
+	out := map[int][]string{}
+	for _, n := range c.Nodes {
+		if n.Proc == nil || n.Proc.Exited() {
+			continue
+		}
+		o, err := n.NS.Command("ipvsadm", "-Lnc").CombinedOutput()
+		if err != nil {
+			continue
+		}
+		for _, m := range ipvsEntryRe.FindAllStringSubmatch(string(o), -1) {
+			port, _ := strconv.Atoi(m[1])
+			if !slices.Contains(out[port], n.Name) {
+				out[port] = append(out[port], n.Name)
+			}
 		}
 	}
 	return out
