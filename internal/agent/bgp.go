@@ -329,6 +329,28 @@ func gobgpLevel(log *slog.Logger) *slog.LevelVar {
 	return lv
 }
 
+// RunBGPSpeaker runs the node's BGP speaker alone, as lbnode runs it for
+// b, with every prefix of b announced as servable, until ctx is done;
+// then it stops gracefully (withdraw, WithdrawWait, close). It is for
+// programs that measure the routers' side (sessions, BFD, convergence)
+// where the kernel has no IPVS to tell what the node can serve.
+func RunBGPSpeaker(ctx context.Context, b *config.BGP, log *slog.Logger) error {
+	s, err := startBGP(ctx, b, log, hostLoopback)
+	if err != nil {
+		return err
+	}
+	all := map[netip.Prefix]bool{}
+	for _, a := range b.Announce {
+		all[a.Prefix] = true
+	}
+	s.mu.Lock()
+	s.apply(all)
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.stop(context.Background())
+	return nil
+}
+
 // startBGPSpeaker starts the speaker of cfg's bgp section and feeds it the
 // IPVS table the agent wants now; Run calls it once the health checks run.
 func (a *Agent) startBGPSpeaker(ctx context.Context, b *config.BGP) error {

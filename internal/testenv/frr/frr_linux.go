@@ -28,6 +28,10 @@ type Config struct {
 	NeighborASN uint32
 	// BFD turns on BFD (FRR's defaults, 300 ms x 3) for every neighbor.
 	BFD bool
+	// Networks are prefixes this FRR announces itself (a node's VIP, when
+	// FRR stands in for a node's speaker), whether or not a route to them
+	// exists.
+	Networks []netip.Prefix
 }
 
 // Router is FRR running in one namespace.
@@ -165,7 +169,14 @@ func bgpdConf(c Config) string {
 			fmt.Fprintf(&b, " neighbor %s bfd\n", n)
 		}
 	}
-	b.WriteString(" address-family ipv4 unicast\n  maximum-paths 8\n exit-address-family\n")
+	if len(c.Networks) > 0 {
+		b.WriteString(" no bgp network import-check\n")
+	}
+	b.WriteString(" address-family ipv4 unicast\n  maximum-paths 8\n")
+	for _, p := range c.Networks {
+		fmt.Fprintf(&b, "  network %s\n", p)
+	}
+	b.WriteString(" exit-address-family\n")
 	return b.String()
 }
 
