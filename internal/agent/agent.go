@@ -65,16 +65,19 @@ type Agent struct {
 	// retrack gives the tracking the configuration of a reload.
 	retrack chan *config.Config
 
-	mu       sync.Mutex
-	cfg      *config.Config
-	vrrp     map[string][]vrrp.Config
-	plan     *plan
-	health   map[string]targetState
-	states   map[string]vrrp.State
-	routers  map[string]*vrrp.Router // by advertisement interface
-	ipvs     *ipvs.Client
-	repairs  uint64
-	lastSync time.Time
+	mu     sync.Mutex
+	cfg    *config.Config
+	vrrp   map[string][]vrrp.Config
+	plan   *plan
+	health map[string]targetState
+	// fileValues are the values of the files that real servers check
+	// (FILE_CHECK), by track_file name.
+	fileValues map[string]int64
+	states     map[string]vrrp.State
+	routers    map[string]*vrrp.Router // by advertisement interface
+	ipvs       *ipvs.Client
+	repairs    uint64
+	lastSync   time.Time
 	// pace is when a round of health checks of the drift interval was
 	// due (Unix ns; 0: none yet): the delay-loop comparison is timed to
 	// those rounds, so that it shares their wake.
@@ -214,6 +217,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			k.Close()
 			a.ip, a.ipk = nil, nil
 		}})
+	}
+
+	// The files that real servers check, their values known before IPVS
+	// is first written.
+	if files := fileCheckFiles(cfg); len(files) > 0 {
+		fcCtx, stopFC := context.WithCancel(context.Background())
+		fcDone := a.watchFileChecks(fcCtx, files, log)
+		stops = append(stops, stop{"checked files", func() { stopFC(); <-fcDone }})
 	}
 
 	// IPVS first: the node serves as soon as it is MASTER.
@@ -495,6 +506,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if !sameIPConfig(cfg, old) {
 		return errors.New("reload: static or virtual addresses, routes or rules changed; restart the node to apply that")
 	}
+	if !reflect.DeepEqual(fileCheckFiles(cfg), fileCheckFiles(old)) {
+		return errors.New("reload: the track_files that FILE_CHECKs use changed; restart the node to apply that")
+	}
 	if !sameBGP(cfg.BGP, old.BGP) {
 		return errors.New("reload: the bgp section changed; restart the node to apply that")
 	}
@@ -676,7 +690,7 @@ func (a *Agent) onHealth(ev healthcheck.Event) {
 func (a *Agent) sync(why string) error {
 	a.mu.Lock()
 	c := a.ipvs
-	want := a.plan.desired(a.health)
+	want := a.plan.desired(a.healthLocked())
 	sp := a.bgp
 	a.mu.Unlock()
 	defer sp.update(want) // announce once the kernel has the services

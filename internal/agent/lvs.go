@@ -31,6 +31,7 @@ type poolDest struct {
 	alpha      bool
 	notifyUp   []string
 	notifyDown []string
+	files      []config.FileCheck // FILE_CHECKs
 }
 
 // lvsState is what the pools remember between health events: whether
@@ -61,6 +62,13 @@ func (s *lvsState) setNotify(f func(argv []string)) {
 // state: without checkers always; with, as its last result, and before
 // any result up unless alpha (keepalived starts checkers as passed).
 func (d *poolDest) alive(up map[string]targetState) (alive bool, weight int) {
+	a, w := d.checked(up)
+	return applyFileChecks(d.files, up, a, w)
+}
+
+// checked is the real server's state by its checkers other than
+// FILE_CHECKs.
+func (d *poolDest) checked(up map[string]targetState) (alive bool, weight int) {
 	w := int(d.dest.Weight)
 	if d.target == "" {
 		return true, w

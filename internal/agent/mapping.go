@@ -191,7 +191,7 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 			rs := &vs.RealServers[j]
 			d := ipvs.Destination{Address: rs.Addr.Addr(), Port: rs.Addr.Port(), Forward: fwd, Weight: uint32(rs.Weight)}
 			dests = append(dests, d)
-			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown}
+			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown, files: rs.FileChecks}
 			if len(rs.Checkers) > 0 { // without checkers always up, as in keepalived
 				t, err := target(vs, rs, cred)
 				if err != nil {

@@ -82,5 +82,5 @@ func (a *Agent) Repairs() uint64 {
 func (a *Agent) DesiredIPVS() *ipvs.Table {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.plan.desired(a.health)
+	return a.plan.desired(a.healthLocked())
 }

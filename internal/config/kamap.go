@@ -262,7 +262,6 @@ var unsupported = map[string]string{
 	"vrrp_track_process":         "process tracking",
 	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
 	"BFD_CHECK":                  "BFD checks",
-	"FILE_CHECK":                 "file checks",
 	"use_vmac":                   "VMAC interfaces",
 }
 

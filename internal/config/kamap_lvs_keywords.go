@@ -36,7 +36,6 @@ var lvsNotSupported = map[string]string{
 	"require_reply":           "UDP_CHECK replies",
 	"min_reply_length":        "UDP_CHECK replies",
 	"max_reply_length":        "UDP_CHECK replies",
-	"FILE_CHECK":              "file checks",
 	"BFD_CHECK":               "BFD checks",
 }
 

@@ -59,6 +59,10 @@ func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvs
 			if s, ok := m.value(n); ok {
 				in.virtualHost = &s
 			}
+		case "FILE_CHECK":
+			if fc, ok := m.fileCheck(n); ok {
+				rs.FileChecks = append(rs.FileChecks, fc)
+			}
 		case string(TCPCheck), string(HTTPGet), string(SSLGet), string(MiscCheck), string(DNSCheck), string(UDPCheck), string(SMTPCheck), string(PingCheck):
 			if !m.block(n) {
 				continue

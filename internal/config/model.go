@@ -459,6 +459,23 @@ type RealServer struct {
 	// comes up or goes down (nil: none).
 	NotifyUp   Command
 	NotifyDown Command
+	// FileChecks are the real server's FILE_CHECKs: tracked files whose
+	// values change its weight or take it down.
+	FileChecks []FileCheck
+}
+
+// FileCheck is a FILE_CHECK of a real server: a track_file by name and its
+// weight there (default: the track_file's own). With a weight other than
+// 0 the file's value times the weight (negated by Reverse), clamped to the
+// 32-bit range, is added to the real server's weight, and the bottom of
+// that range (-2147483648) takes it down. With weight 0 a value other than
+// 0 takes it down (with Reverse: a value of 0). keepalived 2.2.7's
+// check_file.c and track_file.c.
+type FileCheck struct {
+	Pos     Pos
+	Name    string
+	Weight  int
+	Reverse bool
 }
 
 // CheckKind is a health checker kind, named as in keepalived.conf.

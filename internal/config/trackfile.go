@@ -144,6 +144,76 @@ func (m *kaMapper) trackFiles(b *node, in *VRRPInstance) {
 	}
 }
 
+// maxFileCheckWeight bounds a FILE_CHECK weight, as keepalived's
+// IPVS_WEIGHT_LIMIT.
+const maxFileCheckWeight = 1<<31 - 1
+
+// fileCheck reads a real server's FILE_CHECK block: track_file NAME, of a
+// track_file defined above, and weight N [reverse|noreverse].
+func (m *kaMapper) fileCheck(b *node) (FileCheck, bool) {
+	if !b.block {
+		m.errf(b, "must be a block: FILE_CHECK { track_file NAME ... }")
+		return FileCheck{}, false
+	}
+	fc := FileCheck{Pos: b.pos}
+	named := false
+	var weight *int
+	reverse := false
+	for _, n := range b.children {
+		switch n.name {
+		case "track_file":
+			name, ok := m.value(n)
+			if !ok {
+				continue
+			}
+			named = true
+			found := false
+			for _, f := range m.cfg.TrackedFiles {
+				if f.Name == name {
+					fc.Name, fc.Weight, fc.Reverse, found = name, f.Weight, f.Reverse, true
+				}
+			}
+			if !found {
+				m.errf(n, "track_file %s not found: define it above the virtual server (keepalived 2.2.7 then ignores this FILE_CHECK)", name)
+			}
+		case "weight":
+			ws, ok := m.words(n)
+			if !ok {
+				continue
+			}
+			w, err := parseIntRange(ws[0], -maxFileCheckWeight, maxFileCheckWeight)
+			if err != nil {
+				m.errf(n, "weight %s (keepalived 2.2.7 ignores the line)", err)
+				continue
+			}
+			switch {
+			case len(ws) == 1:
+				reverse = false
+			case len(ws) == 2 && (ws[1] == "reverse" || ws[1] == "noreverse"):
+				reverse = ws[1] == "reverse"
+			default:
+				m.errf(n, "%q: want weight N [reverse|noreverse] (keepalived 2.2.7 ignores the line)", strings.Join(ws, " "))
+				continue
+			}
+			weight = &w
+		default:
+			m.unknown(n, "in FILE_CHECK")
+		}
+	}
+	if fc.Name == "" {
+		if !named {
+			m.errf(b, "FILE_CHECK has no track_file (keepalived 2.2.7 ignores it)")
+		}
+		return FileCheck{}, false
+	}
+	// A weight of the FILE_CHECK's own replaces the track_file's weight
+	// and direction, wherever it is written in the block.
+	if weight != nil {
+		fc.Weight, fc.Reverse = *weight, reverse
+	}
+	return fc, true
+}
+
 // validateTrackedFiles checks the track_file blocks and what the
 // instances track of them.
 func validateTrackedFiles(l *errList, c *Config) {
