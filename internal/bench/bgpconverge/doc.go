@@ -15,8 +15,9 @@
 //   - frr: a second FRR (bfdd, bgpd) announcing the VIP with a network
 //     statement.
 //
-// Each trial cuts one node's link (its bridge port set down, as a power
-// loss) at a random phase of the BFD packets, and times until the router's
+// Each trial waits until the router's BFD session with the node has been
+// up for 3 s, then cuts the node's link (its bridge port set down, as a
+// power loss) at a random phase of the BFD packets, and times until the router's
 // kernel route to the VIP has lost that next hop (polled every 5 ms);
 // then restores the link and waits until the path is back. The nodes
 // alternate. It prints min/median/max per speaker next to the detection

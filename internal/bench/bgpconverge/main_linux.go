@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,9 +165,13 @@ func run(ctx context.Context, trials int, verbose bool) (map[string][]time.Durat
 	res := map[string][]time.Duration{}
 	for i := range 2 * trials {
 		n := nodes[i%2]
-		// Let the sessions settle (BFD up on both sides), then cut at a
-		// random phase of the 300 ms BFD packets.
-		time.Sleep(2*time.Second + rand.N(300*time.Millisecond))
+		// Let the session settle (the router's BFD session with the node
+		// up for 3 s: a session that has just come back may still flap),
+		// then cut at a random phase of the 300 ms BFD packets.
+		if err := waitBFDUp(ctx, router, n.addr, 3); err != nil {
+			return nil, fmt.Errorf("trial %d: %w", i+1, err)
+		}
+		time.Sleep(rand.N(300 * time.Millisecond))
 		cut := time.Now()
 		if err := tp.SetPort(n.ns, "eth0", false); err != nil {
 			return nil, err
@@ -199,6 +204,28 @@ func run(ctx context.Context, trials int, verbose bool) (map[string][]time.Durat
 		}
 	}
 	return res, nil
+}
+
+// waitBFDUp waits (at most 2 minutes) until the router's BFD session
+// with peer has been up for at least secs seconds.
+func waitBFDUp(ctx context.Context, r *frr.Router, peer netip.Addr, secs int) error {
+	var last string
+	_, err := topology.WaitFor(ctx, fmt.Sprintf("the router's BFD session with %s up for %d s", peer, secs), 2*time.Minute, func() bool {
+		out, err := r.VTY("show bfd peer " + peer.String() + " json")
+		if err != nil {
+			return false
+		}
+		last = out
+		var st struct {
+			Status string `json:"status"`
+			Uptime int    `json:"uptime"`
+		}
+		return json.Unmarshal([]byte(out), &st) == nil && st.Status == "up" && st.Uptime >= secs
+	})
+	if err != nil {
+		return errors.Join(err, fmt.Errorf("show bfd peer: %s", last))
+	}
+	return nil
 }
 
 // waitPaths waits until the router's next hops for the VIP are want.
