@@ -18,7 +18,7 @@ import (
 // TestMain runs the TestVM tests in the test VM when the host kernel has
 // no IPVS.
 func TestMain(m *testing.M) {
-	vmtest.Main(m, "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_wlc", "ip_vs_lc", "ip_vs_sh", "ip_vs_mh")
+	vmtest.Main(m, "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_wlc", "ip_vs_lc", "ip_vs_sh", "ip_vs_mh", "ip_vs_pe_sip")
 }
 
 // TestVMCorpusPlanMatchesKeepalived starts keepalived's checker alone on

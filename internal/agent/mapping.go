@@ -120,7 +120,14 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 				s.Family = ipvs.IPv6
 			}
 		}
+		switch vs.IPFamily {
+		case 4:
+			s.Family = ipvs.IPv4
+		case 6:
+			s.Family = ipvs.IPv6
+		}
 	}
+	s.PersistenceEngine = vs.PersistenceEngine
 	for _, f := range []struct {
 		c config.SchedFlags
 		k ipvs.ServiceFlags
@@ -138,6 +145,34 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 		s.Netmask = vs.PersistenceGranularity
 	}
 	return s, nil
+}
+
+// forwardOf sets d's forwarding method to k (the virtual server's when
+// empty), with TUN's encapsulation t.
+func forwardOf(d *ipvs.Destination, k config.LBKind, t config.Tunnel) error {
+	if k != "" {
+		fwd, err := forward(k)
+		if err != nil {
+			return err
+		}
+		d.Forward = fwd
+	}
+	if d.Forward != ipvs.Tunnel {
+		return nil
+	}
+	switch t.Type {
+	case "gue":
+		d.TunnelType, d.TunnelPort = ipvs.TunnelGUE, t.Port
+	case "gre":
+		d.TunnelType = ipvs.TunnelGRE
+	}
+	switch t.Csum {
+	case "csum":
+		d.TunnelFlags = ipvs.TunnelChecksum
+	case "remcsum":
+		d.TunnelFlags = ipvs.TunnelRemoteChecksum
+	}
+	return nil
 }
 
 func forward(k config.LBKind) (ipvs.ForwardMethod, error) {
@@ -183,13 +218,21 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 			pl.services = groupServices(vs, svc)
 		}
 		if s := vs.SorryServer; s != nil {
-			pl.sorry = &ipvs.Destination{Address: s.Addr.Addr(), Port: s.Addr.Port(), Forward: fwd, Weight: 1}
+			sd := ipvs.Destination{Address: s.Addr.Addr(), Port: s.Addr.Port(), Forward: fwd, Weight: 1}
+			if err := forwardOf(&sd, s.LBKind, s.Tunnel); err != nil {
+				return nil, fmt.Errorf("%s: virtual_server %s: sorry_server: %w", vs.Pos, vs.Key(), err)
+			}
+			pl.sorry = &sd
 			pl.sorryInhibit = s.Inhibit
 		}
 		var dests []ipvs.Destination
 		for j := range vs.RealServers {
 			rs := &vs.RealServers[j]
-			d := ipvs.Destination{Address: rs.Addr.Addr(), Port: rs.Addr.Port(), Forward: fwd, Weight: uint32(rs.Weight)}
+			d := ipvs.Destination{Address: rs.Addr.Addr(), Port: rs.Addr.Port(), Forward: fwd, Weight: uint32(rs.Weight),
+				UpperThreshold: rs.UThreshold, LowerThreshold: rs.LThreshold}
+			if err := forwardOf(&d, rs.LBKind, rs.Tunnel); err != nil {
+				return nil, fmt.Errorf("%s: real_server %s: %w", rs.Pos, rs.Addr, err)
+			}
 			dests = append(dests, d)
 			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown, files: rs.FileChecks}
 			if len(rs.Checkers) > 0 { // without checkers always up, as in keepalived

@@ -50,7 +50,7 @@ func exactValue(directive, s string) (string, error) {
 // case.
 func (m *kaMapper) checkLBKindCase(b *node) {
 	for _, n := range b.children {
-		if (n.name == "lb_kind" || n.name == "lvs_method") && len(n.args) == 1 && !n.block {
+		if (n.name == "lb_kind" || n.name == "lvs_method") && len(n.args) >= 1 && !n.block {
 			s := n.args[0].text
 			if _, err := exactValue(n.name, s); err != nil && slices.Contains(exactWords[n.name].values, strings.ToUpper(s)) {
 				m.errf(n, "%s", err)

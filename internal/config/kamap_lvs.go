@@ -90,6 +90,7 @@ func (m *kaMapper) virtualServer(b *node) {
 	var in lvsInherit
 	var haSuspend, ops *node
 	algoSet := false // keepalived reads the sh and mh flags with the scheduler set above them
+	kindSet := false // a real or sorry server takes the method set above it, else the last
 	type rsCheckers struct{ sets []checkerSet }
 	var rsSets []rsCheckers
 	var rsInherit []lvsInherit
@@ -119,13 +120,27 @@ func (m *kaMapper) virtualServer(b *node) {
 				m.schedFlag(n, &vs, algoSet)
 			}
 		case "lb_kind", "lvs_method":
-			if s, ok := m.value(n); ok {
-				v, err := parseLBKind(s)
-				if err != nil {
-					m.errf(n, "%s", err)
-				}
-				vs.LBKind = v
+			if k, tun, ok := m.forwarding(n, "virtual"); ok {
+				vs.LBKind, vs.Tunnel, kindSet = k, tun, true
 			}
+		case "sorry_server_lvs_method":
+			if vs.SorryServer == nil {
+				m.errf(n, "sorry_server forwarding used without sorry_server (keepalived 2.2.7 ignores the line)")
+				continue
+			}
+			if k, tun, ok := m.forwarding(n, "sorry"); ok {
+				vs.SorryServer.LBKind, vs.SorryServer.Tunnel = k, tun
+			}
+		case "persistence_engine":
+			if s, ok := m.value(n); ok {
+				if len(s) > maxPEName {
+					m.warnf(n, "persistence_name too long, truncating - %s (as keepalived truncates it to %d bytes)", s, maxPEName)
+					s = s[:maxPEName]
+				}
+				vs.PersistenceEngine = s
+			}
+		case "ip_family":
+			m.ipFamily(n, &vs)
 		case "protocol":
 			if s, ok := m.value(n); ok {
 				v, err := parseProtocol(s)
@@ -185,6 +200,9 @@ func (m *kaMapper) virtualServer(b *node) {
 				}
 			}
 			vs.SorryServer = &SorryServer{Pos: n.pos, Addr: netip.AddrPortFrom(a, p)}
+			if kindSet {
+				vs.SorryServer.LBKind, vs.SorryServer.Tunnel = vs.LBKind, vs.Tunnel
+			}
 		case "sorry_server_inhibit":
 			if m.flag(n) {
 				if vs.SorryServer == nil {
@@ -230,6 +248,9 @@ func (m *kaMapper) virtualServer(b *node) {
 			}
 		case "real_server":
 			rs, sets, rin, ok := m.realServer(n)
+			if ok && rs.LBKind == "" && kindSet {
+				rs.LBKind, rs.Tunnel = vs.LBKind, vs.Tunnel
+			}
 			if ok {
 				vs.RealServers = append(vs.RealServers, rs)
 				rsSets = append(rsSets, rsCheckers{sets})
@@ -248,6 +269,18 @@ func (m *kaMapper) virtualServer(b *node) {
 	}
 	if vs.Protocol == "" && vs.Group == "" {
 		vs.Protocol = TCP // fwmark: ignored by IPVS
+	}
+	// A method not set when a real or sorry server was read is the
+	// virtual server's last; one the same as that is left empty (the
+	// virtual server's).
+	for i := range vs.RealServers {
+		rs := &vs.RealServers[i]
+		if rs.LBKind == vs.LBKind && rs.Tunnel == vs.Tunnel {
+			rs.LBKind, rs.Tunnel = "", Tunnel{}
+		}
+	}
+	if s := vs.SorryServer; s != nil && s.LBKind == vs.LBKind && s.Tunnel == vs.Tunnel {
+		s.LBKind, s.Tunnel = "", Tunnel{}
 	}
 	m.lvsPorts(b, &vs)
 	if haSuspend != nil {
@@ -435,19 +468,19 @@ func (m *kaMapper) lvsPorts(b *node, vs *VirtualServer) {
 		rs := &vs.RealServers[i]
 		port := rs.Addr.Port()
 		switch {
-		case vs.LBKind == LBKindNAT:
+		case rs.Kind(vs) == LBKindNAT:
 			if vs.FWMark == 0 && port == 0 {
 				rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 			}
 		case vs.FWMark != 0:
 			if port != 0 {
-				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with fwmark and %s: cleared, as keepalived clears it", port, vs.LBKind)})
+				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with fwmark and %s: cleared, as keepalived clears it", port, rs.Kind(vs))})
 				rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), 0)
 			}
 		case port == 0:
 			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 		case port != vs.Addr.Port():
-			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d differs from the virtual server's %d with %s: reset, as keepalived resets it", port, vs.Addr.Port(), vs.LBKind)})
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d differs from the virtual server's %d with %s: reset, as keepalived resets it", port, vs.Addr.Port(), rs.Kind(vs))})
 			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 		}
 	}

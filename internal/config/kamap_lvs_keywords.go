@@ -12,31 +12,25 @@ import (
 // implement: they are refused, naming the keyword, since ignoring them
 // would run the node otherwise than keepalived runs it.
 var lvsNotSupported = map[string]string{
-	"ip_family":               "the address family follows the addresses",
-	"persistence_engine":      "IPVS persistence engines",
-	"sorry_server_lvs_method": "a forwarding method of its own for the sorry server",
-	"lvs_method":              "a forwarding method per real server",
-	"uthreshold":              "real server connection thresholds",
-	"lthreshold":              "real server connection thresholds",
-	"bind_port":               "a source port for checks",
-	"fwmark":                  "a firewall mark on checks",
-	"http_protocol":           "a HTTP protocol version for checks",
-	"enable_sni":              "SNI in SSL_GET",
-	"fast_recovery":           "fast recovery of HTTP checks",
-	"regex":                   "body regular expressions in HTTP checks",
-	"regex_no_match":          "body regular expressions in HTTP checks",
-	"regex_options":           "body regular expressions in HTTP checks",
-	"regex_min_offset":        "body regular expressions in HTTP checks",
-	"regex_max_offset":        "body regular expressions in HTTP checks",
-	"regex_stack":             "body regular expressions in HTTP checks",
-	"track_file":              "tracking files",
-	"track_bfd":               "BFD tracking",
-	"user":                    "a user per MISC_CHECK (the global script_user applies)",
-	"payload":                 "UDP_CHECK payloads",
-	"require_reply":           "UDP_CHECK replies",
-	"min_reply_length":        "UDP_CHECK replies",
-	"max_reply_length":        "UDP_CHECK replies",
-	"BFD_CHECK":               "BFD checks",
+	"bind_port":        "a source port for checks",
+	"fwmark":           "a firewall mark on checks",
+	"http_protocol":    "a HTTP protocol version for checks",
+	"enable_sni":       "SNI in SSL_GET",
+	"fast_recovery":    "fast recovery of HTTP checks",
+	"regex":            "body regular expressions in HTTP checks",
+	"regex_no_match":   "body regular expressions in HTTP checks",
+	"regex_options":    "body regular expressions in HTTP checks",
+	"regex_min_offset": "body regular expressions in HTTP checks",
+	"regex_max_offset": "body regular expressions in HTTP checks",
+	"regex_stack":      "body regular expressions in HTTP checks",
+	"track_file":       "tracking files",
+	"track_bfd":        "BFD tracking",
+	"user":             "a user per MISC_CHECK (the global script_user applies)",
+	"payload":          "UDP_CHECK payloads",
+	"require_reply":    "UDP_CHECK replies",
+	"min_reply_length": "UDP_CHECK replies",
+	"max_reply_length": "UDP_CHECK replies",
+	"BFD_CHECK":        "BFD checks",
 }
 
 // lvsIgnored are keywords keepalived reads in the LVS blocks whose effect
@@ -284,23 +278,20 @@ func (m *kaMapper) lvsEnd() {
 // group's services do not use: with DR or TUN, a port other than an
 // address entry's, and any port with a fwmark entry (IPVS ignores it).
 func (m *kaMapper) groupPorts(vs *VirtualServer) {
-	if vs.LBKind == LBKindNAT {
-		return
-	}
-	if s := vs.SorryServer; s != nil && s.Addr.Port() != 0 && len(vs.GroupFWMarks) > 0 {
-		m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: s.Pos, Directive: "sorry_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", s.Addr.Port(), vs.Group, vs.LBKind)})
+	if s := vs.SorryServer; s != nil && s.Kind(vs) != LBKindNAT && s.Addr.Port() != 0 && len(vs.GroupFWMarks) > 0 {
+		m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: s.Pos, Directive: "sorry_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", s.Addr.Port(), vs.Group, s.Kind(vs))})
 	}
 	for _, rs := range vs.RealServers {
 		p := rs.Addr.Port()
-		if p == 0 {
+		if p == 0 || rs.Kind(vs) == LBKindNAT {
 			continue
 		}
 		if len(vs.GroupFWMarks) > 0 {
-			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", p, vs.Group, vs.LBKind)})
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with a fwmark in group %s and %s: ignored by IPVS, as keepalived warns", p, vs.Group, rs.Kind(vs))})
 		}
 		for _, a := range vs.GroupAddrs {
 			if a.Port() != p {
-				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d does not match %s of group %s with %s, as keepalived warns", p, a, vs.Group, vs.LBKind)})
+				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d does not match %s of group %s with %s, as keepalived warns", p, a, vs.Group, rs.Kind(vs))})
 				break
 			}
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,6 +51,23 @@ func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvs
 			v := true
 			if m.trueFalse(n, &v) {
 				in.alpha = &v
+			}
+		case "lvs_method":
+			if k, tun, ok := m.forwarding(n, "real"); ok {
+				rs.LBKind, rs.Tunnel = k, tun
+			}
+		case "uthreshold", "lthreshold":
+			if s, ok := m.value(n); ok {
+				v, err := strconv.ParseUint(s, 10, 32)
+				if err != nil {
+					m.errf(n, "invalid real_server %s %q (keepalived 2.2.7 ignores the line)", n.name, s)
+					continue
+				}
+				if n.name == "uthreshold" {
+					rs.UThreshold = uint32(v)
+				} else {
+					rs.LThreshold = uint32(v)
+				}
 			}
 		case "notify_up":
 			m.firstLVSCommand(n, &rs.NotifyUp)

@@ -330,7 +330,15 @@ type VirtualServer struct {
 	// services only.
 	OnePacket bool
 	LBKind    LBKind
+	// Tunnel is the encapsulation with LBKind TUN.
+	Tunnel    Tunnel
 	DelayLoop time.Duration
+	// PersistenceEngine is the IPVS persistence engine ("sip"), "" none
+	// (keepalived's persistence_engine).
+	PersistenceEngine string
+	// IPFamily is 4 or 6 when ip_family sets it (the family of a fwmark
+	// service), 0 otherwise.
+	IPFamily int
 	// PersistenceTimeout 0 means not persistent.
 	PersistenceTimeout time.Duration
 	// PersistenceGranularity is the persistence netmask as a prefix
@@ -423,6 +431,19 @@ type SorryServer struct {
 	Pos     Pos
 	Addr    netip.AddrPort
 	Inhibit bool
+	// LBKind and Tunnel are its forwarding method: the virtual server's
+	// unless sorry_server_lvs_method sets one.
+	LBKind LBKind
+	Tunnel Tunnel
+}
+
+// Tunnel is the encapsulation of TUN forwarding, as keepalived reads
+// lvs_method TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]:
+// Type "" is ipip, Csum "" is nocsum; Port only with gue.
+type Tunnel struct {
+	Type string
+	Port uint16
+	Csum string
 }
 
 // Key names the virtual server in messages: "TCP 192.168.0.100:80",
@@ -444,6 +465,14 @@ type RealServer struct {
 	// (the client's destination port is kept).
 	Addr   netip.AddrPort
 	Weight int
+	// LBKind and Tunnel are its forwarding method: the virtual server's
+	// (as set when the real_server block is read, keepalived's
+	// reading) unless the real server's own lvs_method sets one.
+	LBKind LBKind
+	Tunnel Tunnel
+	// UThreshold and LThreshold are IPVS's connection thresholds
+	// (uthreshold, lthreshold; 0 none).
+	UThreshold, LThreshold uint32
 	// InhibitOnFailure sets the weight to 0 on failure instead of
 	// removing the real server.
 	InhibitOnFailure bool

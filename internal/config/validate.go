@@ -264,7 +264,7 @@ func validateVirtualServers(l *errList, vss []VirtualServer) {
 			}
 			if !rs.Addr.Addr().IsValid() {
 				rbad("address", "missing")
-			} else if vs.Addr.IsValid() && rs.Addr.Addr().Is4() != vs.Addr.Addr().Is4() && vs.LBKind != LBKindTUN {
+			} else if vs.Addr.IsValid() && rs.Addr.Addr().Is4() != vs.Addr.Addr().Is4() && rs.Kind(vs) != LBKindTUN {
 				rbad("address", "%s is not of the family of %s", rs.Addr.Addr(), vs.Addr.Addr())
 			}
 			if rs.Addr.Port() == 0 && vs.FWMark == 0 && vs.Group == "" && vs.Addr.Port() != 0 {

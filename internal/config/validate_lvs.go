@@ -27,7 +27,7 @@ func validateQuorum(vs *VirtualServer, bad func(field, format string, a ...any))
 	if s := vs.SorryServer; s != nil {
 		if !s.Addr.Addr().IsValid() {
 			bad("sorry_server", "address missing")
-		} else if vs.Addr.IsValid() && s.Addr.Addr().Is4() != vs.Addr.Addr().Is4() && vs.LBKind != LBKindTUN {
+		} else if vs.Addr.IsValid() && s.Addr.Addr().Is4() != vs.Addr.Addr().Is4() && s.Kind(vs) != LBKindTUN {
 			bad("sorry_server", "%s is not of the family of %s", s.Addr.Addr(), vs.Addr.Addr())
 		}
 	}
