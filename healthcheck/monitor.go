@@ -77,6 +77,7 @@ type Monitor struct {
 	mu      sync.Mutex
 	initial []Target // added before Run
 	names   map[string]bool
+	paused  map[string]bool // suspended before Run
 	running bool
 	ran     bool
 	cmds    chan command
@@ -84,9 +85,15 @@ type Monitor struct {
 }
 
 type command struct {
-	add    *Target
-	remove string
-	reply  chan error
+	add     *Target
+	remove  string
+	suspend *suspendCmd
+	reply   chan error
+}
+
+type suspendCmd struct {
+	name string
+	on   bool
 }
 
 // New returns a Monitor with the given targets.
@@ -160,6 +167,30 @@ func (m *Monitor) Remove(name string) error {
 	return m.send(command{remove: name})
 }
 
+// Suspend suspends (on) or resumes the checks of the named target, as
+// keepalived's ha_suspend does while a virtual server's address is not on
+// the node: a suspended target keeps its state and schedule but runs no
+// attempt (an attempt in flight completes) and sends no event. It returns
+// ErrUnknownTarget (wrapped) if there is no such target.
+func (m *Monitor) Suspend(name string, on bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ran && !m.running {
+		return errStopped
+	}
+	if !m.running {
+		if !m.names[name] {
+			return fmt.Errorf("%w %q", ErrUnknownTarget, name)
+		}
+		if m.paused == nil {
+			m.paused = map[string]bool{}
+		}
+		m.paused[name] = on
+		return nil
+	}
+	return m.send(command{suspend: &suspendCmd{name, on}})
+}
+
 var errStopped = errors.New("healthcheck: monitor stopped")
 
 // send hands c to the running loop, or fails once the loop has stopped.
@@ -182,8 +213,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 		return errors.New("healthcheck: Monitor.Run called twice")
 	}
 	m.ran, m.running = true, true
-	initial := m.initial
-	m.initial, m.names = nil, nil
+	initial, paused := m.initial, m.paused
+	m.initial, m.names, m.paused = nil, nil, nil
 	m.mu.Unlock()
 
 	l := &loop{
@@ -197,6 +228,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	now := time.Now()
 	for _, t := range initial {
 		l.add(t, now)
+		l.trs[t.Name].suspended = paused[t.Name]
 	}
 	l.run()
 
@@ -277,6 +309,14 @@ func (l *loop) add(t Target, now time.Time) {
 }
 
 func (l *loop) handle(c command, now time.Time) error {
+	if s := c.suspend; s != nil {
+		tr, ok := l.trs[s.name]
+		if !ok {
+			return fmt.Errorf("%w %q", ErrUnknownTarget, s.name)
+		}
+		tr.suspended = s.on
+		return nil
+	}
 	if c.add != nil {
 		if _, dup := l.trs[c.add.Name]; dup {
 			return fmt.Errorf("healthcheck: target %q already exists", c.add.Name)
@@ -317,7 +357,13 @@ func (l *loop) run() {
 			l.endAttempt(l.deadlines[0], context.DeadlineExceeded)
 		}
 		for l.inflight < limit && len(l.queue) > 0 && !l.queue[0].due.After(now) {
-			l.start(heap.Pop(&l.queue).(*tracker), now)
+			tr := heap.Pop(&l.queue).(*tracker)
+			if tr.suspended {
+				tr.skip(now)
+				heap.Push(&l.queue, tr)
+				continue
+			}
+			l.start(tr, now)
 		}
 		if l.inflight >= limit {
 			if soon := now.Add(watchEvery); l.nextWatch.IsZero() || soon.Before(l.nextWatch) {

@@ -166,6 +166,8 @@ type tracker struct {
 
 	heapIndex int
 	removed   bool
+	// suspended: the rounds come and go without an attempt (Suspend).
+	suspended bool
 	released  bool // the monitor gave up the attempt's concurrency slot
 	// The attempt in flight, owned by the monitor: its context, and its
 	// place in the monitor's deadline heap (-1: none).
@@ -247,6 +249,19 @@ func (tr *tracker) finish(now time.Time, res Result, latency time.Duration, even
 		ev.Weight, ev.HasWeight = tr.weight, tr.hasWeight
 	}
 	return append(events, ev)
+}
+
+// skip passes over the round due at or before now of a suspended target:
+// the next is due an interval after it, and the target counts as making
+// progress, so that the watchdog does not call it stalled.
+func (tr *tracker) skip(now time.Time) {
+	tr.failed, tr.streak = 0, 0
+	tr.round = tr.due
+	tr.due = tr.round.Add(tr.t.Interval)
+	if late := now.Sub(tr.due); late >= 0 {
+		tr.due = tr.due.Add((late/tr.t.Interval + 1) * tr.t.Interval)
+	}
+	tr.progress = now
 }
 
 // overdue reports whether the running attempt has outlived its timeout by

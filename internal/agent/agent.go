@@ -70,6 +70,9 @@ type Agent struct {
 	vrrp   map[string][]vrrp.Config
 	plan   *plan
 	health map[string]targetState
+	// ha follows the addresses for ha_suspend (nil: no virtual server
+	// sets it).
+	ha *haWatch
 	// fileValues are the values of the files that real servers check
 	// (FILE_CHECK), by track_file name.
 	fileValues map[string]int64
@@ -317,6 +320,20 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
+	// ha_suspend: checks suspended while the virtual server's address is
+	// not on the node, from before their first round.
+	if len(haSuspendGroups(cfg)) > 0 {
+		w := newHAWatch(mon, log, cfg)
+		haCtx, stopHA := context.WithCancel(context.Background())
+		if err := w.watchAddrs(haCtx); err != nil {
+			stopHA()
+			return fmt.Errorf("ha_suspend: %w", err)
+		}
+		a.mu.Lock()
+		a.ha = w
+		a.mu.Unlock()
+		stops = append(stops, stop{"ha_suspend", stopHA})
+	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	monDone := make(chan error, 1)
 	go func() { monDone <- mon.Run(monCtx) }()
@@ -411,6 +428,9 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			}
 		}
 	}})
+	// Before the instances stop: keepalived ends its scripts, the FIFO
+	// programs among them, first.
+	stops = append(stops, stop{"notify fifo programs", fifos.terminate})
 	// Tracked scripts give the instances their effective priorities, sync
 	// groups hold their members in FAULT together.
 	trackCtx, stopTrack := context.WithCancel(vrrpCtx)
@@ -506,6 +526,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if !sameIPConfig(cfg, old) {
 		return errors.New("reload: static or virtual addresses, routes or rules changed; restart the node to apply that")
 	}
+	if len(haSuspendGroups(cfg)) > 0 && len(haSuspendGroups(old)) == 0 {
+		return errors.New("reload: ha_suspend was added; restart the node to apply that")
+	}
 	if !reflect.DeepEqual(fileCheckFiles(cfg), fileCheckFiles(old)) {
 		return errors.New("reload: the track_files that FILE_CHECKs use changed; restart the node to apply that")
 	}
@@ -582,7 +605,11 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	a.mu.Lock()
 	p.lvs.notify = a.plan.lvs.notify
 	a.cfg, a.plan = cfg, p
+	ha := a.ha
 	a.mu.Unlock()
+	if ha != nil {
+		ha.reload(cfg)
+	}
 	if err := a.reloadSyncDaemons(cfg.Global.SyncDaemon); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"log/slog"
+	"syscall"
 
 	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/internal/notify"
@@ -12,8 +13,9 @@ import (
 // each written a line per change of state of an instance or a sync group,
 // as keepalived writes them. A nil *fifoSet writes nothing.
 type fifoSet struct {
-	fifos []*notify.FIFO
-	log   *slog.Logger
+	fifos    []*notify.FIFO
+	programs []*fifoProgram
+	log      *slog.Logger
 }
 
 // openFIFOs opens the FIFOs of cfg; with none it returns nil.
@@ -36,6 +38,15 @@ func openFIFOs(cfg *config.Config, log *slog.Logger) (*fifoSet, error) {
 			fs = &fifoSet{log: log}
 		}
 		fs.fifos = append(fs.fifos, q)
+		if len(spec.Script) > 0 {
+			r, err := startFIFOProgram(spec.Script, spec.Path, cfg.Global.Script.Credential(), log)
+			if err != nil {
+				// keepalived logs a program that cannot start and goes on.
+				log.Error("notify fifo: starting notify_fifo_script", "fifo", spec.Path, "err", err)
+				continue
+			}
+			fs.programs = append(fs.programs, r)
+		}
 	}
 	return fs, nil
 }
@@ -70,11 +81,28 @@ func (fs *fifoSet) group(name string, state vrrp.State) {
 	fs.write(notify.FIFOLine(true, name, state.String(), 0))
 }
 
+// terminate sends the FIFOs' programs SIGTERM, as keepalived ends its
+// scripts first when it stops, before the instances' last lines.
+func (fs *fifoSet) terminate() {
+	if fs == nil {
+		return
+	}
+	for _, r := range fs.programs {
+		r.signal(syscall.SIGTERM)
+	}
+}
+
+// close removes and closes the FIFOs, then waits for their programs
+// (terminated, or seeing the end of the FIFO): programGrace, then
+// SIGTERM, then SIGKILL.
 func (fs *fifoSet) close() {
 	if fs == nil {
 		return
 	}
 	for _, q := range fs.fifos {
 		q.Close()
+	}
+	for _, r := range fs.programs {
+		r.stop(programGrace)
 	}
 }

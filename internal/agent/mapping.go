@@ -321,6 +321,9 @@ func allOf(cs []healthcheck.Checker) healthcheck.Checker {
 
 func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker, cred *syscall.Credential) (healthcheck.Checker, time.Duration, error) {
 	addr := rs.Addr
+	if rs.CheckPort != 0 {
+		addr = netip.AddrPortFrom(addr.Addr(), rs.CheckPort)
+	}
 	if c.ConnectIP.IsValid() {
 		addr = netip.AddrPortFrom(c.ConnectIP, addr.Port())
 	}

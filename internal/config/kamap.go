@@ -340,8 +340,10 @@ func (m *kaMapper) global(b *node) {
 			m.fifo(n, &g.NotifyFIFO)
 		case "vrrp_notify_fifo":
 			m.fifo(n, &g.VRRPNotifyFIFO)
-		case "notify_fifo_script", "vrrp_notify_fifo_script":
-			m.errf(n, "not supported: a program reading the notify FIFO is not started; start it beside lbnode")
+		case "notify_fifo_script":
+			m.fifoScript(n, &g.NotifyFIFO)
+		case "vrrp_notify_fifo_script":
+			m.fifoScript(n, &g.VRRPNotifyFIFO)
 		case "lvs_sync_daemon":
 			m.lvsSyncDaemon(n)
 		default:
@@ -352,6 +354,7 @@ func (m *kaMapper) global(b *node) {
 			m.warnf(n, "%s", globalNote(n.name))
 		}
 	}
+	m.fifoScriptsWithoutFIFO(g)
 }
 
 func (m *kaMapper) vrrpInstance(b *node) {

@@ -474,14 +474,16 @@ func (m *kaMapper) lvsPorts(b *node, vs *VirtualServer) {
 			}
 		case vs.FWMark != 0:
 			if port != 0 {
-				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with fwmark and %s: cleared, as keepalived clears it", port, rs.Kind(vs))})
+				m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d with fwmark and %s: cleared, as keepalived clears it (its checks still connect to port %d)", port, rs.Kind(vs), port)})
 				rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), 0)
+				rs.CheckPort = port
 			}
 		case port == 0:
 			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
 		case port != vs.Addr.Port():
-			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d differs from the virtual server's %d with %s: reset, as keepalived resets it", port, vs.Addr.Port(), rs.Kind(vs))})
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: rs.Pos, Directive: "real_server", Msg: fmt.Sprintf("port %d differs from the virtual server's %d with %s: reset, as keepalived resets it (its checks still connect to port %d)", port, vs.Addr.Port(), rs.Kind(vs), port)})
 			rs.Addr = netip.AddrPortFrom(rs.Addr.Addr(), vs.Addr.Port())
+			rs.CheckPort = port
 		}
 	}
 }

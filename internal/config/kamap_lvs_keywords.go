@@ -261,9 +261,7 @@ func (m *kaMapper) lvsEnd() {
 		if vs.FWMark != 0 || len(vs.GroupFWMarks) > 0 {
 			m.warnf(h.n, "cannot be used with fwmarks: cleared, as keepalived clears it")
 			vs.HASuspend = false
-			continue
 		}
-		m.warnf(h.n, "accepted, but health checks keep running while the virtual address is not on this node (keepalived suspends them)")
 	}
 	kept := m.cfg.VirtualServers[:0]
 	for i, vs := range m.cfg.VirtualServers {

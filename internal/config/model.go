@@ -369,7 +369,8 @@ type VirtualServer struct {
 	// Alpha starts the real servers with checkers down until their
 	// first success; Omega runs QuorumDown and the real servers'
 	// NotifyDown when the node stops; HASuspend is keepalived's
-	// ha_suspend (read, with a warning: checks are not suspended).
+	// ha_suspend: the checks are suspended while the virtual address is
+	// not on the node.
 	Alpha     bool
 	Omega     bool
 	HASuspend bool
@@ -470,6 +471,12 @@ type RealServer struct {
 	// reading) unless the real server's own lvs_method sets one.
 	LBKind LBKind
 	Tunnel Tunnel
+	// CheckPort is the port written in the file when the reader reset or
+	// cleared it for IPVS (direct routing or tunnelling with another port
+	// than the service's, a fwmark service): the checks still connect to
+	// it, as keepalived's checkers copy the address when they are read.
+	// 0: the port of Addr.
+	CheckPort uint16
 	// UThreshold and LThreshold are IPVS's connection thresholds
 	// (uthreshold, lthreshold; 0 none).
 	UThreshold, LThreshold uint32

@@ -168,6 +168,7 @@ func resolveScripts(c *Config, env scriptEnv) error {
 		if err := resolveFIFOOwner(f, id, env); err != nil {
 			l.add(f.Pos, "notify_fifo", err.Error())
 		}
+		check(f.ScriptPos, "notify_fifo_script", f.Script)
 	}
 	for i := range c.VRRPScripts {
 		s := &c.VRRPScripts[i]

@@ -45,7 +45,7 @@ func summarizePool(w func(indent int, format string, a ...any), vs *VirtualServe
 		modes = append(modes, "omega (down programs run on stop)")
 	}
 	if vs.HASuspend {
-		modes = append(modes, "ha_suspend (checks keep running)")
+		modes = append(modes, "ha_suspend")
 	}
 	if len(modes) > 0 {
 		w(2, "%s", strings.Join(modes, ", "))

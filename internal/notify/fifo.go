@@ -91,19 +91,22 @@ func (q *FIFO) Write(line string) error {
 	return nil
 }
 
-// Close closes the FIFO and removes it if OpenFIFO created it.
+// Close removes the FIFO if OpenFIFO created it and closes it: removed
+// first, as keepalived does, so that a reader that opens it again once it
+// sees the end cannot.
 func (q *FIFO) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.f == nil {
 		return nil
 	}
-	err := q.f.Close()
-	q.f = nil
+	var err error
 	if q.created {
-		if e := os.Remove(q.path); err == nil {
-			err = e
-		}
+		err = os.Remove(q.path)
 	}
+	if e := q.f.Close(); err == nil {
+		err = e
+	}
+	q.f = nil
 	return err
 }
