@@ -104,6 +104,9 @@ type Config struct {
 	// sequence differs, and a keepalived MASTER answers it as any
 	// lower-priority advert.
 	NoYieldAdvert bool
+	// VMAC, if set, puts the instance on a virtual MAC interface
+	// (keepalived's use_vmac); see VMAC.
+	VMAC *VMAC
 }
 
 // Normalize returns a copy of c with the defaults filled in, or a
@@ -120,6 +123,28 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.Priority == 0 {
 		c.Priority = DefaultPriority
+	}
+	if c.VMAC != nil {
+		v := *c.VMAC
+		if v.Name == "" {
+			v.Name = DefaultVMACName(c.VRID)
+		}
+		switch {
+		case !ValidIfName(v.Name):
+			return c, &FieldError{Field: "VMAC.Name", Value: v.Name, Msg: "not an interface name (1-15 bytes, no '/', ':' or space)"}
+		case v.Name == c.Interface:
+			return c, &FieldError{Field: "VMAC.Name", Value: v.Name, Msg: "is the instance's Interface"}
+		case v.Addr != nil && (len(v.Addr) != 6 || v.Addr[0]&1 != 0):
+			return c, &FieldError{Field: "VMAC.Addr", Value: v.Addr.String(), Msg: "not a unicast Ethernet address"}
+		case !v.XmitBase && len(c.UnicastPeers) > 0:
+			// keepalived sets vmac_xmit_base itself, with a warning.
+			return c, &FieldError{Field: "VMAC.XmitBase", Value: "false", Msg: "unicast peers need the adverts on the base interface"}
+		}
+		// The VIPs that would go on the base interface go on the VMAC.
+		if c.VIPInterface == "" || c.VIPInterface == c.Interface {
+			c.VIPInterface = v.Name
+		}
+		c.VMAC = &v
 	}
 	if c.VIPInterface == "" {
 		c.VIPInterface = c.Interface
@@ -248,6 +273,9 @@ func (c Config) Normalize() (Config, error) {
 // first, without duplicates.
 func (c *Config) tracked() []string {
 	names := []string{c.Interface}
+	if c.VMAC != nil {
+		names = append(names, c.VMAC.Name)
+	}
 	for _, n := range c.TrackInterfaces {
 		dup := false
 		for _, m := range names {

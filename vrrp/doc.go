@@ -53,7 +53,12 @@
 //     first, then a burst, a second burst after GARPDelay and an optional
 //     refresh;
 //   - tracked interfaces (the advertisement interface always) followed with
-//     rtnetlink link notifications: one down means FAULT.
+//     rtnetlink link notifications: one down means FAULT;
+//   - with Config.VMAC (keepalived's use_vmac), a private macvlan with the
+//     virtual MAC 00:00:5e:00:01:VRID (IPv6 00:00:5e:00:02:VRID) on the
+//     interface, carrying the VIPs and, unless VMAC.XmitBase, the adverts,
+//     with the sysctls keepalived sets for it; removed, and the sysctls
+//     restored, when Run returns.
 //
 // Received advertisements carry the kernel's receive time, so the timers
 // they restart count from the packet's arrival, not from when the Router

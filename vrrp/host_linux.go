@@ -21,6 +21,7 @@ type linuxHost struct {
 	nl    *netlink.Handle
 	links map[string]netlink.Link
 	garp  map[string]*garpConn
+	vmacs []*vmacLink // set up by Open, removed by Close
 
 	mu     sync.Mutex
 	closed bool
@@ -231,6 +232,7 @@ func (h *linuxHost) Close() error {
 	for _, g := range h.garp {
 		errs = append(errs, g.c.Close())
 	}
+	errs = append(errs, h.removeVMACs())
 	h.nl.Close()
 	return errors.Join(errs...)
 }

@@ -799,6 +799,8 @@ func Reconfigurable(old, next Config) error {
 		return fixed("IPv6", strconv.FormatBool(next.IPv6), strconv.FormatBool(old.IPv6))
 	case next.Group != old.Group:
 		return fixed("Group", next.Group.String(), old.Group.String())
+	case vmacString(next.VMAC) != vmacString(old.VMAC):
+		return fixed("VMAC", vmacString(next.VMAC), vmacString(old.VMAC))
 	}
 	return nil
 }

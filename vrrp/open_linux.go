@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -24,6 +25,10 @@ import (
 // only, so no other netlink family module needs to be loadable). It needs
 // CAP_NET_RAW and CAP_NET_ADMIN. It returns a *FieldError for an invalid
 // configuration, a negative NetNS or an interface that does not exist.
+//
+// For an instance with a VMAC, Open creates (or reuses) the macvlan
+// interface and sets the sysctls keepalived sets for it (see VMAC); they
+// are undone when Run returns (or by Close, if Run never ran).
 func Open(cfgs []Config, opts *Options) (*Router, error) {
 	if len(cfgs) == 0 {
 		return nil, &FieldError{Field: "instances", Msg: "none configured"}
@@ -73,13 +78,47 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 		if _, err := lookup("Interface", c.Interface); err != nil {
 			return fail(err)
 		}
-		if _, err := lookup("VIPInterface", c.VIPInterface); err != nil {
-			return fail(err)
-		}
 		for _, t := range c.TrackInterfaces {
 			if _, err := lookup("TrackInterfaces", t); err != nil {
 				return fail(err)
 			}
+		}
+	}
+	log := slog.New(slog.DiscardHandler)
+	if opts != nil && opts.Logger != nil {
+		log = opts.Logger
+	}
+	var known []string // the interfaces the configuration names
+	for _, c := range norm {
+		for _, n := range append([]string{c.Interface, c.VIPInterface}, c.TrackInterfaces...) {
+			if (c.VMAC == nil || n != c.VMAC.Name) && !slices.Contains(known, n) {
+				known = append(known, n)
+			}
+		}
+	}
+	renamed := map[string]string{}
+	for i := range norm {
+		c := &norm[i]
+		if c.VMAC == nil {
+			continue
+		}
+		name, err := h.setupVMAC(c, known, log)
+		if err != nil {
+			return fail(err)
+		}
+		if name != c.VMAC.Name {
+			renamed[c.VMAC.Name] = name
+			v := *c.VMAC
+			if c.VIPInterface == v.Name {
+				c.VIPInterface = name
+			}
+			v.Name = name
+			c.VMAC = &v
+		}
+	}
+	for _, c := range norm {
+		if _, err := lookup("VIPInterface", c.VIPInterface); err != nil {
+			return fail(err)
 		}
 	}
 	var groups4, groups6 []netip.Addr
@@ -102,7 +141,7 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 		}
 	}
 	err = inNS(ns, func() error {
-		l := h.links[norm[0].Interface]
+		l := h.links[norm[0].advertInterface()]
 		ifi := &net.Interface{Index: l.Attrs().Index, Name: l.Attrs().Name, MTU: l.Attrs().MTU,
 			HardwareAddr: l.Attrs().HardwareAddr, Flags: l.Attrs().Flags}
 		var err error
@@ -150,12 +189,14 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 	default:
 		conn = c4
 	}
-	r, err := New(cfgs, conn, h, opts)
+	r, err := New(norm, conn, h, opts)
 	if err != nil {
 		conn.Close()
 		return fail(err)
 	}
 	r.closers = append(r.closers, h.Close)
+	r.onStop = append(r.onStop, h.stopVMACs)
+	r.vmacNames = renamed
 	return r, nil
 }
 

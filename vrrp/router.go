@@ -113,6 +113,12 @@ type Router struct {
 	closeOnce sync.Once
 	closeErr  error
 	closers   []func() error
+	// onStop run when Run returns, after the instances have stopped
+	// (Open's: removing the VMACs, as keepalived at its stop).
+	onStop []func() error
+	// vmacNames maps the VMAC names asked for to those Open used, where
+	// they differ.
+	vmacNames map[string]string
 
 	reconf   chan reconfReq
 	track    chan trackReq
@@ -149,6 +155,9 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		if c.Interface != cfgs[0].Interface {
 			return nil, &FieldError{Field: "Interface", Value: c.Interface, Msg: "differs from " + cfgs[0].Interface + " (use one Router per interface)"}
 		}
+		if first, _ := cfgs[0].Normalize(); c.advertInterface() != first.advertInterface() {
+			return nil, &FieldError{Field: "VMAC", Value: c.advertInterface(), Msg: "adverts on another interface than " + first.advertInterface() + " (use one Router per VMAC)"}
+		}
 		if k := (key{c.IPv6, c.VRID}); seen[k] {
 			return nil, &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice for one address family"}
 		} else {
@@ -166,8 +175,10 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 			return nil, err
 		}
 		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen)}
-		if c.Version == Version3 || c.IPv6 {
-			// The VRRPv3 checksum covers the source: choose it.
+		if c.Version == Version3 || c.IPv6 || c.advertInterface() != c.Interface {
+			// The VRRPv3 checksum covers the source: choose it. A VMAC
+			// has no address of its own but the VIPs: the adverts come
+			// from the base interface's, as keepalived sends them.
 			in.src = in.local
 		}
 		r.insts = append(r.insts, in)
@@ -202,6 +213,13 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.ran = true
 	r.mu.Unlock()
+	defer func() {
+		for _, f := range r.onStop {
+			if err := f(); err != nil {
+				r.log.Warn("vrrp: stop", "err", err)
+			}
+		}
+	}()
 	defer func() {
 		select {
 		case <-r.loopDone:
@@ -382,6 +400,7 @@ func (r *Router) reconfigure(cfgs []Config) error {
 		if next[i].VRID != 0 {
 			return &FieldError{Field: "VRID", Value: itoa(int(c.VRID)), Msg: "configured twice"}
 		}
+		c = r.vmacAsRunning(n, r.insts[i].cfg)
 		if err := Reconfigurable(r.insts[i].cfg, c); err != nil {
 			return fmt.Errorf("instance %s: %w", r.insts[i].cfg.Name, err)
 		}

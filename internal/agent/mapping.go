@@ -14,9 +14,10 @@ import (
 )
 
 // vrrpConfigs maps the VRRP instances, grouped by advertisement interface
-// (one vrrp.Router per interface).
+// (one vrrp.Router per interface, and per VMAC that carries adverts).
 func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 	out := map[string][]vrrp.Config{}
+	vmacs := vmacNames(cfg)
 	for _, in := range cfg.VRRP {
 		if in.Auth != nil && in.Auth.Type != config.AuthPass {
 			return nil, fmt.Errorf("%s: vrrp_instance %s: auth_type %s is not supported (only PASS)", in.Pos, in.Name, in.Auth.Type)
@@ -45,6 +46,7 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 			vc.Version = uint8(cfg.Global.VRRPVersion)
 		}
 		vc.IPv6 = in.IPv6()
+		vc.VMAC = vrrpVMAC(&in, vmacs)
 		vc.Group = cfg.Global.MulticastGroup4
 		if vc.IPv6 {
 			vc.Group = cfg.Global.MulticastGroup6
@@ -87,7 +89,8 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: vrrp_instance %s: %w", in.Pos, in.Name, err)
 		}
-		out[in.Interface] = append(out[in.Interface], norm)
+		key := routerKey(&in, vmacs)
+		out[key] = append(out[key], norm)
 	}
 	return out, nil
 }

@@ -134,12 +134,13 @@ func newTracking(cfg *config.Config) *tracking {
 			groupOf[name] = g.Name
 		}
 	}
+	vmacs := vmacNames(cfg)
 	for _, in := range cfg.VRRP {
 		ifaces := weightedInterfaces(&in)
 		if len(in.TrackScripts) == 0 && len(ifaces) == 0 && len(in.TrackFiles) == 0 && groupOf[in.Name] == "" {
 			continue
 		}
-		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: in.Interface, base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, files: in.TrackFiles, group: groupOf[in.Name]})
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: routerKey(&in, vmacs), base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, files: in.TrackFiles, group: groupOf[in.Name]})
 		for _, t := range in.TrackScripts {
 			used[t.Name] = true
 		}

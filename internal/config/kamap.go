@@ -262,7 +262,6 @@ var unsupported = map[string]string{
 	"vrrp_track_process":         "process tracking",
 	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
 	"BFD_CHECK":                  "BFD checks",
-	"use_vmac":                   "VMAC interfaces",
 }
 
 func (m *kaMapper) top(n *node) {
@@ -346,6 +345,8 @@ func (m *kaMapper) global(b *node) {
 			m.fifoScript(n, &g.VRRPNotifyFIFO)
 		case "lvs_sync_daemon":
 			m.lvsSyncDaemon(n)
+		case "vmac_prefix":
+			m.vmacPrefix(n)
 		default:
 			if isVRRPWireGlobal(n.name) {
 				m.vrrpGlobal(n)
@@ -373,6 +374,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	g := &m.cfg.Global
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
 	var set lowerPrioSet
+	var vmac vmacState
 	prioritySet, masterSet := false, false
 	advertAt := b.pos
 	// The instance's family is set by the first line that implies one
@@ -576,10 +578,15 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.virtualRoutes(n, &in)
 		case "virtual_rules":
 			m.virtualRules(n, &in)
+		case "use_vmac":
+			m.useVMAC(n, &in, &vmac)
+		case "vmac_xmit_base":
+			m.vmacXmitBase(n, &vmac)
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}
 	}
+	m.finishVMAC(b, &in, &vmac)
 	routeInterfacesTracked(&in)
 	for _, w := range applyStateDefaults(&in, prioritySet) {
 		m.warnf(b, "%s", w)

@@ -96,6 +96,9 @@ func (w Warning) String() string {
 // Global holds keepalived's global_defs settings that matter to a node.
 type Global struct {
 	RouterID string
+	// VMACPrefix is keepalived's vmac_prefix: the VMAC names' prefix
+	// instead of "vrrp".
+	VMACPrefix string
 	// EnableScriptSecurity is keepalived's enable_script_security, and
 	// ScriptUser and ScriptGroup its script_user (ScriptUserPos where it
 	// was set): who notify and MISC_CHECK programs run as, and whether a
@@ -287,6 +290,9 @@ type VRRPInstance struct {
 	// when it leaves MASTER (BACKUP, FAULT, stop).
 	VirtualRoutes []Route
 	VirtualRules  []Rule
+	// VMAC puts the instance on a virtual MAC interface (keepalived's
+	// use_vmac and vmac_xmit_base); nil: none.
+	VMAC *VMAC
 }
 
 // Protocol is a virtual server's transport protocol.

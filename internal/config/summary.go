@@ -53,11 +53,17 @@ func (c *Config) Summary() string {
 			if dev == "" {
 				dev = in.Interface
 			}
+			if in.VMAC != nil && dev == in.Interface {
+				dev = "the VMAC"
+			}
 			line := fmt.Sprintf("vip %s dev %s", v.Prefix, dev)
 			if v.Label != "" {
 				line += " label " + v.Label
 			}
 			w(2, "%s", line)
+		}
+		if in.VMAC != nil {
+			w(2, "%s", in.VMAC.summary(&in))
 		}
 		if len(in.Track) > 0 {
 			var ts []string
