@@ -97,6 +97,8 @@ type Agent struct {
 	// bgpMark marks what the routers send to the announced prefixes
 	// (nil: the bgp section marks nothing).
 	bgpMark *bgpMarker
+	// mail sends the alert e-mails (nil: none).
+	mail *mailer
 	// openIP opens the kernel's addresses, routes and rules (default:
 	// the agent's network namespace's); ip and ipk are the static and
 	// virtual ones and that handle while running (nil: none), used by
@@ -339,6 +341,17 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	go func() { monDone <- mon.Run(monCtx) }()
 	stops = append(stops, stop{"health checks", func() { stopMon(); <-monDone }})
 
+	// Alert e-mails, queued and sent by their own goroutine; closed after
+	// the notify programs' stop, which queues the last ones.
+	mailer := newMailer(cfg, log, a.env.DialSMTP)
+	if mailer != nil {
+		a.mu.Lock()
+		a.mail = mailer
+		a.plan.lvs.setMail(mailer.alert)
+		a.mu.Unlock()
+		stops = append(stops, stop{"alert mails", func() { mailer.close(min(mailer.timeout, mailStopWait)) }})
+	}
+
 	// Notify programs, in transition order.
 	notifier := a.env.Notify(a.opts.NotifyTimeout, log, cfg.Global.Script.Credential())
 	a.mu.Lock()
@@ -371,6 +384,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		current := a.cfg // notify programs may change on reload
 		a.mu.Unlock()
 		notifier.EnqueueAll(notifyCommands(current, t))
+		mailer.instanceAlert(current, t)
 		select {
 		case transitions <- t:
 		default:
@@ -532,6 +546,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if !reflect.DeepEqual(fileCheckFiles(cfg), fileCheckFiles(old)) {
 		return errors.New("reload: the track_files that FILE_CHECKs use changed; restart the node to apply that")
 	}
+	if !sameMail(cfg.Mail, old.Mail) {
+		return errors.New("reload: the mail settings (smtp_server, notification_email, ...) changed; restart the node to apply that")
+	}
 	if !sameBGP(cfg.BGP, old.BGP) {
 		return errors.New("reload: the bgp section changed; restart the node to apply that")
 	}
@@ -604,6 +621,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	// Virtual servers gone from the file are removed.
 	a.mu.Lock()
 	p.lvs.notify = a.plan.lvs.notify
+	p.lvs.mail = a.plan.lvs.mail
 	a.cfg, a.plan = cfg, p
 	ha := a.ha
 	a.mu.Unlock()

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"net"
 	"syscall"
 	"time"
 
@@ -49,6 +50,9 @@ type Env struct {
 	// folder is missing is not watched), and a channel of changes;
 	// default watchFiles (inotify).
 	WatchFiles func(ctx context.Context, files []config.TrackedFile, log *slog.Logger) ([]fileValue, <-chan fileValue, error)
+	// DialSMTP opens the connections to the SMTP server that alert
+	// e-mails go through; default a net.Dialer's.
+	DialSMTP func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // NATSwitch is the part of *nat.Switch the agent uses.

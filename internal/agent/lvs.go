@@ -21,6 +21,8 @@ type pool struct {
 	quorumUp     []string
 	quorumDown   []string
 	omega        bool
+	// vs is the configured virtual server, for its alert e-mails.
+	vs *config.VirtualServer
 }
 
 // poolDest is one real server of a pool.
@@ -32,6 +34,8 @@ type poolDest struct {
 	notifyUp   []string
 	notifyDown []string
 	files      []config.FileCheck // FILE_CHECKs
+	// rs is the configured real server, for its alert e-mails.
+	rs *config.RealServer
 }
 
 // lvsState is what the pools remember between health events: whether
@@ -46,6 +50,9 @@ type lvsState struct {
 	// pending are programs due before notify was set (a quorum lost at
 	// start, before the notify runner exists).
 	pending [][]string
+	// mail queues alert e-mails (nil: none; see alertRS, alertQuorum).
+	mail        func(alertMail)
+	pendingMail []alertMail
 }
 
 // setNotify sets the runner of the programs and hands it those already
@@ -112,6 +119,11 @@ func (p *plan) advance(up map[string]targetState) {
 			s.quorum[i] = sum >= pl.quorum+pl.hyst
 			if !s.quorum[i] && pl.sorry != nil {
 				p.run(pl.quorumDown)
+				p.alertQuorum(pl, false, true, false, pl.quorum+pl.hyst, sum)
+			}
+			if s.quorum[i] {
+				// keepalived mails a quorum it starts with.
+				p.alertQuorum(pl, true, true, false, pl.quorum+pl.hyst, sum)
 			}
 		}
 		return
@@ -129,6 +141,7 @@ func (p *plan) advance(up map[string]targetState) {
 				} else {
 					p.run(d.notifyDown)
 				}
+				p.alertRS(pl, d, a, false)
 			}
 			if a {
 				sum += w
@@ -138,9 +151,11 @@ func (p *plan) advance(up map[string]targetState) {
 		case !s.quorum[i] && sum >= pl.quorum+pl.hyst:
 			s.quorum[i] = true
 			p.run(pl.quorumUp)
+			p.alertQuorum(pl, true, false, false, pl.quorum+pl.hyst, sum)
 		case s.quorum[i] && (sum == 0 || sum < pl.quorum-pl.hyst):
 			s.quorum[i] = false
 			p.run(pl.quorumDown)
+			p.alertQuorum(pl, false, false, false, pl.quorum-pl.hyst, sum)
 		}
 	}
 }
@@ -161,10 +176,12 @@ func (p *plan) stopping() {
 		for j := range pl.dests {
 			if s.alive[i][j] {
 				p.run(pl.dests[j].notifyDown)
+				p.alertRS(pl, &pl.dests[j], false, true)
 			}
 		}
 		if s.quorum[i] {
 			p.run(pl.quorumDown)
+			p.alertQuorum(pl, false, false, true, 0, 0)
 		}
 	}
 }

@@ -199,11 +199,14 @@ type plan struct {
 	// prints describes what each target (by name) was built from, so that
 	// a reload can keep the targets whose settings did not change.
 	prints map[string]string
+	// mail says which virtual and real servers send alert e-mails (nil:
+	// none).
+	mail *config.Mail
 }
 
 // ipvsPlan maps the virtual servers and their checkers.
 func ipvsPlan(cfg *config.Config) (*plan, error) {
-	p := &plan{prints: map[string]string{}, lvs: &lvsState{}}
+	p := &plan{prints: map[string]string{}, lvs: &lvsState{}, mail: cfg.Mail}
 	cred := cfg.Global.Script.Credential()
 	for i := range cfg.VirtualServers {
 		vs := &cfg.VirtualServers[i]
@@ -216,7 +219,7 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 			return nil, fmt.Errorf("%s: virtual_server %s: %w", vs.Pos, vs.Key(), err)
 		}
 		pl := pool{name: vs.Key(), services: []ipvs.Service{svc}, quorum: max(vs.Quorum, 1), hyst: vs.Hysteresis,
-			quorumUp: vs.QuorumUp, quorumDown: vs.QuorumDown, omega: vs.Omega}
+			quorumUp: vs.QuorumUp, quorumDown: vs.QuorumDown, omega: vs.Omega, vs: vs}
 		if vs.Group != "" {
 			pl.services = groupServices(vs, svc)
 		}
@@ -237,7 +240,7 @@ func ipvsPlan(cfg *config.Config) (*plan, error) {
 				return nil, fmt.Errorf("%s: real_server %s: %w", rs.Pos, rs.Addr, err)
 			}
 			dests = append(dests, d)
-			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown, files: rs.FileChecks}
+			pd := poolDest{dest: d, inhibit: rs.InhibitOnFailure, alpha: rs.Alpha, notifyUp: rs.NotifyUp, notifyDown: rs.NotifyDown, files: rs.FileChecks, rs: rs}
 			if len(rs.Checkers) > 0 { // without checkers always up, as in keepalived
 				t, err := target(vs, rs, cred)
 				if err != nil {

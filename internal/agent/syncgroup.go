@@ -13,6 +13,10 @@ import (
 type groupStates struct {
 	groups map[string]*config.SyncGroup // by member instance
 	state  map[string]vrrp.State        // by group
+	// mail, if set, mails the state of a member's group after each of
+	// the member's transitions (alert e-mails), which mails each new
+	// state once.
+	mail func(g *config.SyncGroup, to vrrp.State)
 }
 
 func newGroupStates(cfg *config.Config) *groupStates {
@@ -33,6 +37,11 @@ func newGroupStates(cfg *config.Config) *groupStates {
 // The group's new state goes to fifos.
 func (gs *groupStates) transition(t vrrp.Transition, fifos *fifoSet) [][]string {
 	g := gs.groups[t.Instance]
+	if g != nil && t.To != vrrp.StateInit && gs.mail != nil {
+		// Mailed once per state, from the first (keepalived mails a
+		// group's BACKUP at start).
+		gs.mail(g, t.To)
+	}
 	if g == nil || t.To == vrrp.StateInit || gs.state[g.Name] == t.To {
 		return nil
 	}

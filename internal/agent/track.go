@@ -334,6 +334,7 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 		return
 	}
 	groups := newGroupStates(cfg)
+	groups.mail = a.groupAlerts(cfg)
 	type result struct {
 		script  string
 		success bool

@@ -22,13 +22,6 @@ var globalNotes = map[string]string{
 	"vrrp_process_name":    "no meaning for lbnode: it runs as one process",
 	"checker_process_name": "no meaning for lbnode: it runs as one process",
 	"process_names":        "no meaning for lbnode: it runs as one process",
-	// Mail: smtp_alert is refused where it is set, so nothing would use
-	// these.
-	"notification_email":      "no mail is sent: smtp_alert is not supported",
-	"notification_email_from": "no mail is sent: smtp_alert is not supported",
-	"smtp_server":             "no mail is sent: smtp_alert is not supported",
-	"smtp_helo_name":          "no mail is sent: smtp_alert is not supported",
-	"smtp_connect_timeout":    "no mail is sent: smtp_alert is not supported",
 	// VRRP behaviour lbnode does not have: said plainly, as it differs
 	// from a keepalived node reading the same file.
 	"vrrp_garp_interval":              "not supported: lbnode sends each burst of gratuitous ARPs back to back",

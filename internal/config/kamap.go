@@ -37,6 +37,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	m.advertIntervals()
 	m.resolveSyncDaemon()
 	m.lvsEnd()
+	m.smtpEnd()
 	if err := m.errs.err(); err != nil {
 		return nil, err
 	}
@@ -70,6 +71,8 @@ type kaMapper struct {
 	// rulesUnnumbered counts, for IPv4 and IPv6, the rules read without
 	// a preference (see firstRulePriority).
 	rulesUnnumbered [2]uint32
+	// smtp is the mail settings read so far.
+	smtp smtpState
 }
 
 type lowerPrioSet struct{ delay, repeat, noAdvert bool }
@@ -243,12 +246,6 @@ func (m *kaMapper) firstCommand(n *node, dst *Command) {
 }
 
 func (m *kaMapper) unknown(n *node, where string) {
-	if n.name == "smtp_alert" {
-		// keepalived mails the transitions; lbnode runs the notify
-		// programs and logs them, but sends no mail.
-		m.warnf(n, "accepted and ignored: lbnode sends no e-mail alerts (use a notify program)")
-		return
-	}
 	if msg, ok := unsupported[n.name]; ok {
 		m.errf(n, "not supported %s: %s", where, msg)
 		return
@@ -350,6 +347,9 @@ func (m *kaMapper) global(b *node) {
 		default:
 			if isVRRPWireGlobal(n.name) {
 				m.vrrpGlobal(n)
+				continue
+			}
+			if m.smtpGlobal(n) {
 				continue
 			}
 			m.warnf(n, "%s", globalNote(n.name))
@@ -578,6 +578,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.virtualRoutes(n, &in)
 		case "virtual_rules":
 			m.virtualRules(n, &in)
+		case "smtp_alert":
+			m.smtpAlert(n, "vrrp_instance", in.Pos)
 		case "use_vmac":
 			m.useVMAC(n, &in, &vmac)
 		case "vmac_xmit_base":

@@ -256,6 +256,8 @@ func (m *kaMapper) virtualServer(b *node) {
 				rsSets = append(rsSets, rsCheckers{sets})
 				rsInherit = append(rsInherit, rin)
 			}
+		case "smtp_alert":
+			m.smtpAlert(n, "virtual_server", vs.Pos)
 		default:
 			if m.inheritable(n, &in) {
 				continue

@@ -37,8 +37,7 @@ var lvsNotSupported = map[string]string{
 // lbnode has no counterpart for and that change nothing in what the node
 // forwards: accepted with a warning.
 var lvsIgnored = map[string]string{
-	"smtp_alert": "lbnode sends no e-mail alerts",
-	"snmp_name":  "lbnode has no SNMP agent",
+	"snmp_name": "lbnode has no SNMP agent",
 }
 
 // lvsUnknown handles a keyword the LVS reader has no case for in a block

@@ -113,6 +113,8 @@ func (m *kaMapper) realServer(b *node) (rs RealServer, sets []checkerSet, in lvs
 				rs.Checkers = append(rs.Checkers, hc)
 				sets = append(sets, hs)
 			}
+		case "smtp_alert":
+			m.smtpAlert(n, "real_server", rs.Pos)
 		default:
 			if m.inheritable(n, &in) {
 				continue

@@ -146,7 +146,7 @@ const everyDirectiveConf = `global_defs {
   router_id lb1
   enable_script_security
   script_user root root
-  notification_email { admin@example.com }   ! ignored, with a warning
+  notification_email { admin@example.com }   ! no smtp_server: no mail
 }
 vrrp_instance VI_1 {
   state BACKUP
@@ -306,7 +306,6 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 			},
 		},
 		Warnings: []Warning{
-			{Pos: at(5), Directive: "notification_email", Msg: "no mail is sent: smtp_alert is not supported"},
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
 			{Pos: at(62), Directive: "nb_get_retry", Msg: "deprecated: read as retry, as keepalived reads it"},
 		},

@@ -46,6 +46,9 @@ type Config struct {
 	StaticAddresses []StaticAddress
 	StaticRoutes    []Route
 	StaticRules     []Rule
+	// Mail is keepalived's e-mail alerting (keepalived.conf only); nil:
+	// no mail.
+	Mail *Mail
 
 	// Warnings are things that were accepted but have no effect, or were
 	// changed, as keepalived itself accepts them with a warning (an

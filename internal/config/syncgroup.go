@@ -69,6 +69,8 @@ func (m *kaMapper) syncGroup(b *node) {
 			if m.flag(n) {
 				g.TrackingWeight = true
 			}
+		case "smtp_alert":
+			m.smtpAlert(n, "vrrp_sync_group", g.Pos)
 		case "global_tracking":
 			if m.flag(n) {
 				g.TrackingWeight = true

@@ -21,6 +21,8 @@
 //     TestVM tests inside it.
 //   - childproc: starts the programs of topology and vm so that they die
 //     with the process that started them.
+//   - smtpsink: a small SMTP server that keeps the messages it takes, for
+//     the tests of alert e-mails.
 //
 // Product code lives beside this folder (internal/agent,
 // config, metrics, notify, natswitch); benchmarks live in internal/bench.
