@@ -125,6 +125,14 @@ type Bind struct {
 	// Interface binds the socket to a network interface (SO_BINDTODEVICE,
 	// Linux only; needs CAP_NET_RAW on older kernels).
 	Interface string
+	// SourcePort is the local port to send from (keepalived's bind_port);
+	// zero lets the kernel choose. The socket is bound with SO_REUSEADDR,
+	// so that a check can reuse the port while an earlier connection from
+	// it is in TIME_WAIT.
+	SourcePort uint16
+	// Mark is the firewall mark of the check's packets (SO_MARK, Linux
+	// only; needs CAP_NET_ADMIN; keepalived's fwmark); zero sets none.
+	Mark uint32
 }
 
 func checkAddr(field string, ap netip.AddrPort) error {

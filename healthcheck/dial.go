@@ -13,13 +13,16 @@ import (
 // reported instead of looking like silence. TCP keepalives are off: a check
 // connection lives for one exchange.
 func (b Bind) dialer(network string, recvErr bool) *net.Dialer {
-	d := &net.Dialer{Control: control(b.Interface, recvErr, b.Source.IsValid()), KeepAlive: -1}
-	if b.Source.IsValid() {
-		ip := net.IP(b.Source.AsSlice())
+	d := &net.Dialer{Control: control(b, recvErr), KeepAlive: -1}
+	if b.Source.IsValid() || b.SourcePort != 0 {
+		var ip net.IP
+		if b.Source.IsValid() {
+			ip = net.IP(b.Source.AsSlice())
+		}
 		if network == "udp" {
-			d.LocalAddr = &net.UDPAddr{IP: ip}
+			d.LocalAddr = &net.UDPAddr{IP: ip, Port: int(b.SourcePort)}
 		} else {
-			d.LocalAddr = &net.TCPAddr{IP: ip}
+			d.LocalAddr = &net.TCPAddr{IP: ip, Port: int(b.SourcePort)}
 		}
 	}
 	return d
@@ -28,7 +31,8 @@ func (b Bind) dialer(network string, recvErr bool) *net.Dialer {
 // dial connects to addr. Without a source address nothing is bound before
 // connect, so the kernel picks the local port per destination; with one,
 // the port is still picked at connect (IP_BIND_ADDRESS_NO_PORT on Linux),
-// which keeps thousands of checks a second from exhausting local ports.
+// which keeps thousands of checks a second from exhausting local ports;
+// with a source port, that port.
 func (b Bind) dial(ctx context.Context, network string, addr netip.AddrPort, recvErr bool) (net.Conn, error) {
 	return b.dialer(network, recvErr).DialContext(ctx, network, addr.String())
 }

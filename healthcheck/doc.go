@@ -9,11 +9,17 @@
 //   - UDP: what `nc -zu` does: a datagram on a connected socket, and an
 //     ICMP port unreachable means down; optionally a payload and an
 //     expected reply. On Linux every ICMP error (host unreachable too) is
-//     reported, not only port unreachable.
+//     reported, not only port unreachable. UDPReply judges the first
+//     reply as keepalived's require_reply does (data with wildcards,
+//     length bounds).
 //   - HTTP: a GET of an http:// or https:// URL (HTTP_GET, SSL_GET):
 //     accepted status codes (default 200-299), a body regexp or digest,
-//     a Host header, SNI, skipping certificate verification. The timeout
-//     covers the whole exchange, body included.
+//     a Host header, SNI (or none), skipping certificate verification.
+//     With Protocol set, the request is the one keepalived writes for its
+//     http_protocol (1.0, 1.0C, 1.1) instead of Go's HTTP client's; the
+//     body regexp can be inverted, bounded by offsets and run on bytes as
+//     PCRE2 runs it without utf. The timeout covers the whole exchange,
+//     body included.
 //   - DNS: a query over UDP (default SOA of "."), up when a well-formed
 //     response with an accepted response code comes back (DNS_CHECK).
 //   - Exec: a program run without a shell (MISC_CHECK): exit 0 up, other
@@ -32,7 +38,8 @@
 //     (FileStatus is the pure rule).
 //
 // Every checker has a timeout, honours its context and never blocks past
-// either. Network checkers can bind a source address or an interface.
+// either. Network checkers can bind a source address, port or interface
+// and mark their packets (Bind).
 //
 // # Monitor
 //
@@ -83,7 +90,7 @@
 // # Privileges and network namespaces
 //
 // No check needs privileges, except binding to an interface on old kernels
-// (CAP_NET_RAW), and Ping where the process's group is outside
+// (CAP_NET_RAW), a firewall mark (Bind.Mark: CAP_NET_ADMIN), and Ping where the process's group is outside
 // net.ipv4.ping_group_range: it then falls back from a ping socket to a
 // raw ICMP socket (CAP_NET_RAW). Unlike keepalived, which widens
 // ping_group_range to include group 0, Ping changes no sysctl. Sockets are opened in the network namespace of the thread
@@ -93,7 +100,7 @@
 // calling goroutine; HTTP dials from the transport's goroutines, and Exec runs the
 // program in the caller's namespace).
 //
-// Outside Linux, everything works except binding to an interface (an
-// error wrapping ErrUnsupported), reporting of ICMP errors other than port
+// Outside Linux, everything works except binding to an interface and
+// firewall marks (an error wrapping ErrUnsupported), reporting of ICMP errors other than port
 // unreachable, and killing an exec check's whole process group.
 package healthcheck

@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -9,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultMaxBody is how much of a response body an HTTP check reads when
@@ -49,8 +54,40 @@ type HTTP struct {
 	TLSConfig *tls.Config
 	// MaxBody limits how much of the body is read; zero means DefaultMaxBody.
 	MaxBody int64
+	// Protocol, if set, makes the check write the request keepalived's
+	// HTTP_GET writes (its http_protocol) instead of Go's HTTP client's:
+	// "1.0" (GET PATH HTTP/1.0), "1.0C" (the same with Connection:
+	// close) or "1.1" (HTTP/1.1 with Connection: close), with only the
+	// User-Agent and Host headers. Host is the Host field, or else the
+	// URL's host and port. The response is read as keepalived reads it:
+	// the body is the bytes after the header, up to Content-Length or
+	// the end of the connection, a chunked one with its chunk sizes.
+	Protocol string
+	// UserAgent is the User-Agent header; empty means "lvskit-healthcheck".
+	UserAgent string
+	// NoSNI sends no server name in the TLS handshake (keepalived's
+	// SSL_GET without enable_sni) unless ServerName is set. The
+	// certificate then cannot be verified against a name: set
+	// InsecureSkipVerify.
+	NoSNI bool
+	// BodyNoMatch inverts Body: the body must not match
+	// (keepalived's regex_no_match).
+	BodyNoMatch bool
+	// BodyFrom and BodyTo bound where in the body a match of Body may
+	// start: at BodyFrom or later (keepalived's regex_min_offset) and,
+	// if BodyTo is not zero, before BodyTo (regex_max_offset plus one).
+	// Offsets count bytes.
+	BodyFrom, BodyTo int
+	// BodyBytes matches Body against the body's bytes, each read as one
+	// character (ISO 8859-1), as PCRE2 matches without its utf option;
+	// Body must then have been compiled from a pattern in the same
+	// encoding (see Latin1). Without it the body is read as UTF-8.
+	BodyBytes bool
 	Bind
 }
+
+// Protocols are the values HTTP.Protocol takes, besides "".
+var Protocols = []string{"1.0", "1.0C", "1.1"}
 
 // StatusRange is an inclusive range of HTTP status codes.
 type StatusRange struct{ Min, Max int }
@@ -106,6 +143,12 @@ func (h *HTTP) Validate() error {
 			return fmt.Errorf("healthcheck: http digest %q: want 32 (MD5) or 64 (SHA-256) hex digits", d)
 		}
 	}
+	if h.Protocol != "" && !slices.Contains(Protocols, h.Protocol) {
+		return fmt.Errorf("healthcheck: http protocol %q: want 1.0, 1.0C or 1.1", h.Protocol)
+	}
+	if h.BodyFrom < 0 || h.BodyTo < 0 || (h.BodyTo != 0 && h.BodyTo <= h.BodyFrom) {
+		return fmt.Errorf("healthcheck: http body offsets %d-%d: want 0 <= from < to (to 0: none)", h.BodyFrom, h.BodyTo)
+	}
 	for _, r := range h.Status {
 		if r.Min < 100 || r.Max > 599 || r.Min > r.Max {
 			return fmt.Errorf("healthcheck: http status range %v: want codes within 100-599", r)
@@ -114,28 +157,55 @@ func (h *HTTP) Validate() error {
 	return nil
 }
 
-func (h *HTTP) client() *http.Client {
+// tlsConfig is the TLS configuration of a check of host (the URL's host
+// without its port).
+func (h *HTTP) tlsConfig(host string) *tls.Config {
 	var cfg *tls.Config
 	if h.TLSConfig != nil {
 		cfg = h.TLSConfig.Clone()
 	} else {
 		cfg = &tls.Config{}
 	}
-	if h.ServerName != "" {
+	switch {
+	case h.ServerName != "":
 		cfg.ServerName = h.ServerName
-	} else if h.Host != "" {
+	case h.NoSNI:
+		cfg.ServerName = ""
+	case h.Host != "":
 		name := h.Host
 		if host, _, ok := strings.Cut(name, ":"); ok && !strings.Contains(host, "[") {
 			name = host
 		}
 		cfg.ServerName = name
+	case cfg.ServerName == "":
+		// As Go's client: an IP address is not sent (RFC 6066).
+		cfg.ServerName = host
 	}
 	if h.InsecureSkipVerify {
 		cfg.InsecureSkipVerify = true
 	}
+	return cfg
+}
+
+// dialTLS connects to addr and runs the TLS handshake.
+func (h *HTTP) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := h.Bind.dialer("tcp", false).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	tc := tls.Client(conn, h.tlsConfig(host))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+func (h *HTTP) client() *http.Client {
 	tr := &http.Transport{
 		DialContext:       h.Bind.dialer("tcp", false).DialContext,
-		TLSClientConfig:   cfg,
+		DialTLSContext:    h.dialTLS,
 		DisableKeepAlives: true,
 		// The check is on the real server itself: never a proxy.
 		Proxy: nil,
@@ -144,6 +214,103 @@ func (h *HTTP) client() *http.Client {
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// request writes the request keepalived writes for h.Protocol on a
+// connection of its own and reads the response's header; the caller
+// closes the body, which closes the connection.
+func (h *HTTP) request(ctx context.Context, req *http.Request) (*http.Response, error) {
+	u := req.URL
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	var conn net.Conn
+	var err error
+	if u.Scheme == "https" {
+		conn, err = h.dialTLS(ctx, "tcp", addr)
+	} else {
+		conn, err = h.Bind.dialer("tcp", false).DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	minor, closeHdr := 0, ""
+	switch h.Protocol {
+	case "1.0C":
+		closeHdr = "Connection: close\r\n"
+	case "1.1":
+		minor, closeHdr = 1, "Connection: close\r\n"
+	}
+	host := req.Host
+	if host == "" {
+		host = u.Host
+	}
+	msg := fmt.Sprintf("GET %s HTTP/1.%d\r\nUser-Agent: %s\r\n%sHost: %s\r\n\r\n", u.RequestURI(), minor, req.Header.Get("User-Agent"), closeHdr, host)
+	if _, err := io.WriteString(conn, msg); err != nil {
+		stop()
+		conn.Close()
+		return nil, err
+	}
+	resp, err := readRawResponse(bufio.NewReader(conn))
+	if err != nil {
+		stop()
+		conn.Close()
+		return nil, err
+	}
+	resp.Body = &connBody{ReadCloser: resp.Body, conn: conn, stop: stop}
+	return resp, nil
+}
+
+// readRawResponse reads a response as keepalived's HTTP_GET does: the
+// status code of the status line, and as the body the bytes after the
+// header, up to its Content-Length if it has one, else to the end of the
+// connection, with no transfer coding undone (a chunked body is judged
+// with its chunk sizes, as keepalived judges it).
+func readRawResponse(br *bufio.Reader) (*http.Response, error) {
+	tp := textproto.NewReader(br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return nil, err
+	}
+	proto, rest, _ := strings.Cut(line, " ")
+	codeText, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	code, err := strconv.Atoi(codeText)
+	if !strings.HasPrefix(proto, "HTTP/") || err != nil {
+		return nil, fmt.Errorf("malformed status line %q", line)
+	}
+	hdr, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return nil, err
+	}
+	var body io.Reader = br
+	if cl := hdr.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
+			body = io.LimitReader(br, n)
+		}
+	}
+	return &http.Response{StatusCode: code, Proto: proto, Header: http.Header(hdr), Body: io.NopCloser(body)}, nil
+}
+
+// connBody closes its connection with the body.
+type connBody struct {
+	io.ReadCloser
+	conn net.Conn
+	stop func() bool
+}
+
+func (b *connBody) Close() error {
+	b.stop()
+	b.ReadCloser.Close()
+	return b.conn.Close()
 }
 
 // Check implements Checker.
@@ -160,9 +327,18 @@ func (h *HTTP) Check(ctx context.Context) Result {
 	if h.Host != "" {
 		req.Host = h.Host
 	}
-	req.Header.Set("User-Agent", "lvskit-healthcheck")
+	ua := h.UserAgent
+	if ua == "" {
+		ua = "lvskit-healthcheck"
+	}
+	req.Header.Set("User-Agent", ua)
 	req.Close = true
-	resp, err := h.client().Do(req)
+	var resp *http.Response
+	if h.Protocol != "" {
+		resp, err = h.request(ctx, req)
+	} else {
+		resp, err = h.client().Do(req)
+	}
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
@@ -182,8 +358,14 @@ func (h *HTTP) Check(ctx context.Context) Result {
 	if err != nil {
 		return down(ctx, "read body", err, timeout)
 	}
-	if h.Body != nil && !h.Body.Match(body) {
-		return Result{Reason: fmt.Sprintf("status %d, body does not match %q", resp.StatusCode, h.Body)}
+	if h.Body != nil {
+		if matched := h.bodyMatches(body); matched == h.BodyNoMatch {
+			verb := "does not match"
+			if matched {
+				verb = "matches"
+			}
+			return Result{Reason: fmt.Sprintf("status %d, body %s %q", resp.StatusCode, verb, h.Body)}
+		}
 	}
 	if h.Digest != "" {
 		var sum []byte
@@ -199,4 +381,39 @@ func (h *HTTP) Check(ctx context.Context) Result {
 		}
 	}
 	return up(fmt.Sprintf("status %d", resp.StatusCode))
+}
+
+// bodyMatches reports whether Body matches body, starting at BodyFrom or
+// later and, with BodyTo, before BodyTo.
+func (h *HTTP) bodyMatches(body []byte) bool {
+	if h.BodyFrom > len(body) {
+		return false
+	}
+	subject := body[h.BodyFrom:]
+	if h.BodyBytes {
+		subject = Latin1(subject)
+	}
+	loc := h.Body.FindIndex(subject)
+	if loc == nil {
+		return false
+	}
+	if h.BodyTo == 0 {
+		return true
+	}
+	start := loc[0]
+	if h.BodyBytes {
+		start = utf8.RuneCount(subject[:start])
+	}
+	return h.BodyFrom+start < h.BodyTo
+}
+
+// Latin1 returns b with each byte as one character encoded in UTF-8
+// (ISO 8859-1 to UTF-8): a pattern and a body so read match byte by byte,
+// as PCRE2 matches without its utf option.
+func Latin1(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for _, c := range b {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return out
 }

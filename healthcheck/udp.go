@@ -32,7 +32,47 @@ type UDP struct {
 	// nil; zero means nine tenths of the timeout, so that the check still
 	// decides before its deadline.
 	Wait time.Duration
+	// Reply, if set, judges the first reply as keepalived's UDP_CHECK
+	// does with require_reply (Expect and Wait are then not used): no
+	// reply within the timeout is down.
+	Reply *UDPReply
 	Bind
+}
+
+// UDPReply is keepalived's UDP_CHECK reply test (require_reply,
+// min_reply_length, max_reply_length): the first datagram that comes back
+// decides.
+type UDPReply struct {
+	// Data, if set, is what the reply must hold: the first
+	// min(len(reply), len(Data)) bytes are compared, and the reply's
+	// length must be within MinLen and MaxLen. Without Data any reply is
+	// up, whatever its length.
+	Data []byte
+	// Mask, if set, is as long as Data; its set bits are not compared
+	// (keepalived's X wildcards).
+	Mask []byte
+	// MinLen and MaxLen bound the reply's length when Data is set.
+	MinLen, MaxLen int
+}
+
+// match reports why reply fails r, or "" if it passes.
+func (r *UDPReply) match(reply []byte) string {
+	if len(r.Data) == 0 {
+		return ""
+	}
+	if len(reply) < r.MinLen || len(reply) > r.MaxLen {
+		return fmt.Sprintf("reply of %d bytes, want %d-%d", len(reply), r.MinLen, r.MaxLen)
+	}
+	for i := range min(len(reply), len(r.Data)) {
+		var m byte
+		if i < len(r.Mask) {
+			m = r.Mask[i]
+		}
+		if (reply[i]^r.Data[i])&^m != 0 {
+			return fmt.Sprintf("reply %x differs from %x at byte %d", reply[:min(len(reply), 64)], r.Data, i)
+		}
+	}
+	return ""
 }
 
 var ncPayload = []byte("X")
@@ -58,6 +98,18 @@ func (u *UDP) Check(ctx context.Context) Result {
 		return udpDown(ctx, "send", err, timeout)
 	}
 	deadline, _ := ctx.Deadline()
+	if u.Reply != nil {
+		// One byte more than MaxLen tells a longer reply.
+		buf := make([]byte, max(u.Reply.MaxLen+1, len(u.Reply.Data), 512))
+		n, err := conn.ReadUntil(buf, deadline)
+		if err != nil {
+			return udpDown(ctx, "read reply", err, timeout)
+		}
+		if why := u.Reply.match(buf[:n]); why != "" {
+			return Result{Reason: why}
+		}
+		return up("reply received")
+	}
 	silenceIsUp := len(u.Expect) == 0
 	if silenceIsUp {
 		wait := u.Wait

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -340,12 +341,12 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		return nil, 0, fmt.Errorf("no port to check (set connect_port)")
 	}
 	to := c.ConnectTimeout
-	bind := healthcheck.Bind{Source: c.BindTo, Interface: c.BindIf}
+	bind := healthcheck.Bind{Source: c.BindTo, Interface: c.BindIf, SourcePort: c.BindPort, Mark: c.FWMark}
 	switch c.Kind {
 	case config.TCPCheck:
 		return &healthcheck.TCP{Addr: addr, Timeout: to, Bind: bind}, to, nil
 	case config.UDPCheck:
-		return &healthcheck.UDP{Addr: addr, Timeout: to, Bind: bind}, to, nil
+		return udpChecker(addr, to, bind, c), to, nil
 	case config.SMTPCheck:
 		s := &healthcheck.SMTP{Addr: addr, Timeout: to, HeloName: c.HeloName, Bind: bind}
 		if err := s.Validate(); err != nil {
@@ -372,6 +373,9 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		if to == 0 {
 			to = vs.DelayLoop
 		}
+		if c.MiscUser != "" {
+			cred = c.MiscIdentity.Credential()
+		}
 		return &healthcheck.Exec{Argv: c.MiscPath, Timeout: to, Dynamic: c.MiscDynamic, Credential: cred}, to, nil
 	case config.HTTPGet, config.SSLGet:
 		scheme := "http"
@@ -380,13 +384,9 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		}
 		var cs []healthcheck.Checker
 		for _, u := range c.URLs {
-			h := &healthcheck.HTTP{
-				URL:                scheme + "://" + addr.String() + u.Path,
-				Timeout:            to,
-				Digest:             u.Digest,
-				Host:               c.VirtualHost,
-				InsecureSkipVerify: true, // keepalived's SSL_GET does not verify either
-				Bind:               bind,
+			h, err := httpChecker(scheme+"://"+addr.String()+u.Path, to, bind, c, &u)
+			if err != nil {
+				return nil, 0, err
 			}
 			for _, r := range u.StatusCodes {
 				h.Status = append(h.Status, healthcheck.StatusRange{Min: r.Min, Max: r.Max})
@@ -405,6 +405,64 @@ func checker(vs *config.VirtualServer, rs *config.RealServer, c *config.Checker,
 		return allOf(cs), to * time.Duration(len(cs)), nil
 	}
 	return nil, 0, fmt.Errorf("checker kind %q is not supported", c.Kind)
+}
+
+// keepalivedUDPPayload is what keepalived 2.2.7's UDP_CHECK sends without
+// a payload: 32 bytes of "keepalived check - " repeated (layer4.c).
+var keepalivedUDPPayload = []byte("keepalived check - keepalived ch")
+
+// udpChecker is keepalived's UDP_CHECK: its payload, and with
+// require_reply a reply within the timeout, holding the reply data if
+// set.
+func udpChecker(addr netip.AddrPort, to time.Duration, bind healthcheck.Bind, c *config.Checker) *healthcheck.UDP {
+	u := &healthcheck.UDP{Addr: addr, Timeout: to, Payload: keepalivedUDPPayload, Bind: bind}
+	if c.UDPPayload != nil {
+		u.Payload = c.UDPPayload
+	}
+	if c.UDPRequireReply {
+		u.Reply = &healthcheck.UDPReply{Data: c.UDPReply, Mask: c.UDPReplyMask, MinLen: c.UDPMinReply, MaxLen: c.UDPMaxReply}
+	}
+	return u
+}
+
+// httpChecker is one url of keepalived's HTTP_GET or SSL_GET: the request
+// of its http_protocol (1.0 by default) with keepalived's User-Agent, the
+// url's or checker's virtual host as Host, with enable_sni the url's or
+// the checker's (else the virtual server's) virtual host as the TLS
+// server name and no server name otherwise, and the url's regex.
+func httpChecker(url string, to time.Duration, bind healthcheck.Bind, c *config.Checker, u *config.URL) (*healthcheck.HTTP, error) {
+	h := &healthcheck.HTTP{
+		URL:                url,
+		Timeout:            to,
+		Digest:             u.Digest,
+		Host:               c.VirtualHost,
+		InsecureSkipVerify: true, // keepalived's SSL_GET does not verify either
+		Protocol:           c.HTTPProtocol,
+		UserAgent:          "KeepAliveClient",
+		NoSNI:              true,
+		Bind:               bind,
+	}
+	if h.Protocol == "" {
+		h.Protocol = "1.0"
+	}
+	if u.VirtualHost != "" {
+		h.Host = u.VirtualHost
+	}
+	if c.EnableSNI {
+		h.ServerName = c.SNIHost
+		if u.VirtualHost != "" {
+			h.ServerName = u.VirtualHost
+		}
+	}
+	if u.GoRegex != "" {
+		re, err := regexp.Compile(u.GoRegex)
+		if err != nil {
+			return nil, fmt.Errorf("url %s: regex %q: %w", u.Path, u.Regex, err)
+		}
+		h.Body, h.BodyBytes, h.BodyNoMatch = re, u.RegexBytes, u.RegexNoMatch
+		h.BodyFrom, h.BodyTo = u.RegexMinOffset, u.RegexMaxOffset
+	}
+	return h, nil
 }
 
 // targetState is a health target's last known state.

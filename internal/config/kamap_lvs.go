@@ -18,9 +18,12 @@ type lvsInherit struct {
 	connectTimeout *time.Duration
 	delayLoop      *time.Duration
 	virtualHost    *string
-	alpha          *bool
-	inhibit        *bool
-	weight         *int
+	// sniHost is the virtual server's virtualhost: SSL_GET's enable_sni
+	// skips the real server's (check_ssl.c).
+	sniHost *string
+	alpha   *bool
+	inhibit *bool
+	weight  *int
 }
 
 // checkerSet records which settings a checker block gave itself.
@@ -316,6 +319,7 @@ func (m *kaMapper) virtualServer(b *node) {
 			connectTimeout: over(rin.connectTimeout, in.connectTimeout),
 			delayLoop:      over(rin.delayLoop, in.delayLoop),
 			virtualHost:    over(rin.virtualHost, in.virtualHost),
+			sniHost:        in.virtualHost,
 		}
 		m.resolveCheckers(&vs, rs, rsSets[i].sets, eff)
 	}
@@ -359,6 +363,9 @@ func (m *kaMapper) resolveCheckers(vs *VirtualServer, rs *RealServer, sets []che
 		}
 		if !set.virtualHost && in.virtualHost != nil && (ck.Kind == HTTPGet || ck.Kind == SSLGet) {
 			ck.VirtualHost = *in.virtualHost
+		}
+		if !set.virtualHost && in.sniHost != nil && (ck.Kind == HTTPGet || ck.Kind == SSLGet) {
+			ck.SNIHost = *in.sniHost
 		}
 		if ck.Kind == MiscCheck && ck.MiscTimeout == 0 {
 			ck.MiscTimeout = l // keepalived's MISC_CHECK timeout defaults to the delay loop

@@ -12,25 +12,9 @@ import (
 // implement: they are refused, naming the keyword, since ignoring them
 // would run the node otherwise than keepalived runs it.
 var lvsNotSupported = map[string]string{
-	"bind_port":        "a source port for checks",
-	"fwmark":           "a firewall mark on checks",
-	"http_protocol":    "a HTTP protocol version for checks",
-	"enable_sni":       "SNI in SSL_GET",
-	"fast_recovery":    "fast recovery of HTTP checks",
-	"regex":            "body regular expressions in HTTP checks",
-	"regex_no_match":   "body regular expressions in HTTP checks",
-	"regex_options":    "body regular expressions in HTTP checks",
-	"regex_min_offset": "body regular expressions in HTTP checks",
-	"regex_max_offset": "body regular expressions in HTTP checks",
-	"regex_stack":      "body regular expressions in HTTP checks",
-	"track_file":       "tracking files",
-	"track_bfd":        "BFD tracking",
-	"user":             "a user per MISC_CHECK (the global script_user applies)",
-	"payload":          "UDP_CHECK payloads",
-	"require_reply":    "UDP_CHECK replies",
-	"min_reply_length": "UDP_CHECK replies",
-	"max_reply_length": "UDP_CHECK replies",
-	"BFD_CHECK":        "BFD checks",
+	"track_file": "tracking files",
+	"track_bfd":  "BFD tracking",
+	"BFD_CHECK":  "BFD checks",
 }
 
 // lvsIgnored are keywords keepalived reads in the LVS blocks whose effect

@@ -131,6 +131,7 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 	ck.Pos = b.pos
 	set.pos = b.pos
 	isHTTP := kind == HTTPGet || kind == SSLGet
+	var bindPort *node // where bind_port was set
 	for _, n := range b.children {
 		name := n.name
 		if kind == MiscCheck && (name == "connect_timeout" || name == "connect_port" || name == "connect_ip") {
@@ -198,7 +199,7 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 			}
 		case name == "virtualhost" && isHTTP:
 			if s, ok := m.value(n); ok {
-				ck.VirtualHost = s
+				ck.VirtualHost, ck.SNIHost = s, s
 				set.virtualHost = true
 			}
 		case name == "misc_path" && kind == MiscCheck:
@@ -211,6 +212,86 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 			}
 		case (name == "bindto" || name == "bind_if") && kind == PingCheck:
 			m.errf(n, "not supported in PING_CHECK: a source address or interface for pings")
+		case (name == "bind_port" || name == "fwmark") && kind == PingCheck:
+			if _, ok := m.value(n); ok {
+				m.warnf(n, "accepted and ignored, as keepalived 2.2.7's PING_CHECK ignores it")
+			}
+		case name == "bind_port" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				p, err := parsePort(s)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.BindPort = p
+				bindPort = n
+			}
+		case name == "fwmark" && kind != MiscCheck:
+			if s, ok := m.value(n); ok {
+				v, err := strconv.ParseUint(s, 10, 32)
+				if err != nil {
+					m.errf(n, "%q is not a firewall mark (0-4294967295)", s)
+				}
+				ck.FWMark = uint32(v)
+			}
+		case name == "http_protocol" && isHTTP:
+			if s, ok := m.value(n); ok {
+				switch s {
+				case "1.0", "1.1", "1.0C":
+					ck.HTTPProtocol = s
+				case "1.0c":
+					ck.HTTPProtocol = "1.0C"
+				default:
+					m.errf(n, "%q is not 1.0, 1.0C or 1.1", s)
+				}
+			}
+		case name == "enable_sni" && isHTTP:
+			v := true
+			if m.trueFalse(n, &v) {
+				ck.EnableSNI = v
+			}
+		case name == "fast_recovery" && isHTTP:
+			v := true
+			if m.trueFalse(n, &v) {
+				ck.FastRecovery = v
+			}
+		case name == "payload" && kind == UDPCheck:
+			if ws, ok := m.words(n); ok {
+				b, _, err := parseHexString(strings.Join(ws, " "), false)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.UDPPayload = b
+			}
+		case name == "require_reply" && kind == UDPCheck:
+			if n.block {
+				m.errf(n, "takes no block")
+				continue
+			}
+			ck.UDPRequireReply = true
+			if len(n.args) > 0 {
+				b, mask, err := parseHexString(strings.Join(n.argStrings(), " "), true)
+				if err != nil {
+					m.errf(n, "%s", err)
+				}
+				ck.UDPReply, ck.UDPReplyMask = b, mask
+			}
+		case name == "min_reply_length" && kind == UDPCheck:
+			m.intValue(n, 0, 65535, &ck.UDPMinReply)
+		case name == "max_reply_length" && kind == UDPCheck:
+			m.intValue(n, 0, 65535, &ck.UDPMaxReply)
+		case name == "user" && kind == MiscCheck:
+			ws, ok := m.words(n)
+			if !ok {
+				continue
+			}
+			if len(ws) > 2 {
+				m.errf(n, "want USER [GROUP], got %q", strings.Join(ws, " "))
+				continue
+			}
+			ck.MiscUser, ck.MiscGroup, ck.MiscUserPos = ws[0], "", n.pos
+			if len(ws) == 2 {
+				ck.MiscGroup = ws[1]
+			}
 		case name == "bindto" && kind != MiscCheck:
 			if s, ok := m.value(n); ok {
 				a, err := parseAddr(s)
@@ -254,6 +335,13 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 	if kind == MiscCheck && len(ck.MiscPath) == 0 {
 		m.errs.add(b.pos, b.name, "misc_path missing")
 	}
+	if bindPort != nil && !ck.BindTo.IsValid() && len(set.hosts) == 0 {
+		m.warnf(bindPort, "ignored without bindto, as keepalived 2.2.7 binds a check's socket only to a bindto address")
+		ck.BindPort = 0
+	}
+	if kind == UDPCheck && len(ck.UDPReply) > 0 && ck.UDPMinReply > ck.UDPMaxReply {
+		m.warnf(b, "min_reply_length %d > max_reply_length %d: the check always fails, as keepalived warns", ck.UDPMinReply, ck.UDPMaxReply)
+	}
 	if isHTTP && len(ck.URLs) == 0 {
 		m.errs.add(b.pos, b.name, "no url block")
 	}
@@ -262,6 +350,7 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 
 func (m *kaMapper) url(b *node) (URL, bool) {
 	var u URL
+	var rx regexSet
 	for _, n := range b.children {
 		switch n.name {
 		case "path":
@@ -287,10 +376,17 @@ func (m *kaMapper) url(b *node) (URL, bool) {
 				}
 				u.StatusCodes = append(u.StatusCodes, r...)
 			}
+		case "virtualhost":
+			if s, ok := m.value(n); ok {
+				u.VirtualHost = s
+			}
+		case "regex", "regex_no_match", "regex_options", "regex_min_offset", "regex_max_offset", "regex_stack":
+			m.regexKeyword(n, &u, &rx)
 		default:
 			m.lvsUnknown(n, "url")
 		}
 	}
+	m.regexEnd(b, &u, &rx)
 	if u.Path == "" {
 		m.errs.add(b.pos, "url", "path missing")
 		return u, false

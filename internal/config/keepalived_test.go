@@ -286,14 +286,14 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 								{Path: "/health", StatusCodes: []StatusRange{{200, 200}, {301, 302}}, Digest: "9b3a0c85a887a256d6939da88aabd8cd"},
 								{Path: "/"},
 							},
-							VirtualHost: "www.example.com", ConnectIP: netip.MustParseAddr("10.1.0.10"), ConnectPort: 8080,
+							VirtualHost: "www.example.com", SNIHost: "www.example.com", ConnectIP: netip.MustParseAddr("10.1.0.10"), ConnectPort: 8080,
 							ConnectTimeout: 3 * time.Second, Retry: 4, DelayBeforeRetry: 2 * time.Second,
 						},
 						{Pos: at(65), Kind: SSLGet, URLs: []URL{{Path: "/tls"}}, ConnectTimeout: 5 * time.Second, Retry: 2, DelayBeforeRetry: 3 * time.Second}, // keepalived's HTTP default
 					}},
 					{Pos: at(70), Addr: netip.MustParseAddrPort("10.1.0.2:0"), Weight: 1, Checkers: []Checker{
 						{Pos: at(71), Kind: DNSCheck, DNSType: "AAAA", DNSName: "example.com", ConnectTimeout: 5 * time.Second, Retry: 3, DelayBeforeRetry: 2500 * time.Millisecond}, // the delay loop
-						{Pos: at(73), Kind: UDPCheck, ConnectPort: 5353, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
+						{Pos: at(73), Kind: UDPCheck, ConnectPort: 5353, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second, UDPMaxReply: DefaultUDPMaxReply},
 						{Pos: at(76), Kind: MiscCheck, MiscPath: Command{"/usr/bin/check", "--x", "a b"}, MiscTimeout: 4 * time.Second, MiscDynamic: true, Retry: 1, DelayBeforeRetry: time.Second},
 						{Pos: at(82), Kind: TCPCheck, ConnectPort: 22, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
 					}},
@@ -540,14 +540,14 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"url status", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 99\n      }\n    }\n"), `k.conf:14: status_code: "99" is not a status code or range within 100-599`},
 		{"url status range", rs("    HTTP_GET {\n      url {\n        path /\n        status_code 300-200\n      }\n    }\n"), `k.conf:14: status_code: "300-200" is not a status code or range within 100-599`},
 		{"url digest", rs("    SSL_GET {\n      url {\n        path /\n        digest abc\n      }\n    }\n"), `k.conf:14: digest: "abc" is not an MD5 digest (32 hex digits)`},
-		{"url regex", rs("    HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n"), "k.conf:14: regex: not supported in url: body regular expressions in HTTP checks"},
+		{"url regex backreference", rs("    HTTP_GET {\n      url {\n        path /\n        regex \"(a)\\\\1\"\n      }\n    }\n"), "k.conf:14: regex: regex \"(a)\\\\1\" cannot be run by Go's regexp as PCRE2 runs it: invalid escape sequence: `\\1`"},
 		{"misc no path", rs("    MISC_CHECK {\n      misc_timeout 3\n    }\n"), "k.conf:11: MISC_CHECK: misc_path missing"},
 		{"misc timeout", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_timeout 0\n    }\n"), `k.conf:13: misc_timeout: "0" is not a duration 1ms-86400s`},
 		{"misc dynamic arg", rs("    MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic yes\n    }\n"), `k.conf:13: misc_dynamic: takes no argument, got "yes"`},
 		{"misc connect_timeout bad", rs("    MISC_CHECK {\n      misc_path /bin/true\n      connect_timeout\n    }\n"), "k.conf:13: connect_timeout: missing value"},
 		{"dns type", rs("    DNS_CHECK {\n      type ANY\n    }\n"), `k.conf:12: type: "ANY" is not a DNS type (A, NS, CNAME, SOA, MX, TXT, AAAA)`},
 		{"dns name missing", rs("    DNS_CHECK {\n      name\n    }\n"), "k.conf:12: name: missing value"},
-		{"unsupported in checker", rs("    TCP_CHECK {\n      bind_port 1000\n    }\n"), "k.conf:12: bind_port: not supported in TCP_CHECK: a source port for checks"},
+		{"unsupported in checker", rs("    TCP_CHECK {\n      track_file f\n    }\n"), "k.conf:12: track_file: not supported in TCP_CHECK: tracking files"},
 		// include.
 		{"include two words", "include a b\n", "k.conf:1: include: want one file name or glob pattern"},
 		{"include bad glob", "include [\n", `k.conf:1: include: "[": syntax error in pattern`},

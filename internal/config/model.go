@@ -570,7 +570,41 @@ type Checker struct {
 	// address and interface of the checks (zero: the kernel's choice).
 	BindTo netip.Addr
 	BindIf string
+	// BindPort is keepalived's bind_port: the checks' source port, used
+	// with BindTo (keepalived binds only to a bindto address); FWMark its
+	// fwmark: the firewall mark of the checks' packets (0: none).
+	BindPort uint16
+	FWMark   uint32
+	// HTTP_GET and SSL_GET: HTTPProtocol is keepalived's http_protocol
+	// ("1.0", "1.0C" or "1.1"; "" for keepalived's default, 1.0);
+	// EnableSNI its enable_sni (SSL_GET sends the virtual host as the TLS
+	// server name); FastRecovery its fast_recovery.
+	HTTPProtocol string
+	EnableSNI    bool
+	FastRecovery bool
+	// SNIHost is the virtual host enable_sni sends: the checker's own
+	// virtualhost, else the virtual server's (not the real server's, as
+	// keepalived picks it); a url's own virtualhost comes first.
+	SNIHost string
+	// UDP_CHECK: the payload (nil: keepalived's default), require_reply
+	// with its data and wildcard mask, and min_reply_length and
+	// max_reply_length (0-255 by default), which apply with reply data.
+	UDPPayload      []byte
+	UDPRequireReply bool
+	UDPReply        []byte
+	UDPReplyMask    []byte
+	UDPMinReply     int
+	UDPMaxReply     int
+	// MISC_CHECK: user USER [GROUP] runs the program as that user instead
+	// of script_user (MiscUserPos: where it was set); MiscIdentity is who
+	// it then runs as, set by ResolveScripts (used only with MiscUser).
+	MiscUser, MiscGroup string
+	MiscUserPos         Pos
+	MiscIdentity        ScriptIdentity
 }
+
+// DefaultUDPMaxReply is keepalived's max_reply_length default.
+const DefaultUDPMaxReply = 255
 
 // URL is one url block of an HTTP_GET or SSL_GET checker.
 type URL struct {
@@ -579,6 +613,24 @@ type URL struct {
 	Digest string
 	// StatusCodes are the accepted codes; empty means 200-299.
 	StatusCodes []StatusRange
+	// VirtualHost is the url's own virtualhost: its Host header and, with
+	// enable_sni, its TLS server name ("": the checker's).
+	VirtualHost string
+	// Regex is keepalived's regex: a PCRE2 pattern the body must match
+	// (or, with RegexNoMatch, must not), with RegexOptions (PCRE2 option
+	// names, as keepalived's regex_options); GoRegex is the pattern as
+	// Go's regexp reads it with the same meaning (see GoRegexp), and
+	// RegexBytes says the body is matched byte by byte (PCRE2 without its
+	// utf option). A match may start at RegexMinOffset or later and
+	// before RegexMaxOffset (regex_max_offset plus one, as keepalived
+	// keeps it; 0: no bound).
+	Regex          string
+	RegexOptions   []string
+	RegexNoMatch   bool
+	RegexMinOffset int
+	RegexMaxOffset int
+	GoRegex        string
+	RegexBytes     bool
 }
 
 // StatusRange is an inclusive range of HTTP status codes.
@@ -788,6 +840,8 @@ func NewChecker(kind CheckKind) Checker {
 	switch kind {
 	case MiscCheck:
 		c.Retry = DefaultMiscRetry
+	case UDPCheck:
+		c.UDPMaxReply = DefaultUDPMaxReply
 	case DNSCheck:
 		c.Retry = DefaultDNSRetry
 		c.DNSType = DefaultDNSType

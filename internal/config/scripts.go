@@ -189,9 +189,21 @@ func resolveScripts(c *Config, env scriptEnv) error {
 			rs := &vs.RealServers[j]
 			for k := range rs.Checkers {
 				ck := &rs.Checkers[k]
-				if ck.Kind == MiscCheck {
-					check(ck.Pos, fmt.Sprintf("virtual_server %s: real_server %s: MISC_CHECK misc_path", vs.Key(), rs.Addr), ck.MiscPath)
+				if ck.Kind != MiscCheck {
+					continue
 				}
+				dir := fmt.Sprintf("virtual_server %s: real_server %s: MISC_CHECK", vs.Key(), rs.Addr)
+				if ck.MiscUser == "" {
+					check(ck.Pos, dir+" misc_path", ck.MiscPath)
+					continue
+				}
+				sid, err := scriptIdentity(&Global{ScriptUser: ck.MiscUser, ScriptGroup: ck.MiscGroup}, env)
+				if err != nil {
+					l.add(ck.MiscUserPos, dir+" user", err.Error())
+					continue
+				}
+				ck.MiscIdentity = sid
+				checkAs(ck.Pos, dir+" misc_path", ck.MiscPath, sid)
 			}
 		}
 	}

@@ -275,7 +275,7 @@ sysctls: {}
 						},
 						{Pos: at(51), Kind: MiscCheck, MiscPath: Command{"/bin/check", "--flag"}, MiscTimeout: 2 * time.Second, MiscDynamic: true, DelayBeforeRetry: time.Second},
 						{Pos: at(55), Kind: MiscCheck, MiscPath: Command{"/bin/true"}, MiscTimeout: 500 * time.Millisecond, DelayBeforeRetry: time.Second},
-						{Pos: at(57), Kind: UDPCheck, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second},
+						{Pos: at(57), Kind: UDPCheck, ConnectTimeout: 5 * time.Second, Retry: 1, DelayBeforeRetry: time.Second, UDPMaxReply: DefaultUDPMaxReply},
 					},
 				}},
 			},
