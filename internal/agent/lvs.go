@@ -96,9 +96,9 @@ func (d *poolDest) checked(up map[string]targetState) (alive bool, weight int) {
 // the notify programs of what changed, in keepalived's order: the real
 // server's notify_up/notify_down, then the pool's quorum_up/quorum_down
 // when the live weight crosses quorum±hysteresis. The first call sets
-// the state without running programs, as keepalived starts (a pool
-// without quorum at start runs quorum_down only when it has a sorry
-// server).
+// the state as keepalived starts (ipwrapper.c, update_quorum_state): a
+// pool with its quorum runs quorum_up, one without runs quorum_down only
+// when it has a sorry server; no real server's program runs.
 func (p *plan) advance(up map[string]targetState) {
 	s := p.lvs
 	if !s.started {
@@ -122,7 +122,9 @@ func (p *plan) advance(up map[string]targetState) {
 				p.alertQuorum(pl, false, true, false, pl.quorum+pl.hyst, sum)
 			}
 			if s.quorum[i] {
-				// keepalived mails a quorum it starts with.
+				// keepalived gains the quorum it starts with: program and
+				// mail.
+				p.run(pl.quorumUp)
 				p.alertQuorum(pl, true, true, false, pl.quorum+pl.hyst, sum)
 			}
 		}

@@ -81,9 +81,9 @@ func TestPoolsQuorumSorryAlpha(t *testing.T) {
 		rules string
 		ran   []string
 	}{
-		{"start: non-alpha servers in; alpha one out, so no quorum and the sorry server in",
+		{"start: non-alpha servers in, the group with its quorum (quorum_up, as keepalived gains it at start); alpha one out, so no quorum and the sorry server in",
 			nil,
-			group(both) + svc("10.0.0.5:80", "-a -t 10.0.0.5:80 -r 10.0.9.9:80 -g -w 1\n"), nil},
+			group(both) + svc("10.0.0.5:80", "-a -t 10.0.0.5:80 -r 10.0.9.9:80 -g -w 1\n"), []string{"/bin/qup"}},
 		{"alpha server's first success: in, inhibited sorry server back to 0",
 			map[string]targetState{c: {up: true}},
 			group(both) + svc("10.0.0.5:80", "-a -t 10.0.0.5:80 -r 10.0.2.3:80 -g -w 1\n-a -t 10.0.0.5:80 -r 10.0.9.9:80 -g -w 0\n"), nil},
