@@ -82,6 +82,8 @@ func TestKeepalivedCheckerOptionWarnings(t *testing.T) {
 		{"bind_port without bindto", "TCP_CHECK {\n bind_port 4000\n}\n", "k.conf:6: bind_port: ignored without bindto", func(c Checker) bool { return c.BindPort == 0 }},
 		{"fwmark in MISC_CHECK", "MISC_CHECK {\n misc_path /bin/true\n fwmark 1\n}\n", "k.conf:7: fwmark: ignored in MISC_CHECK, as keepalived 2.2.7 ignores this unknown keyword", func(c Checker) bool { return c.FWMark == 0 }},
 		{"fwmark in PING_CHECK", "PING_CHECK {\n fwmark 1\n}\n", "k.conf:6: fwmark: accepted and ignored, as keepalived 2.2.7's PING_CHECK ignores it", func(Checker) bool { return true }},
+		{"bindto in PING_CHECK", "PING_CHECK {\n bindto 10.9.9.9\n}\n", "k.conf:6: bindto: accepted and ignored, as keepalived 2.2.7's PING_CHECK ignores it", func(c Checker) bool { return !c.BindTo.IsValid() }},
+		{"bind_if in PING_CHECK", "PING_CHECK {\n bind_if eth9\n}\n", "k.conf:6: bind_if: accepted and ignored, as keepalived 2.2.7's PING_CHECK ignores it", func(c Checker) bool { return c.BindIf == "" }},
 		{"user in TCP_CHECK", "TCP_CHECK {\n user nobody\n}\n", "k.conf:6: user: ignored in TCP_CHECK", func(c Checker) bool { return c.MiscUser == "" }},
 		{"regex options without regex", "HTTP_GET {\n url {\n path /\n regex_no_match\n }\n}\n", "k.conf:8: regex_no_match: regex parameters without a regex", func(c Checker) bool { return !c.URLs[0].RegexNoMatch }},
 		{"regex offsets crossed", "HTTP_GET {\n url {\n path /\n regex x\n regex_min_offset 6\n regex_max_offset 5\n }\n}\n", "k.conf:6: url: regex_min_offset 6 is above regex_max_offset 5", func(c Checker) bool { return c.URLs[0].RegexMinOffset == 0 && c.URLs[0].RegexMaxOffset == 0 }},

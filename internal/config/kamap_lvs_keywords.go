@@ -12,9 +12,7 @@ import (
 // implement: they are refused, naming the keyword, since ignoring them
 // would run the node otherwise than keepalived runs it.
 var lvsNotSupported = map[string]string{
-	"track_file": "tracking files",
-	"track_bfd":  "BFD tracking",
-	"BFD_CHECK":  "BFD checks",
+	"BFD_CHECK": "BFD checks: they need keepalived's BFD process, which lbnode lacks, and ignoring one would keep a dead real server in service",
 }
 
 // lvsIgnored are keywords keepalived reads in the LVS blocks whose effect

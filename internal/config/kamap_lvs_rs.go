@@ -210,9 +210,7 @@ func (m *kaMapper) checker(b *node) (ck Checker, set checkerSet) {
 			if m.flag(n) {
 				ck.MiscDynamic = true
 			}
-		case (name == "bindto" || name == "bind_if") && kind == PingCheck:
-			m.errf(n, "not supported in PING_CHECK: a source address or interface for pings")
-		case (name == "bind_port" || name == "fwmark") && kind == PingCheck:
+		case (name == "bindto" || name == "bind_if" || name == "bind_port" || name == "fwmark") && kind == PingCheck:
 			if _, ok := m.value(n); ok {
 				m.warnf(n, "accepted and ignored, as keepalived 2.2.7's PING_CHECK ignores it")
 			}

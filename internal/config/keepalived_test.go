@@ -547,7 +547,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"misc connect_timeout bad", rs("    MISC_CHECK {\n      misc_path /bin/true\n      connect_timeout\n    }\n"), "k.conf:13: connect_timeout: missing value"},
 		{"dns type", rs("    DNS_CHECK {\n      type ANY\n    }\n"), `k.conf:12: type: "ANY" is not a DNS type (A, NS, CNAME, SOA, MX, TXT, AAAA)`},
 		{"dns name missing", rs("    DNS_CHECK {\n      name\n    }\n"), "k.conf:12: name: missing value"},
-		{"unsupported in checker", rs("    TCP_CHECK {\n      track_file f\n    }\n"), "k.conf:12: track_file: not supported in TCP_CHECK: tracking files"},
+		{"unsupported in checker", rs("    BFD_CHECK {\n      name b\n    }\n"), "k.conf:11: BFD_CHECK: not supported in real_server: BFD checks"},
 		// include.
 		{"include two words", "include a b\n", "k.conf:1: include: want one file name or glob pattern"},
 		{"include bad glob", "include [\n", `k.conf:1: include: "[": syntax error in pattern`},
