@@ -257,6 +257,9 @@ func (m *kaMapper) unknown(n *node, where string) {
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
 	"vrrp_track_process":         "process tracking",
+	"track_process":              "process tracking",
+	"track_bfd":                  "BFD tracking (keepalived's BFD process)",
+	"bfd_instance":               "BFD instances (keepalived's BFD process)",
 	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
 	"BFD_CHECK":                  "BFD checks",
 }

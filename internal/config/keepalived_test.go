@@ -482,6 +482,8 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"unknown in instance", inst("  virtual_router 7\n"), "k.conf:7: virtual_router: unknown directive in vrrp_instance"},
 		{"unsupported in instance", inst("  vrrp_track_process\n"), "k.conf:7: vrrp_track_process: not supported in vrrp_instance: process tracking"},
 		{"use_vmac block", inst("  use_vmac {\n  }\n"), "k.conf:7: use_vmac: takes no block"},
+		{"track_process in instance", inst("  track_process {\n    p\n  }\n"), "k.conf:7: track_process: not supported in vrrp_instance: process tracking"},
+		{"track_bfd in instance", inst("  track_bfd {\n    b\n  }\n"), "k.conf:7: track_bfd: not supported in vrrp_instance: BFD tracking"},
 		{"instance missing vips", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_ipaddress: no address"},
 		{"instance missing interface", "vrrp_instance VI_1 {\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: interface: missing"},
 		{"instance missing vrid", "vrrp_instance VI_1 {\n  interface eth1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n", "k.conf:1: vrrp_instance VI_1: virtual_router_id: 0 is not a number 1-255"},
