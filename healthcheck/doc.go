@@ -55,7 +55,8 @@
 // A watchdog reports a target none of whose attempts completed for a while
 // (EventStalled), for example because its checker ignores its timeout.
 // The decisions (rise/fall, retries, next due time, stalls) are pure code
-// fed with results and the current time.
+// fed with results and the current time. Monitor.Suspend stops a target's
+// attempts while keeping its state and schedule (keepalived's ha_suspend).
 //
 //	m, err := healthcheck.New(nil, healthcheck.Target{
 //		Name:     "web1",

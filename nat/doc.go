@@ -56,6 +56,19 @@
 //
 //	ip daddr LOCAL tcp dport PORT ct status & dnat == 0 reject with tcp reset
 //
+// # Marking what the routers send
+//
+// Where scale-out nodes announce a VIP by BGP and are each other's real
+// servers, a Marker (OpenMarker) keeps a table inet lvskit_mark that sets a
+// packet mark on what a set of neighbours, known by their link-layer
+// addresses (SetSources), send to given addresses and ports:
+//
+//	ether saddr @sources ip daddr 192.168.100.1 tcp dport 80 meta mark set 0x00000001
+//
+// A fwmark virtual server then schedules only those packets; what another
+// node forwards carries no mark and goes to the local server. Close
+// deletes the table.
+//
 // # Privileges
 //
 // Open and every method need CAP_NET_ADMIN in the network namespace the
