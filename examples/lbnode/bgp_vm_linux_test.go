@@ -150,12 +150,26 @@ func scaleOutRun(t *testing.T, mode, algo string, sloppy bool) {
 			t.Fatalf("new connection %d: %v", i, err)
 		}
 	}
+	// ipvsadm --stats shows what the kernel's rate estimator last summed
+	// up, every 2 s: read until the nodes' counts add up to 60.
 	var per []string
-	for _, n := range s.Nodes {
-		c := serviceConns(t, s, n)
-		per = append(per, fmt.Sprintf("%s %d", n.Name, c))
-		if c == 0 {
-			t.Errorf("%s scheduled none of 60 new connections: the router does not spread them", n.Name)
+	var counts []int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		per, counts = nil, nil
+		sum := 0
+		for _, n := range s.Nodes {
+			c := serviceConns(t, s, n)
+			per = append(per, fmt.Sprintf("%s %d", n.Name, c))
+			counts = append(counts, c)
+			sum += c
+		}
+		if sum >= 60 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for i, n := range s.Nodes {
+		if counts[i] == 0 {
+			t.Errorf("%s scheduled none of 60 new connections: the router does not spread them (%s)", n.Name, strings.Join(per, ", "))
 		}
 	}
 	t.Logf("%s: 60 new connections scheduled by %s", mode, strings.Join(per, ", "))
