@@ -62,11 +62,15 @@ type Config struct {
 	// PreemptDelay is how long after startup, or after first hearing a
 	// lower-priority MASTER, a BACKUP waits before preempting it.
 	PreemptDelay time.Duration
-	// UnicastSrc and UnicastPeers switch to unicast adverts: they are sent
-	// from UnicastSrc (default: the primary IPv4 address, or the
-	// interface's IPv6 link-local address) to each peer, and only adverts
-	// from a peer are accepted. The TTL (hop limit) check is relaxed. An
-	// IPv6 UnicastSrc must be link-local (RFC 5798 section 5.1.2.1).
+	// UnicastPeers switch to unicast adverts: they are sent to each peer,
+	// and only adverts from a peer are accepted. The TTL (hop limit) check
+	// is relaxed.
+	//
+	// UnicastSrc is the source address of the adverts, unicast or
+	// multicast (keepalived's unicast_src_ip and mcast_src_ip); default:
+	// the primary IPv4 address, or the interface's IPv6 link-local
+	// address. An IPv6 UnicastSrc must be link-local (RFC 5798 section
+	// 5.1.2.1).
 	UnicastSrc   netip.Addr
 	UnicastPeers []netip.Addr
 	// TrackInterfaces also put the instance in FAULT while any of them is
@@ -226,9 +230,6 @@ func (c Config) Normalize() (Config, error) {
 			return c, &FieldError{Field: "UnicastSrc", Value: c.UnicastSrc.String(), Msg: "not a unicast address"}
 		}
 		c.UnicastSrc = c.UnicastSrc.WithZone("")
-	}
-	if c.UnicastSrc.IsValid() && len(c.UnicastPeers) == 0 {
-		return c, &FieldError{Field: "UnicastPeers", Msg: "required with UnicastSrc"}
 	}
 	for _, p := range c.UnicastPeers {
 		if p.Is6() != c.IPv6 || p.Is4In6() || p.IsMulticast() || p.IsUnspecified() || p.Zone() != "" {

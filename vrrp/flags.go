@@ -15,7 +15,7 @@ import (
 //
 //	-interface IF -vrid N -priority N -vip CIDR[,CIDR] [-vip-interface IF]
 //	[-version 2|3] [-advert-int 1s] [-auth-pass PASS] [-nopreempt]
-//	[-preempt-delay D] [-unicast-src IP -unicast-peer IP[,IP]]
+//	[-preempt-delay D] [-unicast-src IP] [-unicast-peer IP[,IP]]
 //	[-mcast-group IP] [-track-interface IF[,IF]]
 //	[-garp-repeat N] [-garp-delay D] [-garp-refresh D]
 //
@@ -85,7 +85,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 		c.PreemptDelay, err = parseSeconds(s)
 		return err
 	})
-	fs.Func("unicast-src", "unicast mode: source address of the adverts", func(s string) (err error) {
+	fs.Func("unicast-src", "source address of the adverts, unicast or multicast (default: the interface's)", func(s string) (err error) {
 		c.UnicastSrc, err = netip.ParseAddr(s)
 		if err != nil {
 			return errors.New("not an IP address")

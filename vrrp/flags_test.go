@@ -118,7 +118,6 @@ func TestFlagsRejectNamingTheFlag(t *testing.T) {
 		{"fractional seconds", append(base, "-advert-int", "1.5"), "-advert-int"},
 		{"unicast src IPv6", append(base, "-unicast-src", "fe80::1", "-unicast-peer", "172.16.0.2"), "-unicast-src"},
 		{"unicast src not an address", append(base, "-unicast-src", "x", "-unicast-peer", "172.16.0.2"), "-unicast-src"},
-		{"unicast src without peer", append(base, "-unicast-src", "172.16.0.1"), "-unicast-peer"},
 		{"multicast peer", append(base, "-unicast-peer", "224.0.0.18"), "-unicast-peer"},
 		{"garp repeat 0", append(base, "-garp-repeat", "0"), "-garp-repeat"},
 		{"negative garp delay", append(base, "-garp-delay", "-1s"), "-garp-delay"},

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,4 +221,48 @@ func TestIntegrationKeepalivedPreemptsAndHearsTheYieldAdvert(t *testing.T) {
 	}
 	waitAddr(t, hs[0], "eth0", articleVIP, true)
 	waitAddr(t, hs[1], "eth0", articleVIP, false)
+}
+
+// TestIntegrationMcastSrcIPKeepalived gives each side a second address and
+// makes it the source of its multicast adverts: keepalived by mcast_src_ip,
+// lvskit by UnicastSrc without peers. On the wire each side's adverts come
+// from that address to 224.0.0.18, and each hears the other: lvskit (150)
+// preempts keepalived, which logs the advert from lvskit's address.
+func TestIntegrationMcastSrcIPKeepalived(t *testing.T) {
+	netnstest.RequirePrivileged(t, "keepalived", "tcpdump", "ip")
+	_, hs := articleHosts(t, 2)
+	kaSrc, ourSrc := netip.MustParseAddr("172.16.0.101"), netip.MustParseAddr("172.16.0.102")
+	hs[0].Run(t, "ip", "addr", "add", kaSrc.String()+"/24", "dev", "eth1")
+	hs[1].Run(t, "ip", "addr", "add", ourSrc.String()+"/24", "dev", "eth1")
+	conf := strings.Replace(keepalivedConf(100, ""), "\tadvert_int 1\n", "\tadvert_int 1\n\tmcast_src_ip "+kaSrc.String()+"\n", 1)
+	k := startKeepalived(t, hs[0], conf)
+	k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
+	c := startCapture(t, hs[1], "eth1")
+	cfg := articleConfig(150)
+	cfg.UnicastSrc = ourSrc
+	s := startSpeaker(t, hs[1], cfg)
+	s.waitState(t, StateMaster, 20*time.Second)
+	k.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
+	k.waitLog(t, "Entering MASTER STATE", "received advert from "+ourSrc.String()+" with higher priority 150", 5*time.Second)
+	s.holdState(t, StateMaster, 2*time.Second)
+	srcs := map[uint8]map[netip.Addr]int{}
+	for _, p := range vrrpPackets(c.stop(t)) {
+		if p.dst != MulticastGroup {
+			t.Errorf("advert to %v, want %v", p.dst, MulticastGroup)
+		}
+		if srcs[p.prio] == nil {
+			srcs[p.prio] = map[netip.Addr]int{}
+		}
+		srcs[p.prio][p.src]++
+	}
+	t.Logf("adverts on the wire by priority and source: %v", srcs)
+	if len(srcs[150]) != 1 || srcs[150][ourSrc] == 0 {
+		t.Errorf("lvskit's adverts came from %v, want only %v", srcs[150], ourSrc)
+	}
+	if len(srcs[100]) != 1 || srcs[100][kaSrc] == 0 {
+		t.Errorf("keepalived's adverts came from %v, want only %v", srcs[100], kaSrc)
+	}
+	if st := s.r.Stats().Instances[0]; st.DroppedTotal() != 0 {
+		t.Errorf("lvskit dropped adverts: %v", st.Dropped)
+	}
 }

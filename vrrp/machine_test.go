@@ -560,7 +560,6 @@ func TestConfigNormalize(t *testing.T) {
 		{"fractional interval", func(c *Config) { c.AdvertInterval = 1500 * time.Millisecond }, "AdvertInterval"},
 		{"long password", func(c *Config) { c.AuthPass = "123456789" }, "AuthPass"},
 		{"negative preempt delay", func(c *Config) { c.PreemptDelay = -time.Second }, "PreemptDelay"},
-		{"unicast src without peers", func(c *Config) { c.UnicastSrc = local }, "UnicastPeers"},
 		{"multicast peer", func(c *Config) { c.UnicastPeers = []netip.Addr{MulticastGroup} }, "UnicastPeers"},
 		{"garp repeat", func(c *Config) { c.GARPRepeat = 256 }, "GARPRepeat"},
 		{"lower-priority garp repeat", func(c *Config) { c.GARPLowerPrioRepeat = 256 }, "GARPLowerPrioRepeat"},

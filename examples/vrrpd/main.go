@@ -2,7 +2,7 @@
 //
 //	vrrpd -interface IF -vrid N -priority N -vip CIDR[,CIDR] [-vip-interface IF]
 //	      [-version 2|3] [-advert-int 1s] [-auth-pass PASS] [-nopreempt]
-//	      [-preempt-delay D] [-unicast-src IP -unicast-peer IP[,IP]]
+//	      [-preempt-delay D] [-unicast-src IP] [-unicast-peer IP[,IP]]
 //	      [-mcast-group IP] [-track-interface IF[,IF]] [-garp-repeat N]
 //	      [-garp-delay D] [-garp-refresh D] [-notify PROG] [-metrics ADDR]
 //	      [-rt-priority N]

@@ -162,7 +162,7 @@ var exactCases = []exactCase{
 		state:      StateBackup,
 	},
 	{
-		name: "IPv6 unicast_src_ip in an IPv4 instance", src: exactInstance("  unicast_src_ip fe80::1\n"),
+		name: "IPv6 unicast_src_ip in an IPv4 instance", src: exactInstance("  unicast_src_ip fe80::1\n  unicast_peer {\n    10.0.0.9\n  }\n"),
 		keepalived: "(k.conf: Line 7) Configuration error: VRRP instance[VI_1] and src address[fe80::1] MUST be of the same family !!! Skipping...",
 		warning:    "k.conf:7: unicast_src_ip: fe80::1 is not of the instance's family (IPv4): ignored, as keepalived does",
 		state:      StateBackup,

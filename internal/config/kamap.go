@@ -378,6 +378,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
 	var set lowerPrioSet
 	var vmac vmacState
+	var unicastAt *node // unicast_src_ip
 	prioritySet, masterSet := false, false
 	advertAt := b.pos
 	// The instance's family is set by the first line that implies one
@@ -514,7 +515,12 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.trackScripts(n, &in)
 		case "track_file":
 			m.trackFiles(n, &in)
-		case "unicast_src_ip":
+		case "unicast_src_ip", "mcast_src_ip":
+			// keepalived 2.2.7 reads both alike (vrrp_parser.c,
+			// vrrp_srcip_handler): the adverts' source address.
+			if n.name == "unicast_src_ip" {
+				unicastAt = n
+			}
 			if s, ok := m.value(n); ok {
 				a, err := parseAddr(s)
 				switch {
@@ -590,6 +596,10 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}
+	}
+	if unicastAt != nil && len(in.UnicastPeers) == 0 {
+		// vrrp.c, vrrp_complete_instance: multicast from that source.
+		m.warnf(unicastAt, "(%s) a unicast keyword without any unicast peers: multicast adverts, as keepalived 2.2.7 defaults to multicast (a usage it calls deprecated)", in.Name)
 	}
 	m.finishVMAC(b, &in, &vmac)
 	routeInterfacesTracked(&in)

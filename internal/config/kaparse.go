@@ -58,6 +58,11 @@ func (lx *lexer) lexFile(name string, src []byte, depth int) error {
 		if err != nil {
 			return err
 		}
+		if len(words) > 0 && !words[0].quoted && strings.HasPrefix(words[0].text, "@") {
+			// keepalived 2.2.7 (lib/parser.c) keeps such a line only when
+			// the word after @ (or @^, reversed) is its config id.
+			return &Error{Pos: pos, Directive: words[0].text, Msg: "conditional configuration (@ID and @^ID lines, chosen by keepalived's -i/--config-id) is not supported"}
+		}
 		if len(words) > 0 && !words[0].quoted && words[0].text == "include" {
 			if err := lx.include(name, words, depth); err != nil {
 				return err

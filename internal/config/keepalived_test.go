@@ -416,6 +416,47 @@ func TestParseKeepalivedDefaults(t *testing.T) {
 	}
 }
 
+// TestParseKeepalivedAdvertSource reads mcast_src_ip and unicast_src_ip as
+// keepalived 2.2.7 does (vrrp_parser.c, vrrp_srcip_handler): either sets
+// the adverts' source; without unicast peers the adverts are multicast
+// from it, and unicast_src_ip then gets keepalived's deprecation warning
+// (vrrp.c, vrrp_complete_instance).
+func TestParseKeepalivedAdvertSource(t *testing.T) {
+	inst := func(body string) string {
+		return "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n  virtual_ipaddress {\n    10.0.0.1\n  }\n" + body + "}\n"
+	}
+	for _, tt := range []struct {
+		name  string
+		body  string
+		src   string
+		peers int
+		warn  string
+	}{
+		{"mcast_src_ip", "  mcast_src_ip 10.0.0.5\n", "10.0.0.5", 0, ""},
+		{"unicast_src_ip without peers", "  unicast_src_ip 10.0.0.5\n", "10.0.0.5", 0, "(VI_1) a unicast keyword without any unicast peers"},
+		{"unicast_src_ip with a peer", "  unicast_src_ip 10.0.0.5\n  unicast_peer {\n    10.0.0.6\n  }\n", "10.0.0.5", 1, ""},
+		{"mcast_src_ip of the other family", "  mcast_src_ip fe80::1\n", "invalid IP", 0, "is not of the instance's family (IPv4): ignored, as keepalived does"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseKeepalived("k.conf", []byte(inst(tt.body)), mapFS{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := got.VRRP[0]
+			if in.UnicastSrcIP.String() != tt.src || len(in.UnicastPeers) != tt.peers {
+				t.Errorf("source %v, %d peers; want %s, %d", in.UnicastSrcIP, len(in.UnicastPeers), tt.src, tt.peers)
+			}
+			var ws []string
+			for _, w := range got.Warnings {
+				ws = append(ws, w.Msg)
+			}
+			if tt.warn == "" && len(ws) > 0 || tt.warn != "" && (len(ws) != 1 || !strings.Contains(ws[0], tt.warn)) {
+				t.Errorf("warnings %q, want one containing %q", ws, tt.warn)
+			}
+		})
+	}
+}
+
 func TestParseKeepalivedErrors(t *testing.T) {
 	vs := func(body string) string {
 		return minimalVRRP + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n" + body + "}\n"
@@ -437,6 +478,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"open without directive", "{\n}\n", "k.conf:1: '{' without a directive before it"},
 		{"missing close", "vrrp_instance VI_1 {\n  interface eth1\n", "k.conf:1: vrrp_instance: block has no closing '}'"},
 		{"control character", "global_defs {\x01}\n", `k.conf:1: control character '\x01'`},
+		{"conditional line", "global_defs {\n@^lb1 router_id x\n}\n", "k.conf:2: @^lb1: conditional configuration (@ID and @^ID lines, chosen by keepalived's -i/--config-id) is not supported"},
 		{"deep nesting", strings.Repeat("a {\n", 40), "k.conf:17: a: blocks nested deeper than 16"},
 		// Top level.
 		{"unknown top", "vrrp_instanse VI_1 {\n}\n", "k.conf:1: vrrp_instanse: unknown directive at the top level"},
@@ -474,7 +516,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"unicast_src_ip", inst("  unicast_src_ip 1.2.3\n"), `k.conf:7: unicast_src_ip: "1.2.3" is not an IP address`},
 		{"unicast_peer bad", inst("  unicast_peer {\n    1.2.3.4.5\n  }\n"), `k.conf:8: unicast_peer: "1.2.3.4.5" is not an IP address`},
 		{"unicast_peer two on a line", inst("  unicast_peer {\n    1.2.3.4 1.2.3.5\n  }\n"), "k.conf:8: 1.2.3.4: want one address per line"},
-		{"unicast src without peer", inst("  unicast_src_ip 1.2.3.4\n"), "k.conf:1: vrrp_instance VI_1: unicast_src_ip: 1.2.3.4 is set without unicast_peer"},
+		{"mcast_src_ip", inst("  mcast_src_ip 1.2.3\n"), `k.conf:7: mcast_src_ip: "1.2.3" is not an IP address`},
 		{"notify missing", inst("  notify\n"), "k.conf:7: notify: missing value"},
 		{"notify quote", inst("  notify_master \"/bin/x 'y\"\n"), `k.conf:7: notify_master: "/bin/x 'y": unterminated quote`},
 		{"garp repeat", inst("  garp_master_repeat 0\n"), `k.conf:7: garp_master_repeat: "0" is not a number 1-1000`},

@@ -253,8 +253,10 @@ type VRRPInstance struct {
 	TrackScripts []TrackScript
 	// TrackFiles are the track_files the instance tracks (track_file).
 	TrackFiles []TrackFile
-	// UnicastSrcIP and UnicastPeers switch the instance to unicast
-	// adverts; both empty means multicast to 224.0.0.18.
+	// UnicastPeers switch the instance to unicast adverts; none means
+	// multicast (to 224.0.0.18 unless a group is set). UnicastSrcIP is
+	// the adverts' source address, unicast or multicast (unicast_src_ip,
+	// mcast_src_ip); unset: the interface's address.
 	UnicastSrcIP netip.Addr
 	UnicastPeers []netip.Addr
 	// Notify programs; nil means none. Notify is called on every

@@ -87,7 +87,11 @@ func (c *Config) Summary() string {
 			}
 			w(2, "VRRPv%d unicast from %s to %s", in.vrrpVersion(c.Global), src, strings.Join(ps, ", "))
 		} else {
-			w(2, "VRRPv%d multicast adverts to %s", in.vrrpVersion(c.Global), c.Global.multicastGroup(&in))
+			src := ""
+			if in.UnicastSrcIP.IsValid() {
+				src = " from " + in.UnicastSrcIP.String()
+			}
+			w(2, "VRRPv%d multicast adverts to %s%s", in.vrrpVersion(c.Global), c.Global.multicastGroup(&in), src)
 		}
 		for _, n := range []struct {
 			name string

@@ -157,9 +157,6 @@ func validateVRRP(l *errList, insts []VRRPInstance, g *Global) {
 				bad("track_interface", "%s: weight %d is not a number -253-253", t.Name, t.Weight)
 			}
 		}
-		if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
-			bad("unicast_src_ip", "%s is set without unicast_peer", in.UnicastSrcIP)
-		}
 		for _, p := range in.UnicastPeers {
 			if !p.IsValid() {
 				bad("unicast_peer", "invalid address")

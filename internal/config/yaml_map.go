@@ -155,6 +155,9 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 			in.UnicastPeers = append(in.UnicastPeers, a)
 		}
 	}
+	if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
+		y.errf(&v.UnicastSrcIP, p("unicast_src_ip"), "%s is set without unicast_peer", in.UnicastSrcIP)
+	}
 	y.command(&v.Notify, p("notify"), &in.Notify)
 	y.command(&v.NotifyMaster, p("notify_master"), &in.NotifyMaster)
 	y.command(&v.NotifyBackup, p("notify_backup"), &in.NotifyBackup)

@@ -382,6 +382,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"vip mapping", "vrrp_instances:\n  - name: a\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: {a: b}\n", `y.yaml:5: vrrp_instances[0].virtual_ipaddress: want a list`},
 		{"track", base + "    track_interface: [eth0 weight 999]\n", `y.yaml:6: vrrp_instances[0].track_interface[0]: weight "999" is not a number -253-253`},
 		{"unicast_peer", base + "    unicast_peer: [peer]\n", `y.yaml:6: vrrp_instances[0].unicast_peer[0]: "peer" is not an IP address`},
+		{"unicast_src_ip without peers", base + "    unicast_src_ip: 10.0.0.5\n", `y.yaml:6: vrrp_instances[0].unicast_src_ip: 10.0.0.5 is set without unicast_peer`},
 		{"notify empty", base + "    notify: \"\"\n", `y.yaml:6: vrrp_instances[0].notify: empty command`},
 		{"notify empty list", base + "    notify: []\n", `y.yaml:6: vrrp_instances[0].notify: empty command`},
 		{"garp_master_repeat", base + "    garp_master_repeat: 0\n", `y.yaml:6: vrrp_instances[0].garp_master_repeat: "0" is not a number 1-1000`},
