@@ -81,7 +81,7 @@ func TestParseKeepalivedFileCheckErrors(t *testing.T) {
 		{"no track_file", file + vs("    FILE_CHECK {\n      weight 2\n    }\n"), "k.conf:7: FILE_CHECK: FILE_CHECK has no track_file"},
 		{"weight out of range", file + vs("    FILE_CHECK {\n      track_file f\n      weight 2147483648\n    }\n"), `k.conf:9: weight: weight "2147483648" is not a number`},
 		{"bad weight option", file + vs("    FILE_CHECK {\n      track_file f\n      weight 2 backwards\n    }\n"), `k.conf:9: weight: "2 backwards": want weight N [reverse|noreverse]`},
-		{"unknown", file + vs("    FILE_CHECK {\n      track_file f\n      interval 2\n    }\n"), "k.conf:9: interval: unknown directive in FILE_CHECK"},
+		{"unknown", file + vs("    FILE_CHECK {\n      track_file f\n      interval 2\n    }\n"), "k.conf:9: interval: not supported in FILE_CHECK: keepalived 2.2.7 knows this keyword, and lbnode does not read it here"},
 		{"not a block", file + vs("    FILE_CHECK f\n"), "k.conf:7: FILE_CHECK: must be a block"},
 	}
 	for _, tt := range tests {

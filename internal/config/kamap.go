@@ -250,7 +250,19 @@ func (m *kaMapper) unknown(n *node, where string) {
 		m.errf(n, "not supported %s: %s", where, msg)
 		return
 	}
-	m.errf(n, "unknown directive %s", where)
+	if msg, ok := kaRefused[n.name]; ok {
+		m.errf(n, "not supported %s: %s", where, msg)
+		return
+	}
+	if note, ok := kaIgnored[n.name]; ok {
+		m.warnf(n, "accepted and ignored %s: %s", where, note)
+		return
+	}
+	if kaKeywords[n.name] {
+		m.errf(n, "not supported %s: keepalived 2.2.7 knows this keyword, and lbnode does not read it here", where)
+		return
+	}
+	m.warnf(n, "ignored %s, as keepalived 2.2.7 ignores this unknown keyword", where)
 }
 
 // unsupported are keepalived directives this reader knows of but does not

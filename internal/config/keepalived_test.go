@@ -457,6 +457,33 @@ func TestParseKeepalivedAdvertSource(t *testing.T) {
 	}
 }
 
+// TestParseKeepalivedUnknownKeywords: a keyword keepalived 2.2.7 does not
+// know is ignored with a warning, as keepalived ignores it ("Unknown
+// keyword"), a block with everything in it; one it knows and lbnode has
+// no counterpart for either way is accepted with a warning that says so.
+func TestParseKeepalivedUnknownKeywords(t *testing.T) {
+	src := "vrrp_instanse VI_0 {\n  priority 200\n}\n" + minimalVRRP[:len(minimalVRRP)-2] + "  virtual_router 7\n  kernel_rx_buf_size 4096\n}\n"
+	c, err := parseKeepalived("k.conf", []byte(src), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range c.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"k.conf:1: vrrp_instanse: ignored at the top level, as keepalived 2.2.7 ignores this unknown keyword",
+		"k.conf:10: virtual_router: ignored in vrrp_instance, as keepalived 2.2.7 ignores this unknown keyword",
+		"k.conf:11: kernel_rx_buf_size: accepted and ignored in vrrp_instance: no meaning for lbnode: it sizes its sockets' buffers itself",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if len(c.VRRP) != 1 || c.VRRP[0].Name != "VI_1" {
+		t.Errorf("instances %+v, want VI_1 only", c.VRRP)
+	}
+}
+
 func TestParseKeepalivedErrors(t *testing.T) {
 	vs := func(body string) string {
 		return minimalVRRP + "virtual_server 10.0.0.1 80 {\n  protocol TCP\n" + body + "}\n"
@@ -481,7 +508,8 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"conditional line", "global_defs {\n@^lb1 router_id x\n}\n", "k.conf:2: @^lb1: conditional configuration (@ID and @^ID lines, chosen by keepalived's -i/--config-id) is not supported"},
 		{"deep nesting", strings.Repeat("a {\n", 40), "k.conf:17: a: blocks nested deeper than 16"},
 		// Top level.
-		{"unknown top", "vrrp_instanse VI_1 {\n}\n", "k.conf:1: vrrp_instanse: unknown directive at the top level"},
+		{"unknown top", "vrrp_instanse VI_1 {\n}\n", "k.conf: empty configuration: no vrrp instance, virtual server, nat switch or nginx; first ignored: k.conf:1: vrrp_instanse: ignored at the top level, as keepalived 2.2.7 ignores this unknown keyword"},
+		{"keepalived keyword not read", "net_namespace blue\n", "k.conf:1: net_namespace: not supported at the top level: run lbnode inside the namespace instead (ip netns exec NAME lbnode ...)"},
 		{"unsupported top", "vrrp_track_process p {\n}\n", "k.conf:1: vrrp_track_process: not supported at the top level: process tracking"},
 		{"global not block", "global_defs\n", "k.conf:1: global_defs: must be a block: global_defs { ... }"},
 		{"global flag with arg", "global_defs {\n enable_script_security yes\n}\n", `k.conf:2: enable_script_security: takes no argument, got "yes"`},
@@ -504,7 +532,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"advert_int too large", inst("  advert_int 256\n"), `k.conf:7: advert_int: "256" is not a number of seconds 0.01-255`},
 		{"auth_type", inst("  authentication {\n    auth_type MD5\n  }\n"), `k.conf:8: auth_type: "MD5" is not PASS or AH`},
 		{"auth no type", inst("  authentication {\n    auth_pass x\n  }\n"), "k.conf:7: authentication: auth_type missing (PASS or AH)"},
-		{"auth unknown", inst("  authentication {\n    auth_key x\n  }\n"), "k.conf:8: auth_key: unknown directive in authentication"},
+		{"auth unknown", inst("  authentication {\n    auth_key x\n  }\n"), "k.conf:7: authentication: auth_type missing (PASS or AH)"},
 		{"auth not block", inst("  authentication PASS\n"), "k.conf:7: authentication: must be a block: authentication { ... }"},
 		{"preempt_delay", inst("  preempt_delay 2000\n"), `k.conf:7: preempt_delay: "2000" is not a duration 0s-1000s`},
 		{"vip bad", inst("  virtual_ipaddress {\n    10.0.0.300/24\n  }\n"), `k.conf:8: virtual_ipaddress: "10.0.0.300/24" is not an address/prefix`},
@@ -521,7 +549,8 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"notify quote", inst("  notify_master \"/bin/x 'y\"\n"), `k.conf:7: notify_master: "/bin/x 'y": unterminated quote`},
 		{"garp repeat", inst("  garp_master_repeat 0\n"), `k.conf:7: garp_master_repeat: "0" is not a number 1-1000`},
 		{"garp delay", inst("  garp_master_delay -1\n"), `k.conf:7: garp_master_delay: "-1" is not a duration 0s-86400s`},
-		{"unknown in instance", inst("  virtual_router 7\n"), "k.conf:7: virtual_router: unknown directive in vrrp_instance"},
+		{"keepalived keyword elsewhere", inst("  lb_algo rr\n"), "k.conf:7: lb_algo: not supported in vrrp_instance: keepalived 2.2.7 knows this keyword, and lbnode does not read it here"},
+		{"keepalived keyword refused", inst("  dont_track_primary\n"), "k.conf:7: dont_track_primary: not supported in vrrp_instance: lbnode takes an instance to FAULT when its interface goes down"},
 		{"unsupported in instance", inst("  vrrp_track_process\n"), "k.conf:7: vrrp_track_process: not supported in vrrp_instance: process tracking"},
 		{"use_vmac block", inst("  use_vmac {\n  }\n"), "k.conf:7: use_vmac: takes no block"},
 		{"track_process in instance", inst("  track_process {\n    p\n  }\n"), "k.conf:7: track_process: not supported in vrrp_instance: process tracking"},
@@ -617,7 +646,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 }
 
 func TestParseKeepalivedManyErrors(t *testing.T) {
-	src := "vrrp_instance VI_1 {\n  priority x\n  advert_int y\n  bogus\n}\n"
+	src := "vrrp_instance VI_1 {\n  priority x\n  advert_int y\n  lb_algo\n}\n"
 	_, err := parseKeepalived("k.conf", []byte(src), mapFS{})
 	var es Errors
 	if !errors.As(err, &es) {
@@ -630,7 +659,7 @@ func TestParseKeepalivedManyErrors(t *testing.T) {
 	want := []string{
 		`k.conf:2: priority: "x" is not a number 1-255`,
 		`k.conf:3: advert_int: "y" is not a number of seconds 0.01-255`,
-		`k.conf:4: bogus: unknown directive in vrrp_instance`,
+		`k.conf:4: lb_algo: not supported in vrrp_instance: keepalived 2.2.7 knows this keyword, and lbnode does not read it here`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

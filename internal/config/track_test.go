@@ -91,7 +91,7 @@ func TestParseKeepalivedTrackingErrors(t *testing.T) {
 		{"interval 0", "vrrp_script s {\n  script /bin/true\n  interval 0\n}\n", `k.conf:3: interval: "0" is not a whole number of seconds 1-86400`},
 		{"rise 0", "vrrp_script s {\n  script /bin/true\n  rise 0\n}\n", `k.conf:3: rise: "0" is not a number 1-2147483647`},
 		{"weight option", "vrrp_script s {\n  script /bin/true\n  weight 2 backwards\n}\n", `k.conf:3: weight: "2 backwards": want weight N [reverse|noreverse]`},
-		{"unknown", "vrrp_script s {\n  script /bin/true\n  period 2\n}\n", "k.conf:3: period: unknown directive in vrrp_script"},
+		{"keepalived keyword elsewhere", "vrrp_script s {\n  script /bin/true\n  lb_algo rr\n}\n", "k.conf:3: lb_algo: not supported in vrrp_script: keepalived 2.2.7 knows this keyword, and lbnode does not read it here"},
 		{"defined twice", script + script, `k.conf:4: vrrp_script: "s" is defined twice (first at k.conf:1)`},
 		{"track_interface bad reverse", inst("  track_interface {\n    eth0 weight 2 backwards\n  }\n"), `k.conf:8: track_interface: "eth0 weight 2 backwards": want IFNAME [weight N [reverse]]`},
 	}

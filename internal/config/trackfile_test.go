@@ -122,7 +122,7 @@ func TestParseKeepalivedTrackFileErrors(t *testing.T) {
 		{"block weight noreverse", "track_file f {\n  file /a\n  weight 2 noreverse\n}\n", `k.conf:3: weight: "2 noreverse": want weight N [reverse]`},
 		{"block weight -255", "track_file f {\n  file /a\n  weight -255\n}\n", `k.conf:3: weight: weight "-255" is not a number -254-254`},
 		{"init option", "track_file f {\n  file /a\n  init_file create\n}\n", `k.conf:3: init_file: unknown init_file option "create"`},
-		{"unknown", "track_file f {\n  file /a\n  interval 2\n}\n", "k.conf:3: interval: unknown directive in track_file"},
+		{"unknown", "track_file f {\n  file /a\n  interval 2\n}\n", "k.conf:3: interval: not supported in track_file: keepalived 2.2.7 knows this keyword, and lbnode does not read it here"},
 		{"defined twice", file + file, `k.conf:4: track_file: "f" is defined twice (first at k.conf:1)`},
 	}
 	for _, tt := range tests {

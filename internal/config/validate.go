@@ -18,7 +18,14 @@ import (
 func Validate(c *Config) error {
 	var l errList
 	if len(c.VRRP) == 0 && len(c.VirtualServers) == 0 && c.NAT == nil && c.Nginx == nil {
-		l.add(Pos{File: c.Source}, "", "empty configuration: no vrrp instance, virtual server, nat switch or nginx")
+		msg := "empty configuration: no vrrp instance, virtual server, nat switch or nginx"
+		for _, w := range c.Warnings {
+			if strings.Contains(w.Msg, "unknown keyword") {
+				msg += "; first ignored: " + w.String()
+				break
+			}
+		}
+		l.add(Pos{File: c.Source}, "", msg)
 	}
 	validateVRRP(&l, c.VRRP, &c.Global)
 	validateTracking(&l, c)
