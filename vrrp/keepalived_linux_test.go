@@ -224,22 +224,24 @@ func TestIntegrationKeepalivedPreemptsAndHearsTheYieldAdvert(t *testing.T) {
 }
 
 // TestIntegrationMcastSrcIPKeepalived gives each side a second address and
-// makes it the source of its multicast adverts: keepalived by mcast_src_ip,
-// lvskit by UnicastSrc without peers. On the wire each side's adverts come
-// from that address to 224.0.0.18, and each hears the other: lvskit (150)
-// preempts keepalived, which logs the advert from lvskit's address.
+// makes it the source of its multicast adverts, sent to 224.0.0.19:
+// keepalived by mcast_src_ip and mcast_dst_ip, lvskit by UnicastSrc
+// without peers and Group. On the wire each side's adverts come from that
+// address to that group, and each hears the other: lvskit (150) preempts
+// keepalived, which logs the advert from lvskit's address.
 func TestIntegrationMcastSrcIPKeepalived(t *testing.T) {
 	netnstest.RequirePrivileged(t, "keepalived", "tcpdump", "ip")
 	_, hs := articleHosts(t, 2)
 	kaSrc, ourSrc := netip.MustParseAddr("172.16.0.101"), netip.MustParseAddr("172.16.0.102")
 	hs[0].Run(t, "ip", "addr", "add", kaSrc.String()+"/24", "dev", "eth1")
 	hs[1].Run(t, "ip", "addr", "add", ourSrc.String()+"/24", "dev", "eth1")
-	conf := strings.Replace(keepalivedConf(100, ""), "\tadvert_int 1\n", "\tadvert_int 1\n\tmcast_src_ip "+kaSrc.String()+"\n", 1)
+	group := netip.MustParseAddr("224.0.0.19")
+	conf := strings.Replace(keepalivedConf(100, ""), "\tadvert_int 1\n", "\tadvert_int 1\n\tmcast_src_ip "+kaSrc.String()+"\n\tmcast_dst_ip "+group.String()+"\n", 1)
 	k := startKeepalived(t, hs[0], conf)
 	k.waitLog(t, "", "Entering MASTER STATE", 30*time.Second)
 	c := startCapture(t, hs[1], "eth1")
 	cfg := articleConfig(150)
-	cfg.UnicastSrc = ourSrc
+	cfg.UnicastSrc, cfg.Group = ourSrc, group
 	s := startSpeaker(t, hs[1], cfg)
 	s.waitState(t, StateMaster, 20*time.Second)
 	k.waitLog(t, "Entering MASTER STATE", "Entering BACKUP STATE", 20*time.Second)
@@ -247,8 +249,8 @@ func TestIntegrationMcastSrcIPKeepalived(t *testing.T) {
 	s.holdState(t, StateMaster, 2*time.Second)
 	srcs := map[uint8]map[netip.Addr]int{}
 	for _, p := range vrrpPackets(c.stop(t)) {
-		if p.dst != MulticastGroup {
-			t.Errorf("advert to %v, want %v", p.dst, MulticastGroup)
+		if p.dst != group {
+			t.Errorf("advert to %v, want %v", p.dst, group)
 		}
 		if srcs[p.prio] == nil {
 			srcs[p.prio] = map[netip.Addr]int{}

@@ -52,6 +52,9 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if vc.IPv6 {
 			vc.Group = cfg.Global.MulticastGroup6
 		}
+		if in.MulticastGroup.IsValid() {
+			vc.Group = in.MulticastGroup
+		}
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert

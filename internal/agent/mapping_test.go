@@ -138,6 +138,17 @@ func TestVRRPMapping(t *testing.T) {
 	} else if n, _ := vc["eth1"][0].Normalize(); n.GARPLowerPrioRepeat > 0 || n.GARPLowerPrioDelay > 0 || !n.LowerPrioNoAdvert {
 		t.Errorf("with 0, 0 and lower_prio_no_advert: %d, %v, %v; want none, none, true", n.GARPLowerPrioRepeat, n.GARPLowerPrioDelay, n.LowerPrioNoAdvert)
 	}
+	// An instance's own group (mcast_dst_ip) wins over the global one.
+	grp := *cfg
+	grp.VRRP = []config.VRRPInstance{cfg.VRRP[0]}
+	grp.Global.MulticastGroup4 = netip.MustParseAddr("224.0.0.19")
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].Group != grp.Global.MulticastGroup4 {
+		t.Errorf("global group: %v, %v; want %v", vc["eth1"][0].Group, err, grp.Global.MulticastGroup4)
+	}
+	grp.VRRP[0].MulticastGroup = netip.MustParseAddr("224.0.0.20")
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].Group != grp.VRRP[0].MulticastGroup {
+		t.Errorf("instance group: %v, %v; want %v", vc["eth1"][0].Group, err, grp.VRRP[0].MulticastGroup)
+	}
 	// Interfaces tracked with a weight are the agent's tracking's, not
 	// the vrrp package's (which puts the instance in FAULT).
 	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10}, config.TrackInterface{Name: "eth3", Reverse: true})

@@ -151,6 +151,9 @@ func (m *kaMapper) advertIntervals() {
 
 // multicastGroup is where the instance's adverts go.
 func (g Global) multicastGroup(in *VRRPInstance) netip.Addr {
+	if in.MulticastGroup.IsValid() {
+		return in.MulticastGroup
+	}
 	if len(in.VirtualIPs) > 0 && in.VirtualIPs[0].Prefix.Addr().Is6() {
 		if g.MulticastGroup6.IsValid() {
 			return g.MulticastGroup6

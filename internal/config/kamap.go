@@ -391,6 +391,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	var set lowerPrioSet
 	var vmac vmacState
 	var unicastAt *node // unicast_src_ip
+	var faultNoPeerAt *node
 	prioritySet, masterSet := false, false
 	advertAt := b.pos
 	// The instance's family is set by the first line that implies one
@@ -546,6 +547,32 @@ func (m *kaMapper) vrrpInstance(b *node) {
 				}
 				in.UnicastSrcIP = a
 			}
+		case "mcast_dst_ip":
+			// vrrp_parser.c, vrrp_mcast_dstip_handler.
+			if s, ok := m.value(n); ok {
+				a, err := parseAddr(s)
+				switch {
+				case err != nil:
+					m.errf(n, "%s", err)
+				case !a.IsMulticast():
+					m.warnf(n, "%s is not a multicast address: ignored, as keepalived does", a)
+				case fam != "" && family(a) != fam:
+					m.warnf(n, "%s is not of the instance's family (%s): ignored, as keepalived does", a, fam)
+				case a.Is6() && !a.IsLinkLocalMulticast():
+					m.errf(n, "%s: not supported: lbnode sends IPv6 adverts to link-local multicast groups (ff02::/16) only", a)
+				default:
+					fam = family(a)
+					in.MulticastGroup = a
+				}
+			}
+		case "down_timer_adverts":
+			// keepalived's default, RFC 5798's 3, is the only one lbnode
+			// runs.
+			if s, ok := m.value(n); ok && s != "3" {
+				m.errf(n, "%q: not supported: lbnode's Master_Down_Interval is 3 adverts, as RFC 5798's (and keepalived's default)", s)
+			}
+		case "unicast_fault_no_peer":
+			faultNoPeerAt = n
 		case "unicast_peer":
 			if m.block(n) {
 				for _, c := range n.children {
@@ -608,6 +635,9 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		default:
 			m.unknown(n, "in vrrp_instance")
 		}
+	}
+	if faultNoPeerAt != nil && len(in.UnicastPeers) == 0 {
+		m.errf(faultNoPeerAt, "no unicast_peer: keepalived 2.2.7 would hold the instance in FAULT for ever; lbnode refuses it")
 	}
 	if unicastAt != nil && len(in.UnicastPeers) == 0 {
 		// vrrp.c, vrrp_complete_instance: multicast from that source.

@@ -881,3 +881,46 @@ func TestParseKeepalivedNotifyMasterRxLowerPri(t *testing.T) {
 		t.Errorf("warnings %v, want the second line's", c.Warnings)
 	}
 }
+
+// TestParseKeepalivedInstanceGroup reads mcast_dst_ip, down_timer_adverts
+// and unicast_fault_no_peer as keepalived 2.2.7 does, or refuses what
+// lbnode cannot run.
+func TestParseKeepalivedInstanceGroup(t *testing.T) {
+	inst := func(body string) string {
+		return "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n" + body + "  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n"
+	}
+	for _, tt := range []struct {
+		name, body, group, warn, err string
+	}{
+		{name: "mcast_dst_ip", body: "  mcast_dst_ip 224.0.0.19\n", group: "224.0.0.19"},
+		{name: "not multicast", body: "  mcast_dst_ip 10.1.1.1\n", group: "224.0.0.18", warn: "k.conf:4: mcast_dst_ip: 10.1.1.1 is not a multicast address: ignored, as keepalived does"},
+		{name: "IPv6 group, IPv4 VIPs", body: "  virtual_ipaddress {\n    10.0.0.2\n  }\n  mcast_dst_ip ff02::12\n", group: "224.0.0.18", warn: "k.conf:7: mcast_dst_ip: ff02::12 is not of the instance's family (IPv4): ignored, as keepalived does"},
+		{name: "down_timer_adverts 3", body: "  down_timer_adverts 3\n", group: "224.0.0.18"},
+		{name: "down_timer_adverts 5", body: "  down_timer_adverts 5\n", err: `k.conf:4: down_timer_adverts: "5": not supported: lbnode's Master_Down_Interval is 3 adverts`},
+		{name: "unicast_fault_no_peer with a peer", body: "  unicast_fault_no_peer\n  unicast_peer {\n    10.0.0.9\n  }\n", group: "224.0.0.18"},
+		{name: "unicast_fault_no_peer alone", body: "  unicast_fault_no_peer\n", err: "k.conf:4: unicast_fault_no_peer: no unicast_peer: keepalived 2.2.7 would hold the instance in FAULT for ever; lbnode refuses it"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseKeepalived("k.conf", []byte(inst(tt.body)), mapFS{})
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("got %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := c.Global.multicastGroup(&c.VRRP[0]).String(); g != tt.group {
+				t.Errorf("group %s, want %s", g, tt.group)
+			}
+			var ws []string
+			for _, w := range c.Warnings {
+				ws = append(ws, w.String())
+			}
+			if tt.warn == "" && len(ws) > 0 || tt.warn != "" && (len(ws) != 1 || ws[0] != tt.warn) {
+				t.Errorf("warnings %q, want %q", ws, tt.warn)
+			}
+		})
+	}
+}

@@ -259,6 +259,9 @@ type VRRPInstance struct {
 	// mcast_src_ip); unset: the interface's address.
 	UnicastSrcIP netip.Addr
 	UnicastPeers []netip.Addr
+	// MulticastGroup is where the multicast adverts go (mcast_dst_ip);
+	// unset: Global's group.
+	MulticastGroup netip.Addr
 	// Notify programs; nil means none. Notify is called on every
 	// transition with the arguments "INSTANCE" NAME STATE PRIORITY.
 	Notify       Command
