@@ -65,6 +65,15 @@ type Options struct {
 	// Logger receives transitions (Info), dropped adverts (Debug) and
 	// failures (Warn). Default: no logging.
 	Logger *slog.Logger
+	// AwaitTracking names instances whose tracked objects (scripts,
+	// files, weighted interfaces: what SetTracking carries) are known
+	// only to the caller: Run starts none of its instances until
+	// SetTracking has given each of these its state, so that one whose
+	// objects are already failed starts in FAULT (INIT to FAULT) and one
+	// with a weighted priority starts with it, as keepalived starts its
+	// instances. Run waits at most AwaitTrackingLimit, then starts them
+	// with what it has. Names of instances Run does not run are ignored.
+	AwaitTracking []string
 	// NetNS is a file descriptor of the network namespace Open works in
 	// (as from github.com/vishvananda/netns); 0 means the namespace of the
 	// calling thread. Open neither takes ownership of it nor needs it after
@@ -283,8 +292,10 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 	}()
 
-	for _, in := range r.insts {
-		r.step(in, Event{Kind: EventStart, Now: time.Now()})
+	if r.awaitTracking(ctx) {
+		for _, in := range r.insts {
+			r.step(in, Event{Kind: EventStart, Now: time.Now()})
+		}
 	}
 	var runErr error
 	// now is when the last event was handled: one clock reading per turn.

@@ -2,6 +2,8 @@ package vrrp
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -104,7 +106,9 @@ type trackReq struct {
 // priority (0: unchanged; see EffectivePriority) and says whether its
 // tracked objects hold it in FAULT. It is safe to call from any goroutine;
 // called before Run it waits for Run's loop, once that loop has ended it
-// returns ErrNotRunning. An unknown instance is a *FieldError.
+// returns ErrNotRunning. An unknown instance is a *FieldError. For an
+// instance named in Options.AwaitTracking, the first call gives the state
+// it starts with.
 //
 // Router.Reconfigure sets the configured priority again: call SetTracking
 // after it.
@@ -131,4 +135,42 @@ func (r *Router) setTracking(req trackReq) error {
 		return nil
 	}
 	return &FieldError{Field: "instance", Value: req.instance, Msg: "not running here"}
+}
+
+// AwaitTrackingLimit bounds how long Run waits for the tracked state of the
+// instances named in Options.AwaitTracking before it starts them.
+const AwaitTrackingLimit = 5 * time.Second
+
+// awaitTracking runs before the instances start: it takes SetTracking
+// requests until each instance named in Options.AwaitTracking has had
+// one, ctx is done (it returns false: the instances are not to start) or
+// AwaitTrackingLimit has passed.
+func (r *Router) awaitTracking(ctx context.Context) bool {
+	pending := map[string]bool{}
+	for _, in := range r.insts {
+		if slices.Contains(r.opts.AwaitTracking, in.cfg.Name) {
+			pending[in.cfg.Name] = true
+		}
+	}
+	if len(pending) == 0 {
+		return true
+	}
+	limit := time.NewTimer(AwaitTrackingLimit)
+	defer limit.Stop()
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-limit.C:
+			r.log.Warn("vrrp: starting without the tracked state of some instances", "instances", slices.Sorted(maps.Keys(pending)))
+			return true
+		case req := <-r.track:
+			err := r.setTracking(req)
+			req.done <- err
+			if err == nil {
+				delete(pending, req.instance)
+			}
+		}
+	}
+	return true
 }

@@ -408,7 +408,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	ifaces := sortedKeys(a.vrrp)
 	for _, ifname := range ifaces {
-		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log})
+		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log, AwaitTracking: awaitTracking(cfg, a.vrrp[ifname])})
 		if err != nil {
 			stopVRRP()
 			wg.Wait()

@@ -158,6 +158,25 @@ func newTracking(cfg *config.Config) *tracking {
 	return tr
 }
 
+// awaitTracking names the instances of cfgs whose tracked state
+// runTracking gives at its start (every instance newTracking keeps): their
+// router waits for it (vrrp.Options.AwaitTracking), so that an instance
+// whose tracked objects have already failed starts in FAULT, as
+// keepalived's do, rather than passing through BACKUP.
+func awaitTracking(cfg *config.Config, cfgs []vrrp.Config) []string {
+	tr := newTracking(cfg)
+	if tr == nil {
+		return nil
+	}
+	var out []string
+	for _, in := range tr.insts {
+		if slices.ContainsFunc(cfgs, func(c vrrp.Config) bool { return c.Name == in.name }) {
+			out = append(out, in.name)
+		}
+	}
+	return out
+}
+
 // effective computes an instance's effective priority and whether its
 // scripts or its sync group hold it in FAULT, as keepalived: unknown
 // scripts count neither way.

@@ -34,6 +34,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	}
 	m.lowerPrioDefaults()
 	m.trackFileWeights()
+	m.syncGroupTracking()
 	m.advertIntervals()
 	m.resolveSyncDaemon()
 	m.lvsEnd()

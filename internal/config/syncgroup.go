@@ -21,11 +21,22 @@ type SyncGroup struct {
 	NotifyFault  Command
 	NotifyStop   Command
 	// TrackingWeight is sync_group_tracking_weight (or the deprecated
-	// global_tracking): the members' weighted tracked scripts and
+	// global_tracking): the members' own weighted tracked scripts and
 	// interfaces change their priorities. Without it keepalived ignores
 	// weighted scripts of members and makes weighted interfaces weight
-	// 0; this reader refuses such a file instead.
+	// 0; this reader refuses such a file instead. (What the group tracks
+	// itself keeps its weights either way.)
 	TrackingWeight bool
+	// Track, TrackScripts and TrackFiles are what the group tracks
+	// (track_interface, track_script, track_file in the group), read
+	// as in an instance. keepalived 2.2.7 adds each to every member
+	// with the group's weight, with or without TrackingWeight; a group
+	// with an address owner (priority 255) among its members tracks
+	// them with weight 0. Once the file is read the members hold them
+	// too (see syncGroupTracking).
+	Track        []TrackInterface
+	TrackScripts []TrackScript
+	TrackFiles   []TrackFile
 }
 
 // syncGroup reads a vrrp_sync_group block. Its members are looked up once
@@ -76,8 +87,11 @@ func (m *kaMapper) syncGroup(b *node) {
 				g.TrackingWeight = true
 				m.warnf(n, "deprecated: keepalived reads it as sync_group_tracking_weight")
 			}
-		case "track_interface", "track_script", "track_file", "track_process", "track_bfd":
-			m.errf(n, "not supported in vrrp_sync_group: tracking by the group (track the objects in each member instance)")
+		case "track_interface", "track_script", "track_file":
+			m.groupTrack(n, &g)
+		case "track_process", "track_bfd":
+			// Refused for the reasons they are refused in an instance.
+			m.unknown(n, "in vrrp_sync_group")
 		default:
 			if !n.block && len(n.args) == 0 && !groupSeen {
 				// An instance name outside group { }: keepalived reports
@@ -125,13 +139,15 @@ func validateSyncGroups(l *errList, c *Config) {
 				continue
 			}
 			in := &c.VRRP[i]
+			// What the group tracks itself keeps its weight in the
+			// members (syncGroupTracking).
 			for _, t := range in.TrackScripts {
-				if t.Weight != 0 {
+				if t.Weight != 0 && !slices.ContainsFunc(g.TrackScripts, func(o TrackScript) bool { return o.Name == t.Name }) {
 					l.add(in.Pos, "vrrp_instance "+in.Name+": track_script "+t.Name, fmt.Sprintf("weight %d in sync group %s: keepalived 2.2.7 ignores weighted scripts of sync group members; use weight 0 or sync_group_tracking_weight", t.Weight, g.Name))
 				}
 			}
 			for _, t := range in.Track {
-				if t.Weight != 0 {
+				if t.Weight != 0 && !slices.ContainsFunc(g.Track, func(o TrackInterface) bool { return o.Name == t.Name }) {
 					l.add(in.Pos, "vrrp_instance "+in.Name+": track_interface "+t.Name, fmt.Sprintf("weight %d in sync group %s: keepalived 2.2.7 tracks it with weight 0 (FAULT while down); write no weight or set sync_group_tracking_weight", t.Weight, g.Name))
 				}
 			}
