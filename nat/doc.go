@@ -69,6 +69,14 @@
 // node forwards carries no mark and goes to the local server. Close
 // deletes the table.
 //
+// # keepalived's firewall for VIPs without accept mode
+//
+// A VIPFilter (OpenVIPFilter) builds the tables keepalived 2.2.7 builds
+// for VRRP instances without accept mode, ip and ip6 "keepalived", whose
+// sets hold the VIPs the node must neither accept nor send from while it
+// is MASTER (SetVIPs), and the rules that send a VMAC's IGMP and MLD
+// reports out of its base interface (SetVMACs). Close deletes the tables.
+//
 // # Privileges
 //
 // Open and every method need CAP_NET_ADMIN in the network namespace the

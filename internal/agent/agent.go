@@ -364,6 +364,15 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		notifier.Close(30 * time.Second)
 	}})
 
+	// The firewall of the instances without accept mode, closed after
+	// the instances stop (registered before them).
+	var fw *vipFilter
+	if spec := newVIPFilterSpec(cfg, a.vrrp); spec != nil {
+		if fw, err = openVIPFilter(spec, a.env.OpenVIPFilter, log); err != nil {
+			return err
+		}
+		stops = append(stops, stop{"vrrp firewall", fw.close})
+	}
 	// VRRP: one router per advertisement interface. Transitions reach the
 	// loop through a channel that never blocks the router.
 	transitions := make(chan vrrp.Transition, 1024)
@@ -374,6 +383,7 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	}
 	stops = append(stops, stop{"notify fifos", fifos.close})
 	onTransition := func(t vrrp.Transition) {
+		fw.transition(t) // first: the VIPs are on the node already
 		fifos.instance(t)
 		select {
 		case trackTransitions <- t:
@@ -411,7 +421,12 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log, AwaitTracking: awaitTracking(cfg, a.vrrp[ifname])})
 		if err != nil {
 			stopVRRP()
-			wg.Wait()
+			a.mu.Lock()
+			for _, opened := range a.routers { // not running yet
+				opened.Close()
+			}
+			a.routers = nil
+			a.mu.Unlock()
 			return err
 		}
 		a.mu.Lock()
@@ -420,6 +435,12 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 		}
 		a.routers[ifname] = r
 		a.mu.Unlock()
+	}
+	// The VMACs exist once their routers are open: their rules come
+	// before any instance's VIPs, as in keepalived.
+	fw.startVMACs()
+	for _, ifname := range ifaces {
+		r := a.routers[ifname]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -533,6 +554,9 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	}
 	if cfg.Global.Script != old.Global.Script {
 		return fmt.Errorf("reload: the script user changed (%s to %s); restart the node to apply that", old.Global.Script, cfg.Global.Script)
+	}
+	if !sameVIPFilter(cfg, old, vc, oldVRRP) {
+		return errors.New("reload: the VRRP firewall (accept mode, strict mode, nftables settings, or the VIPs of an instance without accept mode) changed; restart the node to apply that")
 	}
 	if !sameNAT(cfg.NAT, old.NAT) {
 		return errors.New("reload: the NAT switch changed; restart the node to apply that")

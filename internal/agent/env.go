@@ -30,6 +30,10 @@ type Env struct {
 	// OpenNAT opens the NAT switch, which the agent closes at stop;
 	// default nat.Open.
 	OpenNAT func(cfg *nat.Config) (NATSwitch, error)
+	// OpenVIPFilter opens the nftables firewall of the instances without
+	// accept mode, which the agent closes at stop; default
+	// nat.OpenVIPFilter.
+	OpenVIPFilter func(cfg *nat.VIPFilterConfig) (VIPFilter, error)
 	// Nginx returns the runner of the nginx kept under prefix; default
 	// one that runs the nginx binary.
 	Nginx func(prefix string) Nginx
@@ -105,6 +109,15 @@ func (e Env) withDefaults() Env {
 				return nil, err
 			}
 			return sw, nil
+		}
+	}
+	if e.OpenVIPFilter == nil {
+		e.OpenVIPFilter = func(cfg *nat.VIPFilterConfig) (VIPFilter, error) {
+			f, err := nat.OpenVIPFilter(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return f, nil
 		}
 	}
 	if e.Nginx == nil {

@@ -59,10 +59,8 @@ func (m *kaMapper) checkLBKindCase(b *node) {
 	}
 }
 
-// vrrpGlobal reads the global_defs settings of the VRRP wire protocol.
-// vrrp_strict is refused: keepalived's strict mode (no authentication, no
-// unicast, firewall rules for the VIPs) is not implemented, and a node
-// that ignored it would not behave as a strict keepalived peer.
+// vrrpGlobal reads the global_defs settings of the VRRP wire protocol
+// (vrrp_strict: see strictGlobal).
 func (m *kaMapper) vrrpGlobal(n *node) {
 	g := &m.cfg.Global
 	switch n.name {
@@ -84,17 +82,13 @@ func (m *kaMapper) vrrpGlobal(n *node) {
 		default:
 			g.MulticastGroup6 = a
 		}
-	case "vrrp_strict":
-		if m.flag(n) {
-			m.errf(n, "not supported: keepalived's strict RFC mode (no authentication, no unicast, firewall rules for the VIPs) is not implemented, and ignoring it would run a node that differs from a strict keepalived peer")
-		}
 	}
 }
 
 // isVRRPWireGlobal reports whether vrrpGlobal reads the global setting.
 func isVRRPWireGlobal(name string) bool {
 	switch name {
-	case "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_strict":
+	case "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6":
 		return true
 	}
 	return false

@@ -191,10 +191,6 @@ var exactCases = []exactCase{
 		name: "notify_master_rx_lower_pri", src: exactInstance("  notify_master_rx_lower_pri /bin/true\n"),
 		state: StateBackup,
 	},
-	{
-		name: "vrrp_strict", src: "global_defs {\n  vrrp_strict\n}\n" + exactInstance(""),
-		err: "k.conf:2: vrrp_strict: not supported: keepalived's strict RFC mode",
-	},
 }
 
 func TestParseKeepalivedExactValues(t *testing.T) {

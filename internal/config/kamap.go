@@ -33,6 +33,7 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 		m.top(n)
 	}
 	m.lowerPrioDefaults()
+	m.strictModes()
 	m.trackFileWeights()
 	m.syncGroupTracking()
 	m.advertIntervals()
@@ -74,6 +75,10 @@ type kaMapper struct {
 	rulesUnnumbered [2]uint32
 	// smtp is the mail settings read so far.
 	smtp smtpState
+	// strict is, per instance index, what it said about strict and
+	// accept mode; nftSet: a global nftables line was read.
+	strict []strictState
+	nftSet bool
 }
 
 type lowerPrioSet struct{ delay, repeat, noAdvert bool }
@@ -361,6 +366,9 @@ func (m *kaMapper) global(b *node) {
 		case "vmac_prefix":
 			m.vmacPrefix(n)
 		default:
+			if m.strictGlobal(n) {
+				continue
+			}
 			if isVRRPWireGlobal(n.name) {
 				m.vrrpGlobal(n)
 				continue
@@ -391,6 +399,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
 	var set lowerPrioSet
 	var vmac vmacState
+	var strict strictState
 	var unicastAt *node // unicast_src_ip
 	var faultNoPeerAt *node
 	prioritySet, masterSet := false, false
@@ -418,6 +427,7 @@ func (m *kaMapper) vrrpInstance(b *node) {
 				default:
 					in.State = State(st)
 					masterSet = masterSet || in.State == StateMaster
+					strict.stateSet = true
 				}
 			}
 		case "interface":
@@ -634,7 +644,9 @@ func (m *kaMapper) vrrpInstance(b *node) {
 		case "vmac_xmit_base":
 			m.vmacXmitBase(n, &vmac)
 		default:
-			m.unknown(n, "in vrrp_instance")
+			if !m.strictInstance(n, &in, &strict) {
+				m.unknown(n, "in vrrp_instance")
+			}
 		}
 	}
 	if faultNoPeerAt != nil && len(in.UnicastPeers) == 0 {
@@ -646,11 +658,13 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	}
 	m.finishVMAC(b, &in, &vmac)
 	routeInterfacesTracked(&in)
+	m.strictStateEnd(b, &in, &strict, prioritySet)
 	for _, w := range applyStateDefaults(&in, prioritySet) {
 		m.warnf(b, "%s", w)
 	}
 	m.cfg.VRRP = append(m.cfg.VRRP, in)
 	m.lowerSet = append(m.lowerSet, set)
+	m.strict = append(m.strict, strict)
 	m.advertAt = append(m.advertAt, advertAt)
 }
 

@@ -199,9 +199,8 @@ func (m *kaMapper) finishVMAC(b *node, in *VRRPInstance, st *vmacState) {
 		v.Addr = net.HardwareAddr(a[:])
 	}
 	in.VMAC = v
-	// keepalived logs "use_vmac or no_accept/strict specified, but no
-	// firewall configured - using nftables" and adds them.
-	m.warnf(st.at, "(%s) accepted with a difference: keepalived also adds an nftables table (keepalived) that sends the VMAC's IGMP/MLD reports out of %s instead; lbnode adds no firewall rules, so they leave from the virtual MAC", in.Name, in.Interface)
+	// keepalived's nftables table that sends the VMAC's IGMP/MLD reports
+	// out of the base interface: lbnode adds it too (agent, nat.VIPFilter).
 }
 
 // vmacPrefix reads vmac_prefix: the first one counts, as in keepalived.

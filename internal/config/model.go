@@ -143,6 +143,33 @@ type Global struct {
 	// SyncDaemon is the IPVS connection sync daemon (keepalived's
 	// lvs_sync_daemon); nil: none.
 	SyncDaemon *SyncDaemon
+	// VRRPStrict is keepalived's vrrp_strict: the instances that do not
+	// set strict_mode run in strict mode (VRRPInstance.StrictMode).
+	VRRPStrict bool
+	// NFTables is the firewall of the instances without accept mode
+	// (keepalived's nftables, nftables_priority, nftables_ifindex and
+	// nftables_counters).
+	NFTables NFTables
+}
+
+// NFTables are keepalived's nftables settings for the VRRP firewall: the
+// tables (families ip and ip6) that drop the VIPs of MASTER instances
+// without accept mode.
+type NFTables struct {
+	// Table names the tables; empty means keepalived's "keepalived",
+	// which keepalived uses when an instance needs a firewall and none is
+	// configured.
+	Table string
+	// Priority is the priority of the input and output chains;
+	// keepalived's default is -1 (NewGlobal).
+	Priority int32
+	// Ifindex is nftables_ifindex: keepalived matches link-local IPv6
+	// VIPs by interface index even where it would use the name (with
+	// dont_track_primary, which lbnode does not read); lbnode always uses
+	// the index.
+	Ifindex bool
+	// Counters adds a counter to each rule.
+	Counters bool
 }
 
 // NewGlobal returns the global settings with keepalived's defaults.
@@ -152,6 +179,7 @@ func NewGlobal() Global {
 		GARPMasterRepeat:    DefaultGARPMasterRepeat,
 		GARPLowerPrioDelay:  DefaultGARPMasterDelay,
 		GARPLowerPrioRepeat: DefaultGARPMasterRepeat,
+		NFTables:            NFTables{Priority: -1},
 	}
 }
 
@@ -301,6 +329,19 @@ type VRRPInstance struct {
 	// VMAC puts the instance on a virtual MAC interface (keepalived's
 	// use_vmac and vmac_xmit_base); nil: none.
 	VMAC *VMAC
+	// StrictMode is keepalived's strict_mode, or the global vrrp_strict
+	// for an instance that does not set it: RFC compliance as keepalived
+	// 2.2.7 enforces it (vrrp_complete_instance), already applied to the
+	// other fields (no authentication, state and priority agree, no
+	// preempt_delay, no lower-priority gratuitous ARPs or adverts, no
+	// accept mode for a VRRPv2 backup, ...).
+	StrictMode bool
+	// NoAccept is the effective absence of accept mode (RFC 5798
+	// Accept_Mode false): while MASTER, the node drops what is sent to its
+	// VIPs and what it would send from them. keepalived's accept and
+	// no_accept; by default the instance accepts, except in strict mode;
+	// the address owner (priority 255) always accepts.
+	NoAccept bool
 }
 
 // Protocol is a virtual server's transport protocol.

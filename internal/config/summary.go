@@ -48,6 +48,16 @@ func (c *Config) Summary() string {
 			}
 		}
 		w(2, "%s, authentication %s", pre, auth)
+		if in.StrictMode || in.NoAccept {
+			fw := "accept mode"
+			if in.NoAccept {
+				fw = "no accept mode: nftables table keepalived drops the VIPs while MASTER"
+				if t := c.Global.NFTables.Table; t != "" {
+					fw = "no accept mode: nftables table " + t + " drops the VIPs while MASTER"
+				}
+			}
+			w(2, "strict mode %s, %s", onOff(in.StrictMode), fw)
+		}
 		for _, v := range in.VirtualIPs {
 			dev := v.Dev
 			if dev == "" {
