@@ -82,9 +82,10 @@ type Config struct {
 	// GARPDelay is the delay of the second burst after becoming MASTER;
 	// 0 means DefaultGARPDelay, negative means no second burst.
 	GARPDelay time.Duration
-	// GARPRefresh, when positive, repeats a gratuitous ARP per VIP this
-	// often while MASTER.
-	GARPRefresh time.Duration
+	// GARPRefresh, when positive, repeats GARPRefreshRepeat gratuitous
+	// ARPs per VIP (0 means 1) this often while MASTER.
+	GARPRefresh       time.Duration
+	GARPRefreshRepeat int
 	// A MASTER that hears an advert of lower priority (another router that
 	// also thinks it is MASTER, as when a split brain heals) answers with
 	// an advert, unless LowerPrioNoAdvert, and sends GARPLowerPrioRepeat
@@ -108,6 +109,11 @@ type Config struct {
 	// sequence differs, and a keepalived MASTER answers it as any
 	// lower-priority advert.
 	NoYieldAdvert bool
+	// SkipCheckAdvAddr has a BACKUP accept an advert whose addresses
+	// differ from VIPs when it comes from the router whose advert it last
+	// adopted (keepalived's skip_check_adv_addr); the first advert of a
+	// router is checked.
+	SkipCheckAdvAddr bool
 	// VMAC, if set, puts the instance on a virtual MAC interface
 	// (keepalived's use_vmac); see VMAC.
 	VMAC *VMAC
@@ -252,6 +258,12 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPRefresh < 0 {
 		return c, &FieldError{Field: "GARPRefresh", Value: c.GARPRefresh.String(), Msg: "negative"}
+	}
+	switch {
+	case c.GARPRefreshRepeat == 0:
+		c.GARPRefreshRepeat = 1
+	case c.GARPRefreshRepeat < 0 || c.GARPRefreshRepeat > 255:
+		return c, &FieldError{Field: "GARPRefreshRepeat", Value: strconv.Itoa(c.GARPRefreshRepeat), Msg: "must be 1-255"}
 	}
 	switch {
 	case c.GARPLowerPrioRepeat == 0:

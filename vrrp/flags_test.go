@@ -68,7 +68,7 @@ func TestFlagsFillConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			want := Config{Name: "VI_1", Interface: "lo", VIPInterface: "lo", VRID: 1, Priority: DefaultPriority,
 				VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24")}, AdvertInterval: DefaultAdvertInterval,
-				GARPRepeat: DefaultGARPRepeat, GARPDelay: DefaultGARPDelay, Version: 2, Group: MulticastGroup}
+				GARPRepeat: DefaultGARPRepeat, GARPDelay: DefaultGARPDelay, GARPRefreshRepeat: 1, Version: 2, Group: MulticastGroup}
 			tt.want(&want)
 			// vrrpd has no flags of its own for these: they follow the
 			// garp repeat and delay, as keepalived's defaults do.

@@ -209,15 +209,18 @@ func (s *Stats) DroppedTotal() uint64 {
 // Step and carry out the returned actions in order; deliver EventTimer once
 // Deadline has passed.
 type Machine struct {
-	cfg     Config
-	local   netip.Addr
-	auth    AuthType
-	pass    [8]byte
-	vips    []netip.Addr
-	tracked []string
-	linkUp  []bool
-	ad      Advert
-	rx      Advert
+	cfg   Config
+	local netip.Addr
+	// masterSrc is the source of the last advert a BACKUP adopted or
+	// ignored for preemption (keepalived's master_saddr).
+	masterSrc netip.Addr
+	auth      AuthType
+	pass      [8]byte
+	vips      []netip.Addr
+	tracked   []string
+	linkUp    []bool
+	ad        Advert
+	rx        Advert
 
 	// masterAdv is Master_Adver_Interval: for VRRPv3 the interval the
 	// master advertises, adopted by a BACKUP (RFC 5798 section 6.4.2);
@@ -481,7 +484,7 @@ func (m *Machine) timer(now time.Time) {
 			m.garpAt = time.Time{}
 		}
 		if !m.refreshAt.IsZero() && !now.Before(m.refreshAt) {
-			m.emit(Action{Kind: ActionSendGARP, Count: 1})
+			m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPRefreshRepeat})
 			m.refreshAt = now.Add(m.cfg.GARPRefresh)
 		}
 		if !m.lowerGARPAt.IsZero() && !now.Before(m.lowerGARPAt) {
@@ -560,7 +563,8 @@ func (m *Machine) validate(b []byte, info PacketInfo) (ValidationError, bool) {
 	if src == m.local {
 		return ValidationError{Reason: ReasonSelf}, false
 	}
-	if ad.Priority != OwnerPriority && !sameSet(ad.Addrs, m.vips) {
+	skip := m.cfg.SkipCheckAdvAddr && m.state == StateBackup && src == m.masterSrc
+	if ad.Priority != OwnerPriority && !skip && !sameSet(ad.Addrs, m.vips) {
 		return ValidationError{Reason: ReasonAddrList, Got: uint64(len(ad.Addrs)), Want: uint64(len(m.vips))}, false
 	}
 	return ValidationError{}, true
@@ -601,12 +605,14 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 			if ad.Priority >= prio {
 				m.preemptAt = time.Time{}
 			}
+			m.masterSrc = info.Src.WithZone("")
 			m.adopt(ad)
 			m.masterDownAt = now.Add(m.masterDownInterval())
 			m.downCause = Cause{Kind: CauseMasterDown}
 		default:
 			// Lower priority and preempt on: ignore it, so that the
 			// Master_Down timer takes over.
+			m.masterSrc = info.Src.WithZone("")
 			m.downCause = Cause{Kind: CausePreempt, Priority: ad.Priority, From: info.Src}
 		}
 	case StateMaster:

@@ -581,7 +581,7 @@ func TestConfigNormalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Name: "VI_7", Interface: "eth1", VRID: 7, Priority: 100, Version: 2, VIPs: []netip.Prefix{vip}, VIPInterface: "eth1",
-		AdvertInterval: time.Second, Group: MulticastGroup, GARPRepeat: 5, GARPDelay: 5 * time.Second,
+		AdvertInterval: time.Second, Group: MulticastGroup, GARPRepeat: 5, GARPDelay: 5 * time.Second, GARPRefreshRepeat: 1,
 		GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: 5 * time.Second}
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -629,4 +629,65 @@ func FuzzMachinePacket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSkipCheckAdvAddr follows keepalived's skip_check_adv_addr: a BACKUP
+// checks the addresses of a router's first advert, and skips the check
+// for later ones from the router it last adopted; without the setting,
+// every advert is checked.
+func TestSkipCheckAdvAddr(t *testing.T) {
+	other := func(a *Advert) { a.Addrs = []netip.Addr{netip.MustParseAddr("192.168.0.101")} }
+	for _, skip := range []bool{false, true} {
+		cfg := baseConfig()
+		cfg.SkipCheckAdvAddr = skip
+		m, err := NewMachine(cfg, local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Step(start(0))
+		dropped := func(ev Event) bool {
+			acts := m.Step(ev)
+			return len(acts) > 0 && acts[0].Kind == ActionDrop
+		}
+		if !dropped(pkt(t, time.Second, higher, 150, other)) {
+			t.Errorf("skip=%v: a router's first advert with other addresses was accepted", skip)
+		}
+		if dropped(pkt(t, 2*time.Second, higher, 150)) {
+			t.Errorf("skip=%v: a good advert was dropped", skip)
+		}
+		if got := dropped(pkt(t, 3*time.Second, higher, 150, other)); got == skip {
+			t.Errorf("skip=%v: the adopted router's advert with other addresses dropped=%v", skip, got)
+		}
+		if !dropped(pkt(t, 4*time.Second, lower, 150, other)) {
+			t.Errorf("skip=%v: another router's advert with other addresses was accepted", skip)
+		}
+	}
+}
+
+// TestGARPRefreshRepeat: each refresh sends GARPRefreshRepeat gratuitous
+// ARPs per VIP (keepalived's garp_master_refresh_repeat), 1 by default.
+func TestGARPRefreshRepeat(t *testing.T) {
+	for _, rep := range []int{0, 3} {
+		cfg := baseConfig()
+		cfg.Priority = 150
+		cfg.GARPRefresh = 10 * time.Second
+		cfg.GARPRefreshRepeat = rep
+		m, err := NewMachine(cfg, local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Step(start(0))
+		var counts []int
+		for now := time.Duration(0); now <= 25*time.Second; now += 100 * time.Millisecond {
+			for _, a := range m.Step(Event{Kind: EventTimer, Now: at(now)}) {
+				if a.Kind == ActionSendGARP && now > 10*time.Second { // after the second burst
+					counts = append(counts, a.Count)
+				}
+			}
+		}
+		want := max(rep, 1)
+		if len(counts) != 2 || counts[0] != want || counts[1] != want {
+			t.Errorf("GARPRefreshRepeat %d: refresh bursts %v, want two of %d", rep, counts, want)
+		}
+	}
 }

@@ -22,7 +22,7 @@ func TestParseFlags(t *testing.T) {
 	want := vrrp.Config{Name: "VI_1", Interface: "lo", VIPInterface: "lo", VRID: 1, Priority: 150,
 		VIPs:           []netip.Prefix{netip.MustParsePrefix("192.168.0.100/24"), netip.MustParsePrefix("192.168.0.101/24")},
 		AdvertInterval: time.Second, UnicastPeers: []netip.Addr{netip.MustParseAddr("172.16.0.2")},
-		GARPRepeat: vrrp.DefaultGARPRepeat, GARPDelay: -1,
+		GARPRepeat: vrrp.DefaultGARPRepeat, GARPDelay: -1, GARPRefreshRepeat: 1,
 		GARPLowerPrioRepeat: vrrp.DefaultGARPRepeat, GARPLowerPrioDelay: -1, Version: 2, Group: vrrp.MulticastGroup}
 	if diff := cmp.Diff(want, o.cfg, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

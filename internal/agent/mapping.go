@@ -55,6 +55,10 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		if in.MulticastGroup.IsValid() {
 			vc.Group = in.MulticastGroup
 		}
+		// keepalived's strict mode forbids higher_prio_send_advert: no
+		// yield advert either.
+		vc.NoYieldAdvert = in.StrictMode
+		vc.GARPRefreshRepeat, vc.SkipCheckAdvAddr = in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert

@@ -149,6 +149,19 @@ func TestVRRPMapping(t *testing.T) {
 	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].Group != grp.VRRP[0].MulticastGroup {
 		t.Errorf("instance group: %v, %v; want %v", vc["eth1"][0].Group, err, grp.VRRP[0].MulticastGroup)
 	}
+	// A MASTER that yields sends one last advert, but in strict mode,
+	// where keepalived forbids higher_prio_send_advert.
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].NoYieldAdvert {
+		t.Errorf("yield advert off without strict mode (%v)", err)
+	}
+	grp.VRRP[0].GARPMasterRefreshRepeat, grp.VRRP[0].SkipCheckAdvAddr = 3, true
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].GARPRefreshRepeat != 3 || !vc["eth1"][0].SkipCheckAdvAddr {
+		t.Errorf("garp_master_refresh_repeat 3 and skip_check_adv_addr: %+v (%v)", vc["eth1"][0], err)
+	}
+	grp.VRRP[0].StrictMode = true
+	if vc, err := vrrpConfigs(&grp); err != nil || !vc["eth1"][0].NoYieldAdvert {
+		t.Errorf("yield advert on in strict mode (%v)", err)
+	}
 	// Interfaces tracked with a weight are the agent's tracking's, not
 	// the vrrp package's (which puts the instance in FAULT).
 	cfg.VRRP[0].Track = append(cfg.VRRP[0].Track, config.TrackInterface{Name: "eth2", Weight: 10}, config.TrackInterface{Name: "eth3", Reverse: true})

@@ -24,14 +24,12 @@ var globalNotes = map[string]string{
 	"process_names":        "no meaning for lbnode: it runs as one process",
 	// VRRP behaviour lbnode does not have: said plainly, as it differs
 	// from a keepalived node reading the same file.
-	"vrrp_garp_interval":              "not supported: lbnode sends each burst of gratuitous ARPs back to back",
-	"vrrp_gna_interval":               "not supported: lbnode sends each burst of neighbour advertisements back to back",
-	"vrrp_min_garp":                   "not supported: lbnode sends the configured bursts of gratuitous ARPs",
-	"vrrp_startup_delay":              "not supported: lbnode starts its instances at once",
-	"vrrp_higher_prio_send_advert":    "not supported: a lbnode MASTER that hears a higher priority does not send an advert of its own first",
-	"vrrp_skip_check_adv_addr":        "not supported: lbnode always checks the addresses of an advert against its own VIPs (adverts of the address owner excepted)",
-	"vrrp_check_unicast_src":          "already so: lbnode accepts unicast adverts only from the unicast_peer addresses",
-	"vrrp_garp_master_refresh_repeat": "not supported: lbnode sends one gratuitous ARP per VIP at each refresh",
+	"vrrp_garp_interval":           "not supported: lbnode sends each burst of gratuitous ARPs back to back",
+	"vrrp_gna_interval":            "not supported: lbnode sends each burst of neighbour advertisements back to back",
+	"vrrp_min_garp":                "not supported: lbnode sends the configured bursts of gratuitous ARPs",
+	"vrrp_startup_delay":           "not supported: lbnode starts its instances at once",
+	"vrrp_higher_prio_send_advert": "already so: a lbnode MASTER that yields to a higher priority sends one advert at its own priority first, whatever this setting (but in strict mode)",
+	"vrrp_check_unicast_src":       "already so: lbnode accepts unicast adverts only from the unicast_peer addresses",
 }
 
 // globalNote is the warning for a global_defs setting read without effect.

@@ -343,6 +343,11 @@ func (m *kaMapper) global(b *node) {
 			m.intValue(n, 1, maxGARPRepeat, &g.GARPMasterRepeat)
 		case "vrrp_garp_master_refresh":
 			m.wholeSeconds(n, 0, maxDuration, &g.GARPMasterRefresh)
+		case "vrrp_garp_master_refresh_repeat":
+			m.refreshRepeat(n, &g.GARPMasterRefreshRepeat)
+		case "vrrp_skip_check_adv_addr":
+			// global_parser.c: set, whatever follows.
+			g.SkipCheckAdvAddr = true
 		case "vrrp_garp_lower_prio_delay":
 			if m.wholeSeconds(n, 0, maxDuration, &g.GARPLowerPrioDelay) {
 				m.globalLowerDelaySet = true
@@ -397,6 +402,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	// far.
 	g := &m.cfg.Global
 	in.GARPMasterDelay, in.GARPMasterRepeat, in.GARPMasterRefresh = g.GARPMasterDelay, g.GARPMasterRepeat, g.GARPMasterRefresh
+	// vrrp_data.c, alloc_vrrp: the globals read so far.
+	in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr = g.GARPMasterRefreshRepeat, g.SkipCheckAdvAddr
 	var set lowerPrioSet
 	var vmac vmacState
 	var strict strictState
@@ -625,6 +632,10 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.intValue(n, 1, maxGARPRepeat, &in.GARPMasterRepeat)
 		case "garp_master_refresh":
 			m.seconds(n, 0, maxDuration, &in.GARPMasterRefresh)
+		case "garp_master_refresh_repeat":
+			m.refreshRepeat(n, &in.GARPMasterRefreshRepeat)
+		case "skip_check_adv_addr":
+			m.skipCheckAdvAddr(n, &in)
 		case "garp_lower_prio_delay":
 			set.delay = m.wholeSeconds(n, 0, maxDuration, &in.GARPLowerPrioDelay) || set.delay
 		case "garp_lower_prio_repeat":

@@ -121,13 +121,11 @@ var kaKeywords = map[string]bool{
 // warned about too (globalNotes).
 var kaIgnored = map[string]string{
 	// vrrp_instance
-	"higher_prio_send_advert":    globalNotes["vrrp_higher_prio_send_advert"],
-	"skip_check_adv_addr":        globalNotes["vrrp_skip_check_adv_addr"],
-	"check_unicast_src":          globalNotes["vrrp_check_unicast_src"],
-	"garp_master_refresh_repeat": globalNotes["vrrp_garp_master_refresh_repeat"],
-	"kernel_rx_buf_size":         "no meaning for lbnode: it sizes its sockets' buffers itself",
-	"debug":                      "no meaning for lbnode: its log level is set by -debug",
-	"unicast_ttl":                "not supported: lbnode sends unicast adverts with TTL 255 and accepts any TTL from its unicast peers",
+	"higher_prio_send_advert": globalNotes["vrrp_higher_prio_send_advert"],
+	"check_unicast_src":       globalNotes["vrrp_check_unicast_src"],
+	"kernel_rx_buf_size":      "no meaning for lbnode: it sizes its sockets' buffers itself",
+	"debug":                   "no meaning for lbnode: its log level is set by -debug",
+	"unicast_ttl":             "not supported: lbnode sends unicast adverts with TTL 255 and accepts any TTL from its unicast peers",
 	// top level, and vrrp_instance for linkbeat_use_polling
 	"linkbeat_use_polling":  "no meaning for lbnode: it follows links by rtnetlink, where keepalived would poll them",
 	"linkbeat_interfaces":   "no meaning for lbnode: it follows links by rtnetlink, where keepalived would poll these",

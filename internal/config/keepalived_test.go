@@ -924,3 +924,53 @@ func TestParseKeepalivedInstanceGroup(t *testing.T) {
 		})
 	}
 }
+
+// TestParseKeepalivedAdvertChecks reads skip_check_adv_addr and
+// garp_master_refresh_repeat, and their global forms, as keepalived 2.2.7
+// does: an instance takes the globals read before it (alloc_vrrp); a
+// false skip_check_adv_addr, which keepalived turns on anyway, is refused.
+func TestParseKeepalivedAdvertChecks(t *testing.T) {
+	inst := func(body string) string {
+		return "vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 7\n" + body + "  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n"
+	}
+	globals := "global_defs {\n  vrrp_skip_check_adv_addr\n  vrrp_garp_master_refresh_repeat 3\n}\n"
+	for _, tt := range []struct {
+		name, src string
+		skip      bool
+		repeat    int
+		warn, err string
+	}{
+		{name: "defaults", src: inst("")},
+		{name: "globals", src: globals + inst(""), skip: true, repeat: 3},
+		{name: "globals after the instance", src: inst("") + globals},
+		{name: "instance", src: inst("  skip_check_adv_addr\n  garp_master_refresh_repeat 2\n"), skip: true, repeat: 2},
+		{name: "skip true", src: inst("  skip_check_adv_addr on\n"), skip: true},
+		{name: "repeat 0", src: inst("  garp_master_refresh_repeat 0\n"), repeat: 1, warn: "k.conf:4: garp_master_refresh_repeat: must be greater than 0: 1, as keepalived sets it"},
+		{name: "skip invalid", src: inst("  skip_check_adv_addr maybe\n"), warn: `k.conf:4: skip_check_adv_addr: invalid value "maybe": ignored, as keepalived does`},
+		{name: "skip false", src: inst("  skip_check_adv_addr off\n"), err: `k.conf:4: skip_check_adv_addr: "off": keepalived 2.2.7 turns skip_check_adv_addr on for it too`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseKeepalived("k.conf", []byte(tt.src), mapFS{})
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("got %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := c.VRRP[0]
+			if in.SkipCheckAdvAddr != tt.skip || in.GARPMasterRefreshRepeat != tt.repeat {
+				t.Errorf("skip %v, repeat %d; want %v, %d", in.SkipCheckAdvAddr, in.GARPMasterRefreshRepeat, tt.skip, tt.repeat)
+			}
+			var ws []string
+			for _, w := range c.Warnings {
+				ws = append(ws, w.String())
+			}
+			if tt.warn == "" && len(ws) > 0 || tt.warn != "" && (len(ws) != 1 || ws[0] != tt.warn) {
+				t.Errorf("warnings %q, want %q", ws, tt.warn)
+			}
+		})
+	}
+}

@@ -130,7 +130,12 @@ type Global struct {
 	GARPMasterRefresh   time.Duration
 	GARPLowerPrioDelay  time.Duration
 	GARPLowerPrioRepeat int
-	LowerPrioNoAdvert   bool
+	// GARPMasterRefreshRepeat is vrrp_garp_master_refresh_repeat (0
+	// means 1) and SkipCheckAdvAddr vrrp_skip_check_adv_addr: the
+	// defaults of the instances read after them.
+	GARPMasterRefreshRepeat int
+	SkipCheckAdvAddr        bool
+	LowerPrioNoAdvert       bool
 	// VRRPVersion is keepalived's vrrp_version, the version of the
 	// instances that do not set their own (0: keepalived's default, 2 for
 	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
@@ -308,6 +313,13 @@ type VRRPInstance struct {
 	GARPMasterDelay   time.Duration
 	GARPMasterRepeat  int
 	GARPMasterRefresh time.Duration
+	// GARPMasterRefreshRepeat is the number of gratuitous ARPs per VIP at
+	// each refresh (garp_master_refresh_repeat); 0 means 1.
+	GARPMasterRefreshRepeat int
+	// SkipCheckAdvAddr: as BACKUP, adverts of the router last heard as
+	// MASTER are accepted whatever their addresses
+	// (skip_check_adv_addr).
+	SkipCheckAdvAddr bool
 	// GARPLowerPrioRepeat is the number of gratuitous ARPs per VIP a
 	// MASTER sends when it hears an advert of lower priority (another
 	// node that also thinks it is MASTER, as when a split brain heals),

@@ -1,0 +1,40 @@
+package config
+
+// refreshRepeat reads garp_master_refresh_repeat and its global form as
+// keepalived 2.2.7 does (vrrp_parser.c, global_parser.c,
+// vrrp_garp_refresh_rep_handler): 0 is made 1 with a warning. lbnode
+// sends at most 255 per VIP in a burst.
+func (m *kaMapper) refreshRepeat(n *node, dst *int) {
+	var v int
+	if !m.intValue(n, 0, 255, &v) {
+		return
+	}
+	if v == 0 {
+		m.warnf(n, "must be greater than 0: 1, as keepalived sets it")
+		v = 1
+	}
+	*dst = v
+}
+
+// skipCheckAdvAddr reads an instance's skip_check_adv_addr [BOOL]. keepalived
+// 2.2.7 sets it for any value check_true_false reads, false too
+// (vrrp_parser.c:1051 tests res >= 0): a false value is refused rather
+// than run as true or diverged from silently.
+func (m *kaMapper) skipCheckAdvAddr(n *node, in *VRRPInstance) {
+	if n.block || len(n.args) > 1 {
+		m.errf(n, "want skip_check_adv_addr [true|false]")
+		return
+	}
+	if len(n.args) == 0 {
+		in.SkipCheckAdvAddr = true
+		return
+	}
+	switch s := n.args[0].text; s {
+	case "true", "on", "yes":
+		in.SkipCheckAdvAddr = true
+	case "false", "off", "no":
+		m.errf(n, "%q: keepalived 2.2.7 turns skip_check_adv_addr on for it too (vrrp_parser.c:1051); remove the line to leave it off", s)
+	default:
+		m.warnf(n, "invalid value %q: ignored, as keepalived does", s)
+	}
+}
