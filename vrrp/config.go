@@ -114,6 +114,10 @@ type Config struct {
 	// adopted (keepalived's skip_check_adv_addr); the first advert of a
 	// router is checked.
 	SkipCheckAdvAddr bool
+	// StartupDelay holds a BACKUP's Master_Down timer until this long
+	// after the start at the earliest, adverts heard meanwhile rearming
+	// it from there (keepalived's vrrp_startup_delay).
+	StartupDelay time.Duration
 	// VMAC, if set, puts the instance on a virtual MAC interface
 	// (keepalived's use_vmac); see VMAC.
 	VMAC *VMAC
@@ -258,6 +262,9 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPRefresh < 0 {
 		return c, &FieldError{Field: "GARPRefresh", Value: c.GARPRefresh.String(), Msg: "negative"}
+	}
+	if c.StartupDelay < 0 {
+		return c, &FieldError{Field: "StartupDelay", Value: c.StartupDelay.String(), Msg: "negative"}
 	}
 	switch {
 	case c.GARPRefreshRepeat == 0:

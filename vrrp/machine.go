@@ -214,6 +214,7 @@ type Machine struct {
 	// masterSrc is the source of the last advert a BACKUP adopted or
 	// ignored for preemption (keepalived's master_saddr).
 	masterSrc netip.Addr
+	startAt   time.Time // EventStart's time
 	auth      AuthType
 	pass      [8]byte
 	vips      []netip.Addr
@@ -361,6 +362,7 @@ func (m *Machine) Step(ev Event) []Action {
 		if m.cfg.PreemptDelay > 0 {
 			m.preemptAt = now.Add(m.cfg.PreemptDelay)
 		}
+		m.startAt = now
 		m.enter(now, Cause{Kind: CauseStart})
 	case EventStop:
 		if m.state == StateStopped {
@@ -435,7 +437,7 @@ func (m *Machine) becomeMaster(now time.Time, c Cause) {
 
 func (m *Machine) becomeBackup(now time.Time, c Cause) {
 	m.emit(Action{Kind: ActionRemoveVIPs})
-	m.masterDownAt = now.Add(m.masterDownInterval())
+	m.masterDownAt = m.downFrom(now).Add(m.masterDownInterval())
 	m.downCause = Cause{Kind: CauseMasterDown}
 	m.advertAt, m.garpAt, m.refreshAt = time.Time{}, time.Time{}, time.Time{}
 	m.transition(now, StateBackup, c)
@@ -607,7 +609,7 @@ func (m *Machine) packet(now time.Time, b []byte, info PacketInfo) {
 			}
 			m.masterSrc = info.Src.WithZone("")
 			m.adopt(ad)
-			m.masterDownAt = now.Add(m.masterDownInterval())
+			m.masterDownAt = m.downFrom(now).Add(m.masterDownInterval())
 			m.downCause = Cause{Kind: CauseMasterDown}
 		default:
 			// Lower priority and preempt on: ignore it, so that the
@@ -681,6 +683,16 @@ func (m *Machine) preemptDelayed(now time.Time) bool {
 }
 
 func addrGreater(a, b netip.Addr) bool { return a.Compare(b) > 0 }
+
+// downFrom is when a Master_Down timer armed at now starts to run: now, or
+// the end of StartupDelay if that is later (keepalived's
+// vrrp_init_instance_sands).
+func (m *Machine) downFrom(now time.Time) time.Time {
+	if end := m.startAt.Add(m.cfg.StartupDelay); m.cfg.StartupDelay > 0 && now.Before(end) {
+		return end
+	}
+	return now
+}
 
 func (m *Machine) link(now time.Time, name string, up bool) {
 	idx := -1

@@ -691,3 +691,27 @@ func TestGARPRefreshRepeat(t *testing.T) {
 		}
 	}
 }
+
+// TestStartupDelay: with keepalived's vrrp_startup_delay a BACKUP's
+// Master_Down timer runs from the end of the delay at the earliest, an
+// advert heard meanwhile rearming it from there too.
+func TestStartupDelay(t *testing.T) {
+	cfg := baseConfig()
+	cfg.StartupDelay = 5 * time.Second
+	m, err := NewMachine(cfg, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Step(start(0))
+	if got, want := m.Deadline(), at(5*time.Second+mdi100); !got.Equal(want) {
+		t.Errorf("deadline at start %v, want %v", got.Sub(t0), want.Sub(t0))
+	}
+	m.Step(pkt(t, 2*time.Second, higher, 150))
+	if got, want := m.Deadline(), at(5*time.Second+mdi100); !got.Equal(want) {
+		t.Errorf("deadline after an advert within the delay %v, want %v", got.Sub(t0), want.Sub(t0))
+	}
+	m.Step(pkt(t, 7*time.Second, higher, 150))
+	if got, want := m.Deadline(), at(7*time.Second+mdi100); !got.Equal(want) {
+		t.Errorf("deadline after an advert past the delay %v, want %v", got.Sub(t0), want.Sub(t0))
+	}
+}

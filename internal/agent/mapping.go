@@ -59,6 +59,7 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		// yield advert either.
 		vc.NoYieldAdvert = in.StrictMode
 		vc.GARPRefreshRepeat, vc.SkipCheckAdvAddr = in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr
+		vc.StartupDelay = cfg.Global.StartupDelay
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert

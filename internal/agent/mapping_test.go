@@ -158,6 +158,10 @@ func TestVRRPMapping(t *testing.T) {
 	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].GARPRefreshRepeat != 3 || !vc["eth1"][0].SkipCheckAdvAddr {
 		t.Errorf("garp_master_refresh_repeat 3 and skip_check_adv_addr: %+v (%v)", vc["eth1"][0], err)
 	}
+	grp.Global.StartupDelay = 5 * time.Second
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].StartupDelay != 5*time.Second {
+		t.Errorf("vrrp_startup_delay 5: %v (%v)", vc["eth1"][0].StartupDelay, err)
+	}
 	grp.VRRP[0].StrictMode = true
 	if vc, err := vrrpConfigs(&grp); err != nil || !vc["eth1"][0].NoYieldAdvert {
 		t.Errorf("yield advert on in strict mode (%v)", err)

@@ -348,6 +348,10 @@ func (m *kaMapper) global(b *node) {
 		case "vrrp_skip_check_adv_addr":
 			// global_parser.c: set, whatever follows.
 			g.SkipCheckAdvAddr = true
+		case "vrrp_startup_delay":
+			m.seconds(n, time.Millisecond, maxDuration, &g.StartupDelay)
+		case "vrrp_min_garp":
+			m.minGARP(n)
 		case "vrrp_garp_lower_prio_delay":
 			if m.wholeSeconds(n, 0, maxDuration, &g.GARPLowerPrioDelay) {
 				m.globalLowerDelaySet = true

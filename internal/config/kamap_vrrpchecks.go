@@ -38,3 +38,21 @@ func (m *kaMapper) skipCheckAdvAddr(n *node, in *VRRPInstance) {
 		m.warnf(n, "invalid value %q: ignored, as keepalived does", s)
 	}
 }
+
+// minGARP reads vrrp_min_garp [BOOL] as keepalived 2.2.7 does
+// (global_parser.c, vrrp_min_garp_handler): one gratuitous ARP when an
+// instance becomes MASTER and no second burst, for each setting still at
+// keepalived's default (the refresh is off by default already).
+func (m *kaMapper) minGARP(n *node) {
+	on := false
+	if !m.trueFalse(n, &on) || !on {
+		return
+	}
+	g := &m.cfg.Global
+	if g.GARPMasterRepeat == DefaultGARPMasterRepeat {
+		g.GARPMasterRepeat = 1
+	}
+	if g.GARPMasterDelay == DefaultGARPMasterDelay {
+		g.GARPMasterDelay = 0
+	}
+}

@@ -974,3 +974,32 @@ func TestParseKeepalivedAdvertChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestParseKeepalivedMinGARPAndStartupDelay: vrrp_min_garp sends one
+// gratuitous ARP at MASTER and no second burst where those settings are at
+// keepalived's defaults, and leaves set ones alone; vrrp_startup_delay
+// reads seconds with keepalived's millisecond resolution.
+func TestParseKeepalivedMinGARPAndStartupDelay(t *testing.T) {
+	for _, tt := range []struct {
+		globals       string
+		repeat, lower int
+		delay         time.Duration
+		startup       time.Duration
+	}{
+		{"", 5, 5, 5 * time.Second, 0},
+		{"  vrrp_min_garp\n", 1, 1, 0, 0},
+		{"  vrrp_min_garp false\n", 5, 5, 5 * time.Second, 0},
+		{"  vrrp_garp_master_repeat 3\n  vrrp_min_garp on\n", 3, 3, 0, 0},
+		{"  vrrp_startup_delay 5.5\n", 5, 5, 5 * time.Second, 5500 * time.Millisecond},
+	} {
+		c, err := parseKeepalived("k.conf", []byte("global_defs {\n"+tt.globals+"}\n"+minimalVRRP), mapFS{})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.globals, err)
+		}
+		in := c.VRRP[0]
+		if in.GARPMasterRepeat != tt.repeat || in.GARPLowerPrioRepeat != tt.lower || in.GARPMasterDelay != tt.delay || c.Global.StartupDelay != tt.startup {
+			t.Errorf("%q: repeat %d, lower %d, delay %v, startup %v; want %d, %d, %v, %v", tt.globals,
+				in.GARPMasterRepeat, in.GARPLowerPrioRepeat, in.GARPMasterDelay, c.Global.StartupDelay, tt.repeat, tt.lower, tt.delay, tt.startup)
+		}
+	}
+}

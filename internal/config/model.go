@@ -135,7 +135,10 @@ type Global struct {
 	// defaults of the instances read after them.
 	GARPMasterRefreshRepeat int
 	SkipCheckAdvAddr        bool
-	LowerPrioNoAdvert       bool
+	// StartupDelay is vrrp_startup_delay: a BACKUP's Master_Down timer
+	// runs from this long after the start at the earliest.
+	StartupDelay      time.Duration
+	LowerPrioNoAdvert bool
 	// VRRPVersion is keepalived's vrrp_version, the version of the
 	// instances that do not set their own (0: keepalived's default, 2 for
 	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
