@@ -86,6 +86,12 @@ type Config struct {
 	// ARPs per VIP (0 means 1) this often while MASTER.
 	GARPRefresh       time.Duration
 	GARPRefreshRepeat int
+	// GARPInterval, when positive, spaces the gratuitous ARPs (IPv6:
+	// unsolicited neighbour advertisements) sent on VIPInterface: one
+	// frame per interval, across the instances with it on that interface
+	// (keepalived's vrrp_garp_interval and vrrp_gna_interval). Zero sends
+	// each burst at once.
+	GARPInterval time.Duration
 	// A MASTER that hears an advert of lower priority (another router that
 	// also thinks it is MASTER, as when a split brain heals) answers with
 	// an advert, unless LowerPrioNoAdvert, and sends GARPLowerPrioRepeat
@@ -262,6 +268,9 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPRefresh < 0 {
 		return c, &FieldError{Field: "GARPRefresh", Value: c.GARPRefresh.String(), Msg: "negative"}
+	}
+	if c.GARPInterval < 0 {
+		return c, &FieldError{Field: "GARPInterval", Value: c.GARPInterval.String(), Msg: "negative"}
 	}
 	if c.StartupDelay < 0 {
 		return c, &FieldError{Field: "StartupDelay", Value: c.StartupDelay.String(), Msg: "negative"}

@@ -132,6 +132,7 @@ type Router struct {
 	reconf   chan reconfReq
 	track    chan trackReq
 	loopDone chan struct{} // closed when Run's loop has ended
+	garps    garpPacer     // Run's goroutine only
 }
 
 type reconfReq struct {
@@ -302,7 +303,7 @@ func (r *Router) Run(ctx context.Context) error {
 	now = time.Now()
 loop:
 	for {
-		var next time.Time
+		next := r.garps.deadline()
 		for _, in := range r.insts {
 			if d := in.m.Deadline(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
 				next = d
@@ -356,6 +357,7 @@ loop:
 					r.step(in, Event{Kind: EventTimer, Now: now})
 				}
 			}
+			r.garps.send(now, r.host, r.fail)
 		}
 	}
 	close(r.loopDone)
@@ -517,10 +519,16 @@ func (r *Router) do(in *instance, a Action) {
 			r.fail(in, "add VIPs", err)
 		}
 	case ActionRemoveVIPs:
+		r.garps.drop(in)
 		if err := r.host.RemoveVIPs(c.VIPInterface, c.VIPs); err != nil {
 			r.fail(in, "remove VIPs", err)
 		}
 	case ActionSendGARP:
+		if c.GARPInterval > 0 {
+			r.garps.add(in, a.Count)
+			r.garps.send(time.Now(), r.host, r.fail)
+			return
+		}
 		n, err := r.host.SendGARP(c.VIPInterface, c.VIPs, a.Count)
 		in.tx.GARPSent += uint64(n)
 		if err != nil {

@@ -532,3 +532,59 @@ func TestRouterRunReturnsReadErrorsAfterStopping(t *testing.T) {
 		}
 	})
 }
+
+// TestRouterPacesGARPs: with GARPInterval the gratuitous ARPs of a burst go
+// one per interval on the VIP interface (keepalived's vrrp_garp_interval),
+// and those of an instance that leaves MASTER are not sent.
+func TestRouterPacesGARPs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		paced := func(c *vrrp.Config) {
+			c.Priority = 150
+			c.GARPInterval = 100 * time.Millisecond
+			c.GARPRepeat = 3
+			c.GARPDelay = -1
+			c.VIPs = append(c.VIPs, netip.MustParsePrefix("192.168.0.101/24"))
+		}
+		m := start(t, b, "172.16.0.2", paced)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		elected := m.last().At
+		var want []time.Time
+		for i := range 6 { // 3 per VIP
+			want = append(want, elected.Add(time.Duration(i)*100*time.Millisecond))
+		}
+		if diff := cmp.Diff(want, m.host.GARPs()); diff != "" {
+			t.Errorf("gratuitous ARPs (-want +got):\n%s", diff)
+		}
+		if st := m.r.Stats().Instances[0]; st.GARPSent != 6 {
+			t.Errorf("GARPSent %d, want 6", st.GARPSent)
+		}
+		// A higher priority takes over in the middle of a slower burst:
+		// the rest of it is not sent.
+		b2 := vrrptest.NewBus()
+		slow := start(t, b2, "172.16.0.2", func(c *vrrp.Config) {
+			paced(c)
+			c.GARPInterval = 2 * time.Second
+		})
+		time.Sleep(5 * time.Second) // MASTER after about 3 s, 1 frame sent
+		start(t, b2, "172.16.0.3", func(c *vrrp.Config) {
+			paced(c)
+			c.Priority, c.GARPInterval = 200, 0
+		})
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if got := slow.history(); len(got) != 3 || got[2] != vrrp.StateBackup {
+			t.Fatalf("slow master's history %v, want BACKUP, MASTER, BACKUP", got)
+		}
+		yielded := slow.last().At
+		for _, at := range slow.host.GARPs() {
+			if at.After(yielded) {
+				t.Errorf("gratuitous ARP at %v, after yielding at %v", at, yielded)
+			}
+		}
+		if got := len(slow.host.GARPs()); got == 0 || got >= 6 {
+			t.Errorf("slow master sent %d of its 6 gratuitous ARPs, want some, not all", got)
+		}
+	})
+}

@@ -60,6 +60,10 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		vc.NoYieldAdvert = in.StrictMode
 		vc.GARPRefreshRepeat, vc.SkipCheckAdvAddr = in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr
 		vc.StartupDelay = cfg.Global.StartupDelay
+		vc.GARPInterval = cfg.Global.GARPInterval
+		if vc.IPv6 {
+			vc.GARPInterval = cfg.Global.GNAInterval
+		}
 		// keepalived's 0 is "none" for both; vrrp's is "as GARPRepeat and
 		// GARPDelay".
 		vc.GARPLowerPrioRepeat, vc.GARPLowerPrioDelay, vc.LowerPrioNoAdvert = in.GARPLowerPrioRepeat, in.GARPLowerPrioDelay, in.LowerPrioNoAdvert

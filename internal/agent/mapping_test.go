@@ -162,6 +162,10 @@ func TestVRRPMapping(t *testing.T) {
 	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].StartupDelay != 5*time.Second {
 		t.Errorf("vrrp_startup_delay 5: %v (%v)", vc["eth1"][0].StartupDelay, err)
 	}
+	grp.Global.GARPInterval, grp.Global.GNAInterval = time.Millisecond, 2*time.Millisecond
+	if vc, err := vrrpConfigs(&grp); err != nil || vc["eth1"][0].GARPInterval != time.Millisecond {
+		t.Errorf("vrrp_garp_interval 0.001: %v (%v)", vc["eth1"][0].GARPInterval, err)
+	}
 	grp.VRRP[0].StrictMode = true
 	if vc, err := vrrpConfigs(&grp); err != nil || !vc["eth1"][0].NoYieldAdvert {
 		t.Errorf("yield advert on in strict mode (%v)", err)

@@ -24,8 +24,6 @@ var globalNotes = map[string]string{
 	"process_names":        "no meaning for lbnode: it runs as one process",
 	// VRRP behaviour lbnode does not have: said plainly, as it differs
 	// from a keepalived node reading the same file.
-	"vrrp_garp_interval":           "not supported: lbnode sends each burst of gratuitous ARPs back to back",
-	"vrrp_gna_interval":            "not supported: lbnode sends each burst of neighbour advertisements back to back",
 	"vrrp_higher_prio_send_advert": "already so: a lbnode MASTER that yields to a higher priority sends one advert at its own priority first, whatever this setting (but in strict mode)",
 	"vrrp_check_unicast_src":       "already so: lbnode accepts unicast adverts only from the unicast_peer addresses",
 }

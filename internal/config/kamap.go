@@ -350,6 +350,16 @@ func (m *kaMapper) global(b *node) {
 			g.SkipCheckAdvAddr = true
 		case "vrrp_startup_delay":
 			m.seconds(n, time.Millisecond, maxDuration, &g.StartupDelay)
+		case "vrrp_garp_interval":
+			m.seconds(n, time.Microsecond, maxDuration, &g.GARPInterval)
+		case "vrrp_gna_interval":
+			m.seconds(n, time.Microsecond, maxDuration, &g.GNAInterval)
+		case "vrrp_down_timer_adverts":
+			// keepalived's default, RFC 5798's 3, is the only one lbnode
+			// runs.
+			if s, ok := m.value(n); ok && s != "3" {
+				m.errf(n, "%q: not supported: lbnode's Master_Down_Interval is 3 adverts, as RFC 5798's (and keepalived's default)", s)
+			}
 		case "vrrp_min_garp":
 			m.minGARP(n)
 		case "vrrp_garp_lower_prio_delay":

@@ -1003,3 +1003,20 @@ func TestParseKeepalivedMinGARPAndStartupDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestParseKeepalivedGARPIntervals reads vrrp_garp_interval and
+// vrrp_gna_interval (seconds, microsecond resolution) and
+// vrrp_down_timer_adverts, which lbnode runs at 3 only.
+func TestParseKeepalivedGARPIntervals(t *testing.T) {
+	c, err := parseKeepalived("k.conf", []byte("global_defs {\n  vrrp_garp_interval 0.001\n  vrrp_gna_interval 0.5\n  vrrp_down_timer_adverts 3\n}\n"+minimalVRRP), mapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Global.GARPInterval != time.Millisecond || c.Global.GNAInterval != 500*time.Millisecond || len(c.Warnings) != 0 {
+		t.Errorf("intervals %v, %v, warnings %v; want 1ms, 500ms, none", c.Global.GARPInterval, c.Global.GNAInterval, c.Warnings)
+	}
+	_, err = parseKeepalived("k.conf", []byte("global_defs {\n  vrrp_down_timer_adverts 4\n}\n"+minimalVRRP), mapFS{})
+	if want := `k.conf:2: vrrp_down_timer_adverts: "4": not supported`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %q...", err, want)
+	}
+}

@@ -130,6 +130,7 @@ type Global struct {
 	GARPMasterRefresh   time.Duration
 	GARPLowerPrioDelay  time.Duration
 	GARPLowerPrioRepeat int
+	LowerPrioNoAdvert   bool
 	// GARPMasterRefreshRepeat is vrrp_garp_master_refresh_repeat (0
 	// means 1) and SkipCheckAdvAddr vrrp_skip_check_adv_addr: the
 	// defaults of the instances read after them.
@@ -137,8 +138,11 @@ type Global struct {
 	SkipCheckAdvAddr        bool
 	// StartupDelay is vrrp_startup_delay: a BACKUP's Master_Down timer
 	// runs from this long after the start at the earliest.
-	StartupDelay      time.Duration
-	LowerPrioNoAdvert bool
+	StartupDelay time.Duration
+	// GARPInterval and GNAInterval are vrrp_garp_interval and
+	// vrrp_gna_interval: the pause between gratuitous ARPs (IPv6:
+	// unsolicited neighbour advertisements) on an interface; 0: none.
+	GARPInterval, GNAInterval time.Duration
 	// VRRPVersion is keepalived's vrrp_version, the version of the
 	// instances that do not set their own (0: keepalived's default, 2 for
 	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
