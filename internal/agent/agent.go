@@ -341,6 +341,17 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	go func() { monDone <- mon.Run(monCtx) }()
 	stops = append(stops, stop{"health checks", func() { stopMon(); <-monDone }})
 
+	// Notify FIFOs, closed after the notify programs' stop, which writes
+	// the checkers' last lines (omega).
+	fifos, err := openFIFOs(cfg, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, stop{"notify fifos", fifos.close})
+	a.mu.Lock()
+	a.plan.lvs.setFIFO(fifos.writeLVS)
+	a.mu.Unlock()
+
 	// Alert e-mails, queued and sent by their own goroutine; closed after
 	// the notify programs' stop, which queues the last ones.
 	mailer := newMailer(cfg, log, a.env.DialSMTP)
@@ -377,11 +388,6 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	// loop through a channel that never blocks the router.
 	transitions := make(chan vrrp.Transition, 1024)
 	trackTransitions := make(chan vrrp.Transition, 1024) // for sync groups
-	fifos, err := openFIFOs(cfg, log)
-	if err != nil {
-		return err
-	}
-	stops = append(stops, stop{"notify fifos", fifos.close})
 	onTransition := func(t vrrp.Transition) {
 		fw.transition(t) // first: the VIPs are on the node already
 		fifos.instance(t)

@@ -9,19 +9,22 @@ import (
 	"github.com/lvskit/lvskit/vrrp"
 )
 
-// fifoSet is the node's notify FIFOs (notify_fifo, vrrp_notify_fifo),
-// each written a line per change of state of an instance or a sync group,
-// as keepalived writes them. A nil *fifoSet writes nothing.
+// fifoSet is the node's notify FIFOs (notify_fifo, vrrp_notify_fifo,
+// lvs_notify_fifo), written a line per change of state of an instance or
+// a sync group (notify_fifo, vrrp_notify_fifo) and of a real server or a
+// virtual server's quorum (notify_fifo, lvs_notify_fifo), as keepalived's
+// VRRP and checker processes write them. A nil *fifoSet writes nothing.
 type fifoSet struct {
-	fifos    []*notify.FIFO
-	programs []*fifoProgram
-	log      *slog.Logger
+	vrrp, lvs []*notify.FIFO
+	fifos     []*notify.FIFO // all, to close
+	programs  []*fifoProgram
+	log       *slog.Logger
 }
 
 // openFIFOs opens the FIFOs of cfg; with none it returns nil.
 func openFIFOs(cfg *config.Config, log *slog.Logger) (*fifoSet, error) {
 	var fs *fifoSet
-	for _, spec := range []config.FIFOSpec{cfg.Global.NotifyFIFO, cfg.Global.VRRPNotifyFIFO} {
+	for i, spec := range []config.FIFOSpec{cfg.Global.NotifyFIFO, cfg.Global.VRRPNotifyFIFO, cfg.Global.LVSNotifyFIFO} {
 		if spec.Path == "" {
 			continue
 		}
@@ -38,6 +41,12 @@ func openFIFOs(cfg *config.Config, log *slog.Logger) (*fifoSet, error) {
 			fs = &fifoSet{log: log}
 		}
 		fs.fifos = append(fs.fifos, q)
+		if i != 2 {
+			fs.vrrp = append(fs.vrrp, q)
+		}
+		if i != 1 {
+			fs.lvs = append(fs.lvs, q)
+		}
 		if len(spec.Script) > 0 {
 			r, err := startFIFOProgram(spec.Script, spec.Path, cfg.Global.Script.Credential(), log)
 			if err != nil {
@@ -52,10 +61,20 @@ func openFIFOs(cfg *config.Config, log *slog.Logger) (*fifoSet, error) {
 }
 
 func (fs *fifoSet) write(line string) {
-	if fs == nil {
-		return
+	if fs != nil {
+		fs.writeTo(fs.vrrp, line)
 	}
-	for _, q := range fs.fifos {
+}
+
+// writeLVS writes a checker's line: to notify_fifo and lvs_notify_fifo.
+func (fs *fifoSet) writeLVS(line string) {
+	if fs != nil {
+		fs.writeTo(fs.lvs, line)
+	}
+}
+
+func (fs *fifoSet) writeTo(fifos []*notify.FIFO, line string) {
+	for _, q := range fifos {
 		if err := q.Write(line); err != nil {
 			fs.log.Warn("notify fifo", "err", err)
 		}

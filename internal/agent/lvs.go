@@ -53,6 +53,9 @@ type lvsState struct {
 	// mail queues alert e-mails (nil: none; see alertRS, alertQuorum).
 	mail        func(alertMail)
 	pendingMail []alertMail
+	// fifo writes the FIFO lines (nil: none yet; see fifoRS, fifoVS).
+	fifo        func(line string)
+	pendingFIFO []string
 }
 
 // setNotify sets the runner of the programs and hands it those already
@@ -119,12 +122,14 @@ func (p *plan) advance(up map[string]targetState) {
 			s.quorum[i] = sum >= pl.quorum+pl.hyst
 			if !s.quorum[i] && pl.sorry != nil {
 				p.run(pl.quorumDown)
+				p.fifoVS(pl, false)
 				p.alertQuorum(pl, false, true, false, pl.quorum+pl.hyst, sum)
 			}
 			if s.quorum[i] {
-				// keepalived gains the quorum it starts with: program and
-				// mail.
+				// keepalived gains the quorum it starts with: program,
+				// FIFO line and mail.
 				p.run(pl.quorumUp)
+				p.fifoVS(pl, true)
 				p.alertQuorum(pl, true, true, false, pl.quorum+pl.hyst, sum)
 			}
 		}
@@ -143,6 +148,7 @@ func (p *plan) advance(up map[string]targetState) {
 				} else {
 					p.run(d.notifyDown)
 				}
+				p.fifoRS(pl, d, a)
 				p.alertRS(pl, d, a, false)
 			}
 			if a {
@@ -153,10 +159,12 @@ func (p *plan) advance(up map[string]targetState) {
 		case !s.quorum[i] && sum >= pl.quorum+pl.hyst:
 			s.quorum[i] = true
 			p.run(pl.quorumUp)
+			p.fifoVS(pl, true)
 			p.alertQuorum(pl, true, false, false, pl.quorum+pl.hyst, sum)
 		case s.quorum[i] && (sum == 0 || sum < pl.quorum-pl.hyst):
 			s.quorum[i] = false
 			p.run(pl.quorumDown)
+			p.fifoVS(pl, false)
 			p.alertQuorum(pl, false, false, false, pl.quorum-pl.hyst, sum)
 		}
 	}
@@ -178,11 +186,13 @@ func (p *plan) stopping() {
 		for j := range pl.dests {
 			if s.alive[i][j] {
 				p.run(pl.dests[j].notifyDown)
+				p.fifoRS(pl, &pl.dests[j], false)
 				p.alertRS(pl, &pl.dests[j], false, true)
 			}
 		}
 		if s.quorum[i] {
 			p.run(pl.quorumDown)
+			p.fifoVS(pl, false)
 			p.alertQuorum(pl, false, false, true, 0, 0)
 		}
 	}

@@ -186,4 +186,10 @@ func TestQuorumDownAtStartReachesTheRunner(t *testing.T) {
 	if diff := cmp.Diff([]string{"/bin/qdown"}, ran); diff != "" {
 		t.Errorf("programs (-want +got):\n%s", diff)
 	}
+	// The FIFO line keepalived writes with it, also set late.
+	var lines []string
+	p.lvs.setFIFO(func(l string) { lines = append(lines, l) })
+	if diff := cmp.Diff([]string{"VS [10.0.0.5]:tcp:80 DOWN\n"}, lines); diff != "" {
+		t.Errorf("FIFO lines (-want +got):\n%s", diff)
+	}
 }

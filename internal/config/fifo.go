@@ -28,7 +28,7 @@ func (m *kaMapper) fifoScriptsWithoutFIFO(g *Global) {
 	for _, f := range []struct {
 		spec       *FIFOSpec
 		fifo, name string
-	}{{&g.NotifyFIFO, "notify_fifo", "notify_fifo_script"}, {&g.VRRPNotifyFIFO, "vrrp_notify_fifo", "vrrp_notify_fifo_script"}} {
+	}{{&g.NotifyFIFO, "notify_fifo", "notify_fifo_script"}, {&g.VRRPNotifyFIFO, "vrrp_notify_fifo", "vrrp_notify_fifo_script"}, {&g.LVSNotifyFIFO, "lvs_notify_fifo", "lvs_notify_fifo_script"}} {
 		if len(f.spec.Script) > 0 && f.spec.Path == "" {
 			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: f.spec.ScriptPos, Directive: f.name,
 				Msg: fmt.Sprintf("ignored without %s: keepalived starts it only with its FIFO", f.fifo)})

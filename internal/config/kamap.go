@@ -380,6 +380,10 @@ func (m *kaMapper) global(b *node) {
 			m.fifoScript(n, &g.NotifyFIFO)
 		case "vrrp_notify_fifo_script":
 			m.fifoScript(n, &g.VRRPNotifyFIFO)
+		case "lvs_notify_fifo":
+			m.fifo(n, &g.LVSNotifyFIFO)
+		case "lvs_notify_fifo_script":
+			m.fifoScript(n, &g.LVSNotifyFIFO)
 		case "lvs_sync_daemon":
 			m.lvsSyncDaemon(n)
 		case "vmac_prefix":

@@ -150,8 +150,9 @@ type Global struct {
 	VRRPVersion     int
 	MulticastGroup4 netip.Addr
 	MulticastGroup6 netip.Addr
-	// NotifyFIFO and VRRPNotifyFIFO are notify_fifo and vrrp_notify_fifo.
-	NotifyFIFO, VRRPNotifyFIFO FIFOSpec
+	// NotifyFIFO, VRRPNotifyFIFO and LVSNotifyFIFO are notify_fifo (VRRP
+	// and LVS lines), vrrp_notify_fifo and lvs_notify_fifo.
+	NotifyFIFO, VRRPNotifyFIFO, LVSNotifyFIFO FIFOSpec
 	// SyncDaemon is the IPVS connection sync daemon (keepalived's
 	// lvs_sync_daemon); nil: none.
 	SyncDaemon *SyncDaemon

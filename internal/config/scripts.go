@@ -164,7 +164,7 @@ func resolveScripts(c *Config, env scriptEnv) error {
 			check(in.Pos, directive(c, "vrrp_instance "+in.Name+": "+n.dir), n.cmd)
 		}
 	}
-	for _, f := range []*FIFOSpec{&g.NotifyFIFO, &g.VRRPNotifyFIFO} {
+	for _, f := range []*FIFOSpec{&g.NotifyFIFO, &g.VRRPNotifyFIFO, &g.LVSNotifyFIFO} {
 		if err := resolveFIFOOwner(f, id, env); err != nil {
 			l.add(f.Pos, "notify_fifo", err.Error())
 		}

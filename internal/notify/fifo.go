@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // FIFO is keepalived's notify FIFO (notify_fifo, vrrp_notify_fifo): a
@@ -83,10 +82,27 @@ func (q *FIFO) Write(line string) error {
 	if q.f == nil {
 		return errors.New("notify fifo " + q.path + ": closed")
 	}
-	// A deadline in the past fails at once instead of waiting for room.
-	_ = q.f.SetWriteDeadline(time.Now().Add(time.Millisecond))
-	if _, err := q.f.WriteString(line); err != nil {
-		return fmt.Errorf("notify fifo %s: line dropped: %w", q.path, err)
+	// One non-blocking write, never a wait for room: the callback says
+	// the write is done whatever it returned (EAGAIN: the pipe is full).
+	// A deadline would also fail a write that had room when the process
+	// is slow to reach it.
+	rc, err := q.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("notify fifo %s: %w", q.path, err)
+	}
+	var n int
+	var werr error
+	if err := rc.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), []byte(line))
+		return true
+	}); err != nil {
+		werr = err
+	}
+	switch {
+	case werr != nil:
+		return fmt.Errorf("notify fifo %s: line dropped: %w", q.path, werr)
+	case n < len(line):
+		return fmt.Errorf("notify fifo %s: line cut after %d of %d bytes", q.path, n, len(line))
 	}
 	return nil
 }
