@@ -349,11 +349,11 @@ func (m *kaMapper) global(b *node) {
 			// global_parser.c: set, whatever follows.
 			g.SkipCheckAdvAddr = true
 		case "vrrp_startup_delay":
-			m.seconds(n, time.Millisecond, maxDuration, &g.StartupDelay)
+			m.lenientSeconds(n, time.Millisecond, maxDuration, &g.StartupDelay)
 		case "vrrp_garp_interval":
-			m.seconds(n, time.Microsecond, maxDuration, &g.GARPInterval)
+			m.lenientSeconds(n, time.Microsecond, maxDuration, &g.GARPInterval)
 		case "vrrp_gna_interval":
-			m.seconds(n, time.Microsecond, maxDuration, &g.GNAInterval)
+			m.lenientSeconds(n, time.Microsecond, maxDuration, &g.GNAInterval)
 		case "vrrp_down_timer_adverts":
 			// keepalived's default, RFC 5798's 3, is the only one lbnode
 			// runs.
@@ -541,6 +541,9 @@ func (m *kaMapper) vrrpInstance(b *node) {
 						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress",
 							Msg: fmt.Sprintf("%s is not of the instance's family (%s): ignored, as keepalived does", v.Prefix, fam)})
 						continue
+					}
+					if v.Label != "" {
+						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress", Msg: vipLabelNote(v)})
 					}
 					in.VirtualIPs = append(in.VirtualIPs, v)
 				}

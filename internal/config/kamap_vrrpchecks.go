@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // refreshRepeat reads garp_master_refresh_repeat and its global form as
 // keepalived 2.2.7 does (vrrp_parser.c, global_parser.c,
 // vrrp_garp_refresh_rep_handler): 0 is made 1 with a warning. lbnode
@@ -55,4 +57,21 @@ func (m *kaMapper) minGARP(n *node) {
 	if g.GARPMasterDelay == DefaultGARPMasterDelay {
 		g.GARPMasterDelay = 0
 	}
+}
+
+// lenientSeconds reads a global number of seconds as keepalived 2.2.7
+// reads vrrp_garp_interval, vrrp_gna_interval and vrrp_startup_delay
+// (read_decimal_unsigned_strvec, then report_config_error and go on): a
+// value out of lo..hi, or not a number, is ignored with a warning.
+func (m *kaMapper) lenientSeconds(n *node, lo, hi time.Duration, dst *time.Duration) {
+	s, ok := m.value(n)
+	if !ok {
+		return
+	}
+	d, err := parseSeconds(s, lo, hi)
+	if err != nil {
+		m.warnf(n, "%s: ignored, as keepalived does", err)
+		return
+	}
+	*dst = d
 }

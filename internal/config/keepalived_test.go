@@ -307,6 +307,7 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 		},
 		Warnings: []Warning{
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
+			{Pos: at(19), Directive: "virtual_ipaddress", Msg: "label eth0:vip: accepted; lbnode adds 192.168.0.100 without a label"},
 			{Pos: at(62), Directive: "nb_get_retry", Msg: "deprecated: read as retry, as keepalived reads it"},
 		},
 	}
@@ -1014,6 +1015,11 @@ func TestParseKeepalivedGARPIntervals(t *testing.T) {
 	}
 	if c.Global.GARPInterval != time.Millisecond || c.Global.GNAInterval != 500*time.Millisecond || len(c.Warnings) != 0 {
 		t.Errorf("intervals %v, %v, warnings %v; want 1ms, 500ms, none", c.Global.GARPInterval, c.Global.GNAInterval, c.Warnings)
+	}
+	// keepalived: "vrrp_garp_interval '0' is invalid", and goes on.
+	c, err = parseKeepalived("k.conf", []byte("global_defs {\n  vrrp_garp_interval 0\n}\n"+minimalVRRP), mapFS{})
+	if err != nil || c.Global.GARPInterval != 0 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Msg, "ignored, as keepalived does") {
+		t.Errorf("vrrp_garp_interval 0: %v, %v, %v; want ignored with a warning", err, c.Global.GARPInterval, c.Warnings)
 	}
 	_, err = parseKeepalived("k.conf", []byte("global_defs {\n  vrrp_down_timer_adverts 4\n}\n"+minimalVRRP), mapFS{})
 	if want := `k.conf:2: vrrp_down_timer_adverts: "4": not supported`; err == nil || !strings.HasPrefix(err.Error(), want) {

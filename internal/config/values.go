@@ -156,6 +156,12 @@ func parseVIP(words []string) (VirtualIP, error) {
 	return v, nil
 }
 
+// vipLabelNote is the warning for a VIP's label, which lbnode reads and
+// does not set.
+func vipLabelNote(v VirtualIP) string {
+	return fmt.Sprintf("label %s: accepted; lbnode adds %s without a label", v.Label, v.Prefix.Addr())
+}
+
 // parseTrack parses a track_interface entry: IF [weight N [reverse]].
 func parseTrack(words []string) (TrackInterface, error) {
 	if len(words) == 0 {

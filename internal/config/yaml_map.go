@@ -133,6 +133,9 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 				y.errf(it, ip, "%s", err)
 				continue
 			}
+			if vip.Label != "" {
+				y.warnings = append(y.warnings, Warning{Pos: y.pos(it), Directive: ip, Msg: vipLabelNote(vip)})
+			}
 			in.VirtualIPs = append(in.VirtualIPs, vip)
 		}
 	}

@@ -244,6 +244,7 @@ sysctls: {}
 	zero, one := 0, 1
 	want := &Config{
 		Source: "e.yaml", Format: FormatYAML,
+		Warnings: []Warning{{Pos: Pos{File: "e.yaml", Line: 15}, Directive: "vrrp_instances[0].virtual_ipaddress[0]", Msg: "label x: accepted; lbnode adds 2001:db8::10 without a label"}},
 		Global: func() Global {
 			g := NewGlobal()
 			g.RouterID, g.EnableScriptSecurity, g.ScriptUser, g.ScriptGroup, g.ScriptUserPos = "r", true, "keepalived_script", "nogroup", at(5)
