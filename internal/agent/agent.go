@@ -81,6 +81,9 @@ type Agent struct {
 	ipvs       *ipvs.Client
 	repairs    uint64
 	lastSync   time.Time
+	// lvsOrigTimeouts are the kernel's IPVS timeouts from before
+	// lvs_timeouts first set them (nil: not set); see lvsglobals.go.
+	lvsOrigTimeouts *ipvs.Timeouts
 	// pace is when a round of health checks of the drift interval was
 	// due (Unix ns; 0: none yet): the delay-loop comparison is timed to
 	// those rounds, so that it shares their wake.
@@ -245,11 +248,10 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 			a.mu.Lock()
 			keep := a.opts.KeepIPVS || a.cfg.Global.DontReleaseIPVS // as last reloaded
 			a.mu.Unlock()
-			if !keep {
-				a.removeServices(a.currentPlan().services)
-			}
+			a.stopLVSGlobals(c, keep)
 			c.Close()
 		}})
+		a.startLVSGlobals(c, cfg.Global)
 		if err := a.sync("start"); err != nil {
 			return err
 		}
@@ -592,6 +594,7 @@ func (a *Agent) doReload(ctx context.Context, cfg *config.Config, mon *healthche
 	if err := a.applySysctls(cfg.Sysctls); err != nil {
 		return err
 	}
+	a.reloadLVSGlobals(cfg.Global)
 	if vrrpChanged {
 		// Checked above: each router takes its instances' new settings
 		// in place, keeping their states.

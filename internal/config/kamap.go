@@ -386,6 +386,12 @@ func (m *kaMapper) global(b *node) {
 			m.fifoScript(n, &g.LVSNotifyFIFO)
 		case "lvs_sync_daemon":
 			m.lvsSyncDaemon(n)
+		case "lvs_timeouts":
+			m.lvsTimeouts(n)
+		case "lvs_flush":
+			m.lvsFlush(n)
+		case "lvs_flush_on_stop", "lvs_flush_onstop":
+			m.lvsFlushOnStop(n)
 		case "vmac_prefix":
 			m.vmacPrefix(n)
 		default:

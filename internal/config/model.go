@@ -156,6 +156,14 @@ type Global struct {
 	// SyncDaemon is the IPVS connection sync daemon (keepalived's
 	// lvs_sync_daemon); nil: none.
 	SyncDaemon *SyncDaemon
+	// LVSTimeouts is lvs_timeouts: the IPVS connection timeouts set when
+	// the node starts, the kernel's former ones put back when it stops.
+	// LVSFlush is lvs_flush: every IPVS virtual server, this node's or
+	// not, is removed at the start, before the node writes its own.
+	// LVSFlushOnStop is lvs_flush_on_stop: what the stop removes.
+	LVSTimeouts    LVSTimeouts
+	LVSFlush       bool
+	LVSFlushOnStop LVSFlushOnStop
 	// VRRPStrict is keepalived's vrrp_strict: the instances that do not
 	// set strict_mode run in strict mode (VRRPInstance.StrictMode).
 	VRRPStrict bool
