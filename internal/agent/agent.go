@@ -186,6 +186,12 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	a.mu.Unlock()
 	log := a.log
 
+	// keepalived's startup_script before anything starts, its
+	// shutdown_script (as last reloaded) after everything stopped (this
+	// defer runs last).
+	a.runStartStopScript("startup", cfg.Global.StartupScript, log)
+	defer a.runShutdownScript(log)
+
 	if err := a.applySysctls(cfg.Sysctls); err != nil {
 		return err
 	}

@@ -394,6 +394,8 @@ func (m *kaMapper) global(b *node) {
 			m.lvsFlushOnStop(n)
 		case "vmac_prefix":
 			m.vmacPrefix(n)
+		case "startup_script", "shutdown_script", "startup_script_timeout", "shutdown_script_timeout":
+			m.startStop(n, g)
 		default:
 			if m.strictGlobal(n) {
 				continue

@@ -119,6 +119,10 @@ type Global struct {
 	// keepalived's --dont-release-ipvs. By default they are removed. YAML
 	// only: keepalived.conf has no such directive.
 	DontReleaseIPVS bool
+	// StartupScript and ShutdownScript are keepalived's startup_script
+	// and shutdown_script (and their _timeout): run before the node
+	// starts and after it stops. See StartStopScript.
+	StartupScript, ShutdownScript StartStopScript
 	// VRRP defaults for the instances, from keepalived.conf's global_defs
 	// (vrrp_garp_master_delay, vrrp_garp_master_repeat,
 	// vrrp_garp_master_refresh, vrrp_garp_lower_prio_delay,

@@ -124,6 +124,7 @@ func resolveScripts(c *Config, env scriptEnv) error {
 		return l.err()
 	}
 	g.Script = id
+	resolveStartStopScripts(c, env, &l)
 	var checkAs func(pos Pos, dir string, cmd Command, id ScriptIdentity)
 	warn := func(pos Pos, dir, format string, a ...any) {
 		c.Warnings = append(c.Warnings, Warning{Pos: pos, Directive: dir, Msg: fmt.Sprintf(format, a...)})
