@@ -68,7 +68,8 @@ func (d *demo) soBuild(ctx context.Context) error {
 }
 
 func (d *demo) soSessions(ctx context.Context) (string, error) {
-	at, err := d.so.WaitPaths(ctx, 2*time.Minute, "lb1", "lb2", "lb3")
+	// Paths that last 3 s: a session just up may still flap.
+	at, err := d.so.WaitStablePaths(ctx, 2*time.Minute, 3*time.Second, "lb1", "lb2", "lb3")
 	if err != nil {
 		return "", fmt.Errorf("%w\n%s", err, d.soLogs())
 	}

@@ -77,6 +77,17 @@ func waitPaths(t *testing.T, s *scaleout.Cluster, what string, want ...string) t
 	return at
 }
 
+// waitStablePaths waits for next hops that last 3 s: a session just up
+// may still flap, and new connections sent meanwhile would miss a node.
+func waitStablePaths(t *testing.T, s *scaleout.Cluster, what string, want ...string) time.Time {
+	t.Helper()
+	at, err := s.WaitStablePaths(context.Background(), 2*time.Minute, 3*time.Second, want...)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return at
+}
+
 func serviceConns(t *testing.T, s *scaleout.Cluster, n *scaleout.Node) int {
 	t.Helper()
 	c, err := s.ServiceConns(n)
@@ -141,7 +152,7 @@ func TestVMScaleOutBGP(t *testing.T) {
 
 func scaleOutRun(t *testing.T, mode, algo string, sloppy bool) {
 	s := buildScaleOut(t, algo, sloppy)
-	up := waitPaths(t, s, "three ECMP paths", "lb1", "lb2", "lb3").Sub(s.Started)
+	up := waitStablePaths(t, s, "three ECMP paths", "lb1", "lb2", "lb3").Sub(s.Started)
 	t.Logf("%s: three ECMP paths %v after the nodes started; router: %s", mode, up.Round(time.Millisecond), s.Router.Route(scaleout.VIP))
 
 	// New connections are answered through every node.
@@ -342,7 +353,7 @@ func TestVMScaleOutColocated(t *testing.T) {
 		netnstest.Unavailable(t, why)
 	}
 	s := buildScaleOutConfig(t, scaleout.Config{Colocated: true})
-	up := waitPaths(t, s, "three ECMP paths", "lb1", "lb2", "lb3").Sub(s.Started)
+	up := waitStablePaths(t, s, "three ECMP paths", "lb1", "lb2", "lb3").Sub(s.Started)
 	t.Logf("colocated: three ECMP paths %v after the nodes started; router: %s", up.Round(time.Millisecond), s.Router.Route(scaleout.VIP))
 
 	rmac := macOf(t, s.Router.NS)

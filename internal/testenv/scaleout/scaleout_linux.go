@@ -288,6 +288,43 @@ func (c *Cluster) WaitPaths(ctx context.Context, timeout time.Duration, want ...
 	return time.Time{}, fmt.Errorf("the router's paths are %v after %v, want %v; route: %s", got, timeout, want, c.Router.Route(VIP))
 }
 
+// WaitStablePaths is WaitPaths, then waits until the next hops have been
+// want for hold without a change, starting over when they change (a BGP
+// or BFD session just up may still flap); it returns when they were
+// first seen in the run that lasted.
+func (c *Cluster) WaitStablePaths(ctx context.Context, timeout, hold time.Duration, want ...string) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		at, err := c.WaitPaths(ctx, time.Until(deadline), want...)
+		if err != nil {
+			return time.Time{}, err
+		}
+		stable := true
+		for time.Since(at) < hold {
+			got, err := c.Paths()
+			if err != nil {
+				return time.Time{}, err
+			}
+			if !slices.Equal(got, want) {
+				stable = false
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return time.Time{}, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if stable {
+			return at, nil
+		}
+		if time.Now().After(deadline) {
+			got, _ := c.Paths()
+			return time.Time{}, fmt.Errorf("the router's paths did not stay %v for %v within %v (now %v); route: %s", want, hold, timeout, got, c.Router.Route(VIP))
+		}
+	}
+}
+
 var ipvsConnRe = regexp.MustCompile(`(?m)^TCP\s+\S+\s+(\S+)\s+` + regexp.QuoteMeta(ClientAddr.String()) + `:(\d+)\s+`)
 
 // ConnsByNode maps the client's source ports to the node whose IPVS has an
