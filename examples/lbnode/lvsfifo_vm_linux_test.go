@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,25 +54,8 @@ func TestVMLVSFIFOLinesMatchKeepalived(t *testing.T) {
 	tp.Connect(lb1, "eth0", "lan", "10.0.0.11/24")
 	tp.Connect(lb2, "eth0", "lan", "10.0.0.12/24")
 	tp.Connect(web, "eth0", "lan", "10.0.0.21/24")
-	// The real server accepts and closes, as
-	// TestVMSMTPAlertsMatchKeepalived's.
 	serve := func() func() {
-		var ln net.Listener
-		if err := web.Do(func() (err error) {
-			ln, err = net.Listen("tcp", "10.0.0.21:80")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		ln := closingServer(t, web, "10.0.0.21:80")
 		return func() { ln.Close() }
 	}
 	stopRS := serve()

@@ -64,31 +64,8 @@ func TestVMSMTPAlertsMatchKeepalived(t *testing.T) {
 	tp.Connect(lb2, "eth0", "lan", "10.0.0.12/24")
 	tp.Connect(web, "eth0", "lan", "10.0.0.21/24")
 	tp.Connect(mail, "eth0", "lan", "10.0.0.3/24")
-	listen := func(ns *netnstest.NS, addr string) net.Listener {
-		var ln net.Listener
-		if err := ns.Do(func() (err error) {
-			ln, err = net.Listen("tcp", addr)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return ln
-	}
-	sink := smtpsink.New(t, listen(mail, "10.0.0.3:25"))
-	// The real server accepts and closes.
-	serve := func() net.Listener {
-		ln := listen(web, "10.0.0.21:80")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
-		return ln
-	}
+	sink := smtpsink.New(t, listenIn(t, mail, "10.0.0.3:25"))
+	serve := func() net.Listener { return closingServer(t, web, "10.0.0.21:80") }
 	rs := serve()
 	t.Cleanup(func() { rs.Close() })
 
