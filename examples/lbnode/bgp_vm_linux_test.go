@@ -367,10 +367,13 @@ func TestVMScaleOutColocated(t *testing.T) {
 
 	got := getServed(t, s, 60)
 	forwarded, twice, none, answered, scheduled := scheduling(got, s.EntriesByPort())
-	t.Logf("colocated, marked by the router's address: 60 connections answered by %v, scheduled by %v; %d forwarded to another node's web server, %d scheduled by two nodes, %d by none",
-		answered, scheduled, forwarded, twice, none)
+	t.Logf("colocated, marked by the router's address: 60 connections answered by %v, scheduled by %v; %d forwarded to another node's web server, %d scheduled by two nodes, %d by none; client: %s",
+		answered, scheduled, forwarded, twice, none, s.ClientRetrans())
 	if twice > 0 || none > 0 {
 		t.Errorf("%d connections were scheduled by more than one node and %d by none; want each by exactly one", twice, none)
+		for _, n := range s.Nodes {
+			t.Logf("%s's connection entries:\n%s", n.Name, nsRun(t, n.NS, "ipvsadm", "-Lnc"))
+		}
 	}
 	if forwarded == 0 {
 		t.Errorf("no connection was forwarded to another node's web server: the test shows nothing")
@@ -392,8 +395,8 @@ func TestVMScaleOutColocated(t *testing.T) {
 	}
 	got = getServed(t, s, 30)
 	forwarded, twice, none, answered, scheduled = scheduling(got, s.EntriesByPort())
-	t.Logf("colocated, the nodes' addresses marked too: 30 connections answered by %v, scheduled by %v; %d forwarded and scheduled once, %d scheduled by two nodes, %d by none",
-		answered, scheduled, forwarded, twice, none)
+	t.Logf("colocated, the nodes' addresses marked too: 30 connections answered by %v, scheduled by %v; %d forwarded and scheduled once, %d scheduled by two nodes, %d by none; client: %s",
+		answered, scheduled, forwarded, twice, none, s.ClientRetrans())
 	if twice == 0 {
 		t.Errorf("with every node's address marked, no connection was scheduled twice: the entries do not show re-scheduling")
 	}

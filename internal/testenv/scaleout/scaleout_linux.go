@@ -1,6 +1,7 @@
 package scaleout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +121,16 @@ func Build(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		return nil, err
 	}
 	if _, err := run(c.Client, "ip", "route", "add", "default", "via", "10.9.0.1"); err != nil {
+		return nil, err
+	}
+	// The router and the client share a kernel, and a packet keeps the
+	// flow hash its socket gave it across the veth pairs: the router's
+	// ECMP uses that hash (fib_multipath_hash skips the ports when the
+	// packet has an L4 hash), and the client's TCP draws a new one on
+	// each retransmission timeout (net.core.txrehash), so that a
+	// retransmitted SYN or segment could go to another node, which a
+	// router hashing the ports of a remote client's packets never does.
+	if err := sysctls(c.Client, "net.core.txrehash=0"); err != nil {
 		return nil, err
 	}
 	for i := 1; i <= webs && !cfg.Colocated; i++ {
@@ -453,4 +464,33 @@ func sysctls(ns *topology.NS, kvs ...string) error {
 		}
 	}
 	return nil
+}
+
+// ClientRetrans is what the client's TCP retransmitted so far, for logs:
+// SYNs, segments, and the flow hashes it drew anew on a timeout
+// (/proc/net/netstat and /proc/net/snmp).
+func (c *Cluster) ClientRetrans() string {
+	out, err := run(c.Client, "cat", "/proc/net/snmp", "/proc/net/netstat")
+	if err != nil {
+		return err.Error()
+	}
+	want := []string{"TCPSynRetrans", "RetransSegs", "TCPTimeoutRehash"}
+	got := map[string]string{}
+	lines := strings.Split(out, "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || len(names) != len(values) || names[0] != values[0] {
+			continue
+		}
+		for j, n := range names {
+			if slices.Contains(want, n) {
+				got[n] = values[j]
+			}
+		}
+	}
+	var b strings.Builder
+	for _, n := range want {
+		fmt.Fprintf(&b, "%s %s ", n, cmp.Or(got[n], "?"))
+	}
+	return strings.TrimSpace(b.String())
 }
