@@ -474,7 +474,7 @@ func (c *Cluster) ClientRetrans() string {
 	if err != nil {
 		return err.Error()
 	}
-	want := []string{"TCPSynRetrans", "RetransSegs", "TCPTimeoutRehash"}
+	want := []string{"TCPSynRetrans", "RetransSegs", "TcpTimeoutRehash"}
 	got := map[string]string{}
 	lines := strings.Split(out, "\n")
 	for i := 0; i+1 < len(lines); i++ {
