@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -127,6 +128,15 @@ type Config struct {
 	// VMAC, if set, puts the instance on a virtual MAC interface
 	// (keepalived's use_vmac); see VMAC.
 	VMAC *VMAC
+	// ExcludedVIPs are added, removed and announced by gratuitous ARPs
+	// with the VIPs, but are neither carried in the adverts nor checked in
+	// those heard (keepalived's virtual_ipaddress_excluded); they may be
+	// of either family.
+	ExcludedVIPs []netip.Prefix
+	// AddrOptions give some of the VIPs and ExcludedVIPs, matched by
+	// address, an interface of their own and the attributes of the
+	// kernel's address; see AddrOptions.
+	AddrOptions []AddrOptions
 }
 
 // Normalize returns a copy of c with the defaults filled in, or a
@@ -257,6 +267,9 @@ func (c Config) Normalize() (Config, error) {
 			return c, &FieldError{Field: "TrackInterfaces", Msg: "empty interface name"}
 		}
 	}
+	if err := c.normalizeAddrs(); err != nil {
+		return c, err
+	}
 	if c.GARPRepeat == 0 {
 		c.GARPRepeat = DefaultGARPRepeat
 	}
@@ -312,6 +325,11 @@ func (c *Config) tracked() []string {
 		}
 		if !dup {
 			names = append(names, n)
+		}
+	}
+	for _, o := range c.AddrOptions {
+		if o.Interface != "" && !o.NoTrack && !slices.Contains(names, o.Interface) {
+			names = append(names, o.Interface)
 		}
 	}
 	return names

@@ -25,21 +25,24 @@ type pacedFrame struct {
 	vip netip.Prefix
 }
 
-// add queues count frames per VIP of in, the VIPs in turn as a burst sends
-// them.
+// add queues count frames per address of in on each of its interfaces,
+// the addresses in turn as a burst sends them.
 func (p *garpPacer) add(in *instance, count int) {
 	if p.queues == nil {
 		p.queues = map[string]*garpQueue{}
 	}
-	q := p.queues[in.cfg.VIPInterface]
-	if q == nil {
-		q = &garpQueue{}
-		p.queues[in.cfg.VIPInterface] = q
-	}
-	q.interval = in.cfg.GARPInterval
-	for range count {
-		for _, v := range in.cfg.VIPs {
-			q.frames = append(q.frames, pacedFrame{in, v})
+	names, prefixes := byInterface(in.cfg.Addresses())
+	for _, ifname := range names {
+		q := p.queues[ifname]
+		if q == nil {
+			q = &garpQueue{}
+			p.queues[ifname] = q
+		}
+		q.interval = in.cfg.GARPInterval
+		for range count {
+			for _, v := range prefixes[ifname] {
+				q.frames = append(q.frames, pacedFrame{in, v})
+			}
 		}
 	}
 }

@@ -95,45 +95,60 @@ func (h *linuxHost) linkLocal(l netlink.Link) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("no usable IPv6 link-local address on %s", l.Attrs().Name)
 }
 
-// vipAddr is the netlink address of a VIP; IPv6 ones skip duplicate
-// address detection (IFA_F_NODAD), as keepalived adds them, so that they
-// are usable at once.
-func vipAddr(p netip.Prefix) *netlink.Addr {
+// vipAddr is the netlink address of a VIP with its label, scope and
+// broadcast address, as keepalived adds it (vrrp_ipaddress.c): no
+// broadcast address unless one is given; IPv6 ones without duplicate
+// address detection (IFA_F_NODAD), so that they are usable at once, and a
+// /128 deprecated, so that it is not chosen as a source address.
+func vipAddr(a Address) *netlink.Addr {
+	p := a.Prefix
 	bits := 32
-	a := &netlink.Addr{}
+	na := &netlink.Addr{Label: a.Label, Scope: int(a.Scope)}
 	if p.Addr().Is6() {
 		bits = 128
-		a.Flags = unix.IFA_F_NODAD
+		na.Flags = unix.IFA_F_NODAD
+		if p.Bits() == 128 {
+			na.PreferedLft, na.ValidLft = 0, int(^uint32(0))
+		}
+	} else {
+		// netlink fills in the subnet's broadcast address for a nil one;
+		// the zero address means none.
+		na.Broadcast = net.IPv4zero
+		if a.Broadcast.IsValid() {
+			na.Broadcast = a.Broadcast.AsSlice()
+		}
 	}
-	a.IPNet = &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
-	return a
+	na.IPNet = &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+	return na
 }
 
-func (h *linuxHost) AddVIPs(ifname string, vips []netip.Prefix) error {
-	l, err := h.link(ifname)
-	if err != nil {
-		return err
-	}
+func (h *linuxHost) AddVIPs(addrs []Address) error {
 	var errs []error
-	for _, p := range vips {
+	for _, a := range addrs {
+		l, err := h.link(a.Interface)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		// Replace creates the address or keeps the present one.
-		if err := h.nl.AddrReplace(l, vipAddr(p)); err != nil {
-			errs = append(errs, fmt.Errorf("adding %v to %s: %w", p, ifname, err))
+		if err := h.nl.AddrReplace(l, vipAddr(a)); err != nil {
+			errs = append(errs, fmt.Errorf("adding %v to %s: %w", a.Prefix, a.Interface, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (h *linuxHost) RemoveVIPs(ifname string, vips []netip.Prefix) error {
-	l, err := h.link(ifname)
-	if err != nil {
-		return err
-	}
+func (h *linuxHost) RemoveVIPs(addrs []Address) error {
 	var errs []error
-	for _, p := range vips {
-		err := h.nl.AddrDel(l, vipAddr(p))
+	for _, a := range addrs {
+		l, err := h.link(a.Interface)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err = h.nl.AddrDel(l, vipAddr(a))
 		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
-			errs = append(errs, fmt.Errorf("removing %v from %s: %w", p, ifname, err))
+			errs = append(errs, fmt.Errorf("removing %v from %s: %w", a.Prefix, a.Interface, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -141,8 +156,11 @@ func (h *linuxHost) RemoveVIPs(ifname string, vips []netip.Prefix) error {
 
 func (h *linuxHost) SendGARP(ifname string, vips []netip.Prefix, count int) (int, error) {
 	g, ok := h.garp[ifname]
-	if !ok {
+	switch {
+	case !ok:
 		return 0, fmt.Errorf("no ARP socket on %s", ifname)
+	case g == nil: // not an Ethernet interface
+		return 0, nil
 	}
 	dst := &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
 	dst6 := &packet.Addr{HardwareAddr: net.HardwareAddr{0x33, 0x33, 0, 0, 0, 1}}
@@ -230,7 +248,9 @@ func (h *linuxHost) Close() error {
 	h.closed = true
 	var errs []error
 	for _, g := range h.garp {
-		errs = append(errs, g.c.Close())
+		if g != nil {
+			errs = append(errs, g.c.Close())
+		}
 	}
 	errs = append(errs, h.removeVMACs())
 	h.nl.Close()

@@ -441,7 +441,7 @@ func TestIntegrationNoPreemptAndStaleVIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nl.AddrAdd(eth0, vipAddr(articleVIP)); err != nil {
+	if err := nl.AddrAdd(eth0, vipAddr(Address{Prefix: articleVIP})); err != nil {
 		t.Fatal(err)
 	}
 	high := articleConfig(150)

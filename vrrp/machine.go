@@ -759,7 +759,7 @@ func (m *Machine) Reconfigure(now time.Time, cfg Config) ([]Action, error) {
 
 	switch m.state {
 	case StateMaster:
-		vipsChanged := !sameSet(old.VIPs, cfg.VIPs)
+		vipsChanged := !sameSet(old.Addresses(), cfg.Addresses())
 		if vipsChanged {
 			m.emit(Action{Kind: ActionAddVIPs})
 			m.emit(Action{Kind: ActionSendGARP, Count: cfg.GARPRepeat})

@@ -83,6 +83,14 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 				return fail(err)
 			}
 		}
+		for _, o := range c.AddrOptions {
+			if o.Interface == "" {
+				continue
+			}
+			if _, err := lookup("AddrOptions.Interface", o.Interface); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	log := slog.New(slog.DiscardHandler)
 	if opts != nil && opts.Logger != nil {
@@ -90,7 +98,7 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 	}
 	var known []string // the interfaces the configuration names
 	for _, c := range norm {
-		for _, n := range append([]string{c.Interface, c.VIPInterface}, c.TrackInterfaces...) {
+		for _, n := range slices.Concat([]string{c.Interface}, c.addrInterfaces(), c.TrackInterfaces) {
 			if (c.VMAC == nil || n != c.VMAC.Name) && !slices.Contains(known, n) {
 				known = append(known, n)
 			}
@@ -156,23 +164,11 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 			}
 		}
 		for _, cfg := range norm {
-			if _, ok := h.garp[cfg.VIPInterface]; ok {
-				continue
+			for i, name := range cfg.addrInterfaces() {
+				if err := h.openGARP(name, i == 0); err != nil {
+					return err
+				}
 			}
-			a := h.links[cfg.VIPInterface].Attrs()
-			if len(a.HardwareAddr) != 6 {
-				return &FieldError{Field: "VIPInterface", Value: a.Name, Msg: "has no Ethernet address"}
-			}
-			vifi := &net.Interface{Index: a.Index, Name: a.Name, MTU: a.MTU, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
-			pc, err := packet.Listen(vifi, packet.Raw, 0, nil)
-			if err != nil {
-				return fmt.Errorf("vrrp: ARP socket on %s: %w", a.Name, err)
-			}
-			// keepalived sets the Router flag of its neighbour
-			// advertisements when the interface forwards IPv6.
-			fwd, _ := os.ReadFile("/proc/sys/net/ipv6/conf/" + a.Name + "/forwarding")
-			h.garp[cfg.VIPInterface] = &garpConn{c: pc, mac: a.HardwareAddr, buf: make([]byte, 0, NALen),
-				router: strings.TrimSpace(string(fwd)) == "1"}
 		}
 		return nil
 	})
@@ -198,6 +194,37 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 	r.onStop = append(r.onStop, h.stopVMACs)
 	r.vmacNames = renamed
 	return r, nil
+}
+
+// openGARP opens the socket that sends the gratuitous ARPs and neighbour
+// advertisements on ifname, if it is not open yet; vipInterface says
+// whether ifname is an instance's VIPInterface, for the error.
+func (h *linuxHost) openGARP(ifname string, vipInterface bool) error {
+	if _, ok := h.garp[ifname]; ok {
+		return nil
+	}
+	a := h.links[ifname].Attrs()
+	switch {
+	case len(a.HardwareAddr) == 6:
+	case vipInterface:
+		return &FieldError{Field: "VIPInterface", Value: a.Name, Msg: "has no Ethernet address"}
+	default:
+		// An address of an instance on an interface without one, such
+		// as lo, is announced by nothing.
+		h.garp[ifname] = nil
+		return nil
+	}
+	vifi := &net.Interface{Index: a.Index, Name: a.Name, MTU: a.MTU, HardwareAddr: a.HardwareAddr, Flags: a.Flags}
+	pc, err := packet.Listen(vifi, packet.Raw, 0, nil)
+	if err != nil {
+		return fmt.Errorf("vrrp: ARP socket on %s: %w", a.Name, err)
+	}
+	// keepalived sets the Router flag of its neighbour
+	// advertisements when the interface forwards IPv6.
+	fwd, _ := os.ReadFile("/proc/sys/net/ipv6/conf/" + a.Name + "/forwarding")
+	h.garp[ifname] = &garpConn{c: pc, mac: a.HardwareAddr, buf: make([]byte, 0, NALen),
+		router: strings.TrimSpace(string(fwd)) == "1"}
+	return nil
 }
 
 // inNS runs fn on a locked OS thread inside ns (or where it is, for

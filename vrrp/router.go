@@ -39,10 +39,12 @@ type Host interface {
 	// address of ifname that is not one of them, for IPv6 VIPs the
 	// link-local address of ifname.
 	PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, error)
-	// AddVIPs adds the addresses to ifname; present ones are kept.
-	AddVIPs(ifname string, vips []netip.Prefix) error
-	// RemoveVIPs removes the addresses from ifname; absent ones are fine.
-	RemoveVIPs(ifname string, vips []netip.Prefix) error
+	// AddVIPs adds the addresses, each to its interface with its
+	// attributes; present ones are kept.
+	AddVIPs(addrs []Address) error
+	// RemoveVIPs removes the addresses from their interfaces; absent ones
+	// are fine.
+	RemoveVIPs(addrs []Address) error
 	// SendGARP sends count gratuitous ARP requests for each IPv4 VIP, or
 	// count unsolicited neighbour advertisements for each IPv6 VIP, out of
 	// ifname and returns how many frames went out.
@@ -175,7 +177,7 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		}
 		local := c.UnicastSrc
 		if !local.IsValid() {
-			local, err = host.PrimaryAddr(c.Interface, c.VIPs)
+			local, err = host.PrimaryAddr(c.Interface, slices.Concat(c.VIPs, c.ExcludedVIPs))
 			if err != nil {
 				return nil, fmt.Errorf("vrrp: primary address of %s: %w", c.Interface, err)
 			}
@@ -423,14 +425,14 @@ func (r *Router) reconfigure(cfgs []Config) error {
 	for i, in := range r.insts {
 		old := in.cfg
 		if in.m.State() == StateMaster {
-			var gone []netip.Prefix
-			for _, p := range old.VIPs {
-				if !slices.Contains(next[i].VIPs, p) {
-					gone = append(gone, p)
+			var gone []Address
+			for _, a := range old.Addresses() {
+				if !slices.Contains(next[i].Addresses(), a) {
+					gone = append(gone, a)
 				}
 			}
 			if len(gone) > 0 {
-				if err := r.host.RemoveVIPs(old.VIPInterface, gone); err != nil {
+				if err := r.host.RemoveVIPs(gone); err != nil {
 					r.fail(in, "remove VIPs", err)
 				}
 			}
@@ -515,12 +517,12 @@ func (r *Router) do(in *instance, a Action) {
 			send(p)
 		}
 	case ActionAddVIPs:
-		if err := r.host.AddVIPs(c.VIPInterface, c.VIPs); err != nil {
+		if err := r.host.AddVIPs(c.Addresses()); err != nil {
 			r.fail(in, "add VIPs", err)
 		}
 	case ActionRemoveVIPs:
 		r.garps.drop(in)
-		if err := r.host.RemoveVIPs(c.VIPInterface, c.VIPs); err != nil {
+		if err := r.host.RemoveVIPs(c.Addresses()); err != nil {
 			r.fail(in, "remove VIPs", err)
 		}
 	case ActionSendGARP:
@@ -529,10 +531,13 @@ func (r *Router) do(in *instance, a Action) {
 			r.garps.send(time.Now(), r.host, r.fail)
 			return
 		}
-		n, err := r.host.SendGARP(c.VIPInterface, c.VIPs, a.Count)
-		in.tx.GARPSent += uint64(n)
-		if err != nil {
-			r.fail(in, "send gratuitous ARP", err)
+		names, prefixes := byInterface(c.Addresses())
+		for _, ifname := range names {
+			n, err := r.host.SendGARP(ifname, prefixes[ifname], a.Count)
+			in.tx.GARPSent += uint64(n)
+			if err != nil {
+				r.fail(in, "send gratuitous ARP on "+ifname, err)
+			}
 		}
 	case ActionTransition:
 		t := a.Transition

@@ -133,7 +133,7 @@ func (h *linuxHost) setupVMAC(c *Config, known []string, log *slog.Logger) (stri
 				ll = eui64LinkLocal(ba.HardwareAddr)
 			}
 		}
-		a := vipAddr(netip.PrefixFrom(ll, 64))
+		a := vipAddr(Address{Prefix: netip.PrefixFrom(ll, 64)})
 		if err := h.nl.AddrReplace(l, a); err != nil {
 			log.Warn("vrrp: adding link-local address to VMAC failed", "instance", c.Name, "interface", name, "err", err)
 		}

@@ -144,10 +144,11 @@ type Host struct {
 	addr6 netip.Addr
 	links chan vrrp.LinkEvent
 
-	mu    sync.Mutex
-	down  map[string]bool
-	vips  map[string][]netip.Prefix
-	garps []time.Time
+	mu     sync.Mutex
+	down   map[string]bool
+	vips   map[string][]vrrp.Address
+	garps  []time.Time
+	garpOn map[string][]netip.Addr // the addresses announced, by interface
 }
 
 // NewHost returns a Host whose interfaces all have the primary address
@@ -160,7 +161,7 @@ func NewHost(addr netip.Addr, more ...netip.Addr) *Host {
 			addr6 = a
 		}
 	}
-	return &Host{addr: addr, addr6: addr6, links: make(chan vrrp.LinkEvent), vips: map[string][]netip.Prefix{}, down: map[string]bool{}}
+	return &Host{addr: addr, addr6: addr6, links: make(chan vrrp.LinkEvent), vips: map[string][]vrrp.Address{}, down: map[string]bool{}}
 }
 
 // SetLink reports a link change to the Router watching the host; it
@@ -189,22 +190,24 @@ func (h *Host) PrimaryAddr(_ string, vips []netip.Prefix) (netip.Addr, error) {
 }
 
 // AddVIPs implements vrrp.Host.
-func (h *Host) AddVIPs(ifname string, vips []netip.Prefix) error {
+func (h *Host) AddVIPs(addrs []vrrp.Address) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, v := range vips {
-		if !slices.Contains(h.vips[ifname], v) {
-			h.vips[ifname] = append(h.vips[ifname], v)
+	for _, a := range addrs {
+		if !slices.ContainsFunc(h.vips[a.Interface], func(b vrrp.Address) bool { return b.Prefix == a.Prefix }) {
+			h.vips[a.Interface] = append(h.vips[a.Interface], a)
 		}
 	}
 	return nil
 }
 
 // RemoveVIPs implements vrrp.Host.
-func (h *Host) RemoveVIPs(ifname string, vips []netip.Prefix) error {
+func (h *Host) RemoveVIPs(addrs []vrrp.Address) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.vips[ifname] = slices.DeleteFunc(h.vips[ifname], func(p netip.Prefix) bool { return slices.Contains(vips, p) })
+	for _, a := range addrs {
+		h.vips[a.Interface] = slices.DeleteFunc(h.vips[a.Interface], func(b vrrp.Address) bool { return b.Prefix == a.Prefix })
+	}
 	return nil
 }
 
@@ -214,6 +217,14 @@ func (h *Host) SendGARP(ifname string, vips []netip.Prefix, count int) (int, err
 	defer h.mu.Unlock()
 	for range count * len(vips) {
 		h.garps = append(h.garps, time.Now())
+	}
+	if h.garpOn == nil {
+		h.garpOn = map[string][]netip.Addr{}
+	}
+	for range count {
+		for _, p := range vips {
+			h.garpOn[ifname] = append(h.garpOn[ifname], p.Addr())
+		}
 	}
 	return count * len(vips), nil
 }
@@ -231,6 +242,16 @@ func (h *Host) WatchLinks(ctx context.Context, names []string) ([]bool, <-chan v
 
 // VIPs returns the addresses present on ifname.
 func (h *Host) VIPs(ifname string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range h.Addresses(ifname) {
+		out = append(out, a.Prefix)
+	}
+	return out
+}
+
+// Addresses returns the addresses present on ifname with their
+// attributes.
+func (h *Host) Addresses(ifname string) []vrrp.Address {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.vips[ifname])
@@ -244,4 +265,12 @@ func (h *Host) GARPs() []time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.garps)
+}
+
+// GARPsOn returns the addresses of the gratuitous ARPs (IPv6: neighbour
+// advertisements) sent on ifname, a frame each, in order.
+func (h *Host) GARPsOn(ifname string) []netip.Addr {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.garpOn[ifname])
 }

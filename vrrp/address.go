@@ -1,0 +1,134 @@
+package vrrp
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// AddrOptions are one virtual address's own settings (keepalived's
+// virtual_ipaddress options dev, no_track, label, scope and brd).
+type AddrOptions struct {
+	// Addr is the address, one of the VIPs or ExcludedVIPs.
+	Addr netip.Addr
+	// Interface carries the address and its gratuitous ARPs; "" means
+	// VIPInterface. Unless NoTrack, the instance is FAULT while it is
+	// down, as while Interface is.
+	Interface string
+	NoTrack   bool
+	// Label is the address's label (ip address ... label), at most 15
+	// bytes; IPv4 only.
+	Label string
+	// Scope is the address's scope, as /etc/iproute2/rt_scopes numbers
+	// them: 0 global, 200 site, 253 link, 254 host, 255 nowhere.
+	Scope uint8
+	// Broadcast is the IPv4 broadcast address; the zero Addr means none.
+	Broadcast netip.Addr
+}
+
+// Address is a virtual address as the Host adds it.
+type Address struct {
+	Prefix    netip.Prefix
+	Interface string
+	Label     string
+	Scope     uint8
+	Broadcast netip.Addr
+}
+
+// Addresses returns the addresses a MASTER adds, as the Host adds them:
+// the VIPs, then the ExcludedVIPs, each with its AddrOptions. c must be
+// normalized.
+func (c Config) Addresses() []Address {
+	out := make([]Address, 0, len(c.VIPs)+len(c.ExcludedVIPs))
+	for _, p := range slices.Concat(c.VIPs, c.ExcludedVIPs) {
+		a := Address{Prefix: p, Interface: c.VIPInterface}
+		if i := slices.IndexFunc(c.AddrOptions, func(o AddrOptions) bool { return o.Addr == p.Addr() }); i >= 0 {
+			o := c.AddrOptions[i]
+			if o.Interface != "" {
+				a.Interface = o.Interface
+			}
+			a.Label, a.Scope, a.Broadcast = o.Label, o.Scope, o.Broadcast
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// addrInterfaces are the interfaces that carry c's addresses, in order,
+// VIPInterface first. c must be normalized.
+func (c Config) addrInterfaces() []string {
+	names := []string{c.VIPInterface}
+	for _, o := range c.AddrOptions {
+		if o.Interface != "" && !slices.Contains(names, o.Interface) {
+			names = append(names, o.Interface)
+		}
+	}
+	return names
+}
+
+// byInterface groups addrs by interface, in order of first appearance.
+func byInterface(addrs []Address) (names []string, prefixes map[string][]netip.Prefix) {
+	prefixes = map[string][]netip.Prefix{}
+	for _, a := range addrs {
+		if _, ok := prefixes[a.Interface]; !ok {
+			names = append(names, a.Interface)
+		}
+		prefixes[a.Interface] = append(prefixes[a.Interface], a.Prefix)
+	}
+	return names, prefixes
+}
+
+// normalizeAddrs checks ExcludedVIPs and AddrOptions; c's VIPs, IPv6,
+// Interface, VIPInterface and VMAC are already normalized.
+func (c *Config) normalizeAddrs() error {
+	seen := map[netip.Addr]bool{}
+	for _, p := range c.VIPs {
+		seen[p.Addr()] = true
+	}
+	for _, p := range c.ExcludedVIPs {
+		// keepalived lets the excluded addresses be of either family.
+		if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+			return &FieldError{Field: "ExcludedVIPs", Value: p.String(), Msg: "not an address with a prefix length"}
+		}
+		if seen[p.Addr()] {
+			return &FieldError{Field: "ExcludedVIPs", Value: p.String(), Msg: "listed twice among the VIPs and ExcludedVIPs"}
+		}
+		seen[p.Addr()] = true
+	}
+	if len(c.VIPs)+len(c.ExcludedVIPs) > maxAddresses {
+		return &FieldError{Field: "ExcludedVIPs", Value: strconv.Itoa(len(c.ExcludedVIPs)), Msg: "more than " + strconv.Itoa(maxAddresses) + " addresses with the VIPs"}
+	}
+	var opts []AddrOptions
+	for _, o := range c.AddrOptions {
+		v := o.Addr.String()
+		switch {
+		case !seen[o.Addr]:
+			return &FieldError{Field: "AddrOptions", Value: v, Msg: "not one of the VIPs or ExcludedVIPs"}
+		case slices.ContainsFunc(opts, func(x AddrOptions) bool { return x.Addr == o.Addr }):
+			return &FieldError{Field: "AddrOptions", Value: v, Msg: "given twice"}
+		case o.Interface != "" && !ValidIfName(o.Interface):
+			return &FieldError{Field: "AddrOptions.Interface", Value: o.Interface, Msg: "not an interface name (1-15 bytes, no '/', ':' or space)"}
+		case o.Label != "" && (len(o.Label) >= ifNameSize || o.Addr.Is6()):
+			return &FieldError{Field: "AddrOptions.Label", Value: o.Label, Msg: "a label is for an IPv4 address, at most 15 bytes"}
+		case o.Broadcast.IsValid() && (!o.Broadcast.Is4() || !o.Addr.Is4()):
+			return &FieldError{Field: "AddrOptions.Broadcast", Value: o.Broadcast.String(), Msg: "a broadcast address is for an IPv4 address, and IPv4"}
+		}
+		if c.VMAC != nil && o.Interface == c.Interface {
+			// The addresses that would go on the base interface go on
+			// the VMAC, as the VIPs do.
+			o.Interface = c.VIPInterface
+		}
+		if o.Interface == c.VIPInterface {
+			o.Interface = ""
+		}
+		if c.VMAC != nil && o.Interface != "" {
+			return &FieldError{Field: "AddrOptions.Interface", Value: o.Interface, Msg: "an address on another interface than the VMAC's is not supported with VMAC"}
+		}
+		opts = append(opts, o)
+	}
+	c.AddrOptions = opts
+	return nil
+}
+
+// maxAddresses bounds the VIPs and ExcludedVIPs of one instance together.
+const maxAddresses = 4096

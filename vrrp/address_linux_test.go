@@ -1,0 +1,78 @@
+package vrrp
+
+import (
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+)
+
+// TestIntegrationAddressOptions runs a MASTER whose addresses have
+// keepalived's virtual_ipaddress options on a real kernel: each is added
+// to its interface with its label, scope and broadcast address (and none
+// unless given, as keepalived adds them), the excluded ones too, of
+// either family; the one on another interface is announced there; all
+// go at the stop.
+func TestIntegrationAddressOptions(t *testing.T) {
+	netnstest.RequirePrivileged(t, "tcpdump", "ip")
+	tp, hs := articleHosts(t, 1)
+	tp.Bridge("ext")
+	h := hs[0]
+	tp.Connect(h, "eth2", "ext", "10.2.0.1/24")
+
+	onEth2 := netip.MustParsePrefix("10.2.0.100/24")
+	scoped := netip.MustParsePrefix("192.168.0.101/32")
+	ipv6 := netip.MustParsePrefix("fd00::101/64")
+	ipv6Host := netip.MustParsePrefix("fd00::102/128")
+	onLo := netip.MustParsePrefix("10.9.9.9/32")
+	c := articleConfig(150)
+	c.VIPs = append(c.VIPs, onEth2)
+	c.ExcludedVIPs = []netip.Prefix{scoped, ipv6, ipv6Host, onLo}
+	c.AddrOptions = []AddrOptions{
+		{Addr: onEth2.Addr(), Interface: "eth2", Label: "eth2:vip", Broadcast: netip.MustParseAddr("10.2.0.255")},
+		{Addr: scoped.Addr(), Scope: 253},
+		{Addr: onLo.Addr(), Interface: "lo", Scope: 254},
+	}
+	capture := startCapture(t, h, "eth2")
+	s := startSpeaker(t, h, c)
+	s.waitState(t, StateMaster, 20*time.Second)
+	waitAddr(t, h, "eth2", onEth2, true)
+
+	want := map[string][]string{
+		"eth0": {
+			`inet 192\.168\.0\.100/24 scope global secondary eth0\\`, // no brd
+			`inet 192\.168\.0\.101/32 scope link eth0\\`,
+			`inet6 fd00::101/64 scope global nodad \\`,
+			`inet6 fd00::102/128 scope global nodad deprecated \\ .* preferred_lft 0sec`,
+		},
+		"eth2": {`inet 10\.2\.0\.100/24 brd 10\.2\.0\.255 scope global secondary eth2:vip\\`},
+		"lo":   {`inet 10\.9\.9\.9/32 scope host lo\\`},
+	}
+	for ifname, res := range want {
+		out := h.Run(t, "ip", "-o", "addr", "show", "dev", ifname)
+		for _, re := range res {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("%s: no address matching %q in:\n%s", ifname, re, out)
+			}
+		}
+	}
+	st := s.r.Stats().Instances[0]
+	if st.GARPSent == 0 {
+		t.Errorf("no gratuitous ARP counted: %+v", st)
+	}
+	s.stop(t)
+	if got := garps(capture.stop(t), onEth2.Addr()); len(got) == 0 {
+		t.Errorf("no gratuitous ARP for %v on eth2", onEth2.Addr())
+	}
+	for _, ifname := range []string{"eth0", "eth2", "lo"} {
+		out := h.Run(t, "ip", "-o", "addr", "show", "dev", ifname)
+		for _, p := range []netip.Prefix{articleVIP, onEth2, scoped, ipv6, ipv6Host, onLo} {
+			if strings.Contains(out, " "+p.String()+" ") {
+				t.Errorf("stopped: %s still has %v:\n%s", ifname, p, out)
+			}
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package vrrp_test
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/lvskit/lvskit/vrrp"
+	"github.com/lvskit/lvskit/vrrp/vrrptest"
+)
+
+var (
+	excluded4 = netip.MustParsePrefix("192.168.0.101/24")
+	excluded6 = netip.MustParsePrefix("fd00::101/64")
+	onEth2    = netip.MustParsePrefix("10.2.0.100/24")
+)
+
+// withAddresses gives the instance an excluded IPv4 and IPv6 address, a
+// VIP on eth2 and a label, scope and broadcast address on the first VIP.
+func withAddresses(c *vrrp.Config) {
+	c.VIPs = append(c.VIPs, onEth2)
+	c.ExcludedVIPs = []netip.Prefix{excluded4, excluded6}
+	c.AddrOptions = []vrrp.AddrOptions{
+		{Addr: vip.Addr(), Label: "eth0:vip", Scope: 253, Broadcast: netip.MustParseAddr("192.168.0.255")},
+		{Addr: onEth2.Addr(), Interface: "eth2"},
+	}
+}
+
+func TestConfigAddresses(t *testing.T) {
+	c := baseConfig()
+	withAddresses(&c)
+	n, err := c.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []vrrp.Address{
+		{Prefix: vip, Interface: "eth0", Label: "eth0:vip", Scope: 253, Broadcast: netip.MustParseAddr("192.168.0.255")},
+		{Prefix: onEth2, Interface: "eth2"},
+		{Prefix: excluded4, Interface: "eth0"},
+		{Prefix: excluded6, Interface: "eth0"},
+	}
+	if diff := cmp.Diff(want, n.Addresses(), cmpopts.EquateComparable(netip.Prefix{}, netip.Addr{})); diff != "" {
+		t.Errorf("Addresses (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfigAddressesRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*vrrp.Config)
+		field string
+	}{
+		{"options of an unknown address", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: netip.MustParseAddr("192.168.0.7")}}
+		}, "AddrOptions"},
+		{"options twice", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr()}, {Addr: vip.Addr(), Label: "x"}}
+		}, "AddrOptions"},
+		{"excluded and VIP", func(c *vrrp.Config) { c.ExcludedVIPs = []netip.Prefix{vip} }, "ExcludedVIPs"},
+		{"bad interface", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Interface: "a/b"}}
+		}, "AddrOptions.Interface"},
+		{"long label", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Label: "eth0:0123456789ab"}}
+		}, "AddrOptions.Label"},
+		{"IPv6 label", func(c *vrrp.Config) {
+			c.ExcludedVIPs = []netip.Prefix{excluded6}
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: excluded6.Addr(), Label: "eth0:6"}}
+		}, "AddrOptions.Label"},
+		{"IPv6 broadcast", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Broadcast: netip.MustParseAddr("fd00::ff")}}
+		}, "AddrOptions.Broadcast"},
+		{"other interface with VMAC", func(c *vrrp.Config) {
+			c.VIPInterface = ""
+			c.VMAC = &vrrp.VMAC{}
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Interface: "eth2"}}
+		}, "AddrOptions.Interface"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := baseConfig()
+			tc.edit(&c)
+			_, err := c.Normalize()
+			var fe *vrrp.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Fatalf("Normalize: %v, want a *FieldError on %s", err, tc.field)
+			}
+		})
+	}
+}
+
+// With VMAC, an address given the base interface goes on the VMAC, as the
+// VIPs do.
+func TestConfigAddressOnBaseGoesOnVMAC(t *testing.T) {
+	c := baseConfig()
+	c.VIPInterface = ""
+	c.VMAC = &vrrp.VMAC{}
+	c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Interface: "eth1", Label: "vrrp.1:x"}}
+	n, err := c.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Addresses()[0]; got.Interface != "vrrp.1" || got.Label != "vrrp.1:x" {
+		t.Errorf("address %+v, want it on vrrp.1 with its label", got)
+	}
+}
+
+// A MASTER adds every address on its interface with its attributes and
+// announces each there; the adverts carry the VIPs only; all go when it
+// leaves MASTER.
+func TestRouterAddressesFollowTheState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		m := start(t, b, "172.16.0.2", func(c *vrrp.Config) { c.Priority = 150; withAddresses(c) })
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if m.state() != vrrp.StateMaster {
+			t.Fatalf("state %v, want MASTER", m.state())
+		}
+		want := map[string][]vrrp.Address{
+			"eth0": {{Prefix: vip, Interface: "eth0", Label: "eth0:vip", Scope: 253, Broadcast: netip.MustParseAddr("192.168.0.255")},
+				{Prefix: excluded4, Interface: "eth0"}, {Prefix: excluded6, Interface: "eth0"}},
+			"eth2": {{Prefix: onEth2, Interface: "eth2"}},
+		}
+		for ifname, w := range want {
+			if diff := cmp.Diff(w, m.host.Addresses(ifname), cmpopts.EquateComparable(netip.Prefix{}, netip.Addr{})); diff != "" {
+				t.Errorf("addresses on %s (-want +got):\n%s", ifname, diff)
+			}
+		}
+		// Two bursts of 5 frames per address, each on its interface.
+		var on0, on2 []netip.Addr
+		for range 2 {
+			for range 5 {
+				on0 = append(on0, vip.Addr(), excluded4.Addr(), excluded6.Addr())
+				on2 = append(on2, onEth2.Addr())
+			}
+		}
+		if diff := cmp.Diff(on0, m.host.GARPsOn("eth0"), cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("announcements on eth0 (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(on2, m.host.GARPsOn("eth2"), cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("announcements on eth2 (-want +got):\n%s", diff)
+		}
+		sent := b.Sent(m.addr)
+		if len(sent) == 0 {
+			t.Fatal("no advert sent")
+		}
+		var ad vrrp.Advert
+		if err := ad.Unmarshal(sent[len(sent)-1].Data, vrrp.Pseudo{Src: m.addr, Dst: vrrp.MulticastGroup}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]netip.Addr{vip.Addr(), onEth2.Addr()}, ad.Addrs, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("advert's addresses (-want +got):\n%s", diff)
+		}
+
+		m.stop()
+		for _, ifname := range []string{"eth0", "eth2"} {
+			if got := m.host.Addresses(ifname); len(got) != 0 {
+				t.Errorf("stopped: %s still has %v", ifname, got)
+			}
+		}
+	})
+}
+
+// The interface of an address is tracked unless NoTrack: the instance is
+// FAULT while it is down.
+func TestRouterAddressInterfaceTracked(t *testing.T) {
+	for _, noTrack := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			b := vrrptest.NewBus()
+			m := start(t, b, "172.16.0.2", func(c *vrrp.Config) {
+				c.Priority = 150
+				c.VIPs = append(c.VIPs, onEth2)
+				c.AddrOptions = []vrrp.AddrOptions{{Addr: onEth2.Addr(), Interface: "eth2", NoTrack: noTrack}}
+			})
+			time.Sleep(5 * time.Second)
+			m.host.SetLink("eth2", false)
+			time.Sleep(time.Second)
+			synctest.Wait()
+			want := vrrp.StateFault
+			if noTrack {
+				want = vrrp.StateMaster
+			}
+			if got := m.state(); got != want {
+				t.Errorf("no_track %v: eth2 down: state %v, want %v", noTrack, got, want)
+			}
+		})
+	}
+}
