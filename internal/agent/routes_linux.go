@@ -55,6 +55,11 @@ func (n *netlinkIP) address(a *config.StaticAddress) (netlink.Link, *netlink.Add
 		return nil, nil, fmt.Errorf("interface %s: %w", a.Dev, err)
 	}
 	na := &netlink.Addr{IPNet: ipNet(a.Prefix), Label: a.Label, Scope: int(a.Scope), Broadcast: ipOrNil(a.Broadcast)}
+	if na.Broadcast == nil && a.Prefix.Addr().Is4() {
+		// netlink would fill in the subnet's broadcast address;
+		// keepalived sets none unless told (vrrp_ipaddress.c).
+		na.Broadcast = net.IPv4zero
+	}
 	if a.Prefix.Addr().Is6() {
 		// As keepalived adds an IPv6 address: no duplicate address
 		// detection, and a /128 deprecated so that it is not chosen as

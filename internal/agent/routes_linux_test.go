@@ -23,6 +23,7 @@ const routesConf = `global_defs {
 }
 static_ipaddress {
   10.9.0.1/32 dev eth2 scope link
+  10.9.1.1/24 dev eth2
 }
 static_routes {
   10.20.0.0/24 via 10.0.0.1 dev eth1
@@ -108,6 +109,7 @@ var (
 		"10.22.0.0/24 dev eth2 table 100 proto keepalived metric 5",
 		"100:\tfrom 10.30.0.0/24 lookup 100 proto keepalived",
 		"inet 10.9.0.1/32 scope link eth2",
+		"inet 10.9.1.1/24 scope global eth2", // no brd: keepalived sets none unless told
 	}
 	virtualShown = []string{
 		"10.40.0.0/24 via 10.0.0.1 dev eth1 proto keepalived src 10.0.0.100",
