@@ -24,8 +24,10 @@ type Config struct {
 	// default "VI_<VRID>".
 	Name string
 	// Interface sends and receives the advertisements (keepalived's
-	// "interface"). It is tracked: when it goes down the instance is FAULT.
-	Interface string
+	// "interface"). It is tracked, with the VMAC, unless DontTrackPrimary:
+	// when it goes down the instance is FAULT.
+	Interface        string
+	DontTrackPrimary bool
 	// VRID is the virtual router ID, 1-255.
 	VRID uint8
 	// Priority is 1-255; 255 makes this router the address owner.
@@ -312,18 +314,17 @@ func (c Config) Normalize() (Config, error) {
 }
 
 // tracked lists the interfaces whose state matters, the advert interface
-// first, without duplicates.
+// first unless DontTrackPrimary, without duplicates.
 func (c *Config) tracked() []string {
-	names := []string{c.Interface}
-	if c.VMAC != nil {
-		names = append(names, c.VMAC.Name)
+	var names []string
+	if !c.DontTrackPrimary {
+		names = append(names, c.Interface)
+		if c.VMAC != nil {
+			names = append(names, c.VMAC.Name)
+		}
 	}
 	for _, n := range c.TrackInterfaces {
-		dup := false
-		for _, m := range names {
-			dup = dup || m == n
-		}
-		if !dup {
+		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}

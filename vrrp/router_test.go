@@ -588,3 +588,25 @@ func TestRouterPacesGARPs(t *testing.T) {
 		}
 	})
 }
+
+// The advert interface is tracked unless DontTrackPrimary (keepalived's
+// dont_track_primary).
+func TestRouterDontTrackPrimary(t *testing.T) {
+	for _, dont := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			b := vrrptest.NewBus()
+			m := start(t, b, "172.16.0.2", func(c *vrrp.Config) { c.Priority = 150; c.DontTrackPrimary = dont })
+			time.Sleep(5 * time.Second)
+			m.host.SetLink("eth1", false)
+			time.Sleep(time.Second)
+			synctest.Wait()
+			want := vrrp.StateFault
+			if dont {
+				want = vrrp.StateMaster
+			}
+			if got := m.state(); got != want {
+				t.Errorf("dont_track_primary %v: eth1 down: state %v, want %v", dont, got, want)
+			}
+		})
+	}
+}
