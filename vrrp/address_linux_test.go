@@ -76,3 +76,29 @@ func TestIntegrationAddressOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationPromoteSecondaries checks that an instance with
+// PromoteSecondaries sets the interface's promote_secondaries while it
+// runs and clears it at the stop, and leaves one that was set already as
+// it was, as keepalived does.
+func TestIntegrationPromoteSecondaries(t *testing.T) {
+	netnstest.RequirePrivileged(t, "sysctl")
+	_, hs := articleHosts(t, 1)
+	h := hs[0]
+	const key = "net.ipv4.conf.eth1.promote_secondaries"
+	get := func() string { return strings.TrimSpace(h.Run(t, "sysctl", "-n", key)) }
+	for _, before := range []string{"0", "1"} {
+		h.Run(t, "sysctl", "-qw", key+"="+before)
+		c := articleConfig(150)
+		c.PromoteSecondaries = true
+		s := startSpeaker(t, h, c)
+		s.waitState(t, StateMaster, 20*time.Second)
+		if got := get(); got != "1" {
+			t.Errorf("was %s: running: %s = %s, want 1", before, key, got)
+		}
+		s.stop(t)
+		if got := get(); got != before {
+			t.Errorf("was %s: stopped: %s = %s, want %s again", before, key, got, before)
+		}
+	}
+}

@@ -130,6 +130,12 @@ type Config struct {
 	// VMAC, if set, puts the instance on a virtual MAC interface
 	// (keepalived's use_vmac); see VMAC.
 	VMAC *VMAC
+	// PromoteSecondaries sets the interface's promote_secondaries while
+	// the instance runs, unless it is set already, so that removing a VIP
+	// that is the primary address of its subnet there does not remove the
+	// other addresses of the subnet (keepalived's promote_secondaries). A
+	// VMAC has it set anyway.
+	PromoteSecondaries bool
 	// ExcludedVIPs are added, removed and announced by gratuitous ARPs
 	// with the VIPs, but are neither carried in the adverts nor checked in
 	// those heard (keepalived's virtual_ipaddress_excluded); they may be

@@ -22,6 +22,9 @@ type linuxHost struct {
 	links map[string]netlink.Link
 	garp  map[string]*garpConn
 	vmacs []*vmacLink // set up by Open, removed by Close
+	// promoted are the interfaces whose promote_secondaries Open holds
+	// (see promoteKeeper), released by Close.
+	promoted []string
 
 	mu     sync.Mutex
 	closed bool
@@ -252,7 +255,7 @@ func (h *linuxHost) Close() error {
 			errs = append(errs, g.c.Close())
 		}
 	}
-	errs = append(errs, h.removeVMACs())
+	errs = append(errs, h.removeVMACs(), h.unpromote())
 	h.nl.Close()
 	return errors.Join(errs...)
 }

@@ -129,6 +129,9 @@ func Open(cfgs []Config, opts *Options) (*Router, error) {
 			return fail(err)
 		}
 	}
+	if err := h.promote(norm); err != nil {
+		return fail(err)
+	}
 	var groups4, groups6 []netip.Addr
 	for _, c := range norm {
 		if c.IPv6 && !slices.Contains(groups6, c.Group) {
