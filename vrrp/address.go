@@ -54,6 +54,27 @@ func (c Config) Addresses() []Address {
 	return out
 }
 
+// ExtraGARPs are what GARPExtraInterval announces: the first address on
+// each interface other than the one the adverts leave from (the VMAC's
+// own included when VMAC.XmitBase sends them from its base), as
+// keepalived's vrrp_send_vmac_update picks them. c must be normalized.
+func (c Config) ExtraGARPs() []Address {
+	own := c.Interface
+	if c.VMAC != nil {
+		own = c.VMAC.Name
+	}
+	var out []Address
+	for _, a := range c.Addresses() {
+		switch {
+		case a.Interface == own && (c.VMAC == nil || !c.VMAC.XmitBase):
+		case slices.ContainsFunc(out, func(b Address) bool { return b.Interface == a.Interface }):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // addrInterfaces are the interfaces that carry c's addresses, in order,
 // VIPInterface first. c must be normalized.
 func (c Config) addrInterfaces() []string {

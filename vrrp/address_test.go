@@ -190,3 +190,70 @@ func TestRouterAddressInterfaceTracked(t *testing.T) {
 		})
 	}
 }
+
+// With GARPExtraInterval a MASTER announces the first address of each
+// interface other than the adverts' one every interval; none when every
+// address is on the adverts' interface.
+func TestRouterExtraGARPs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		m := start(t, b, "172.16.0.2", func(c *vrrp.Config) {
+			c.Priority = 150
+			c.GARPExtraInterval = 10 * time.Second
+			c.VIPs = append(c.VIPs, onEth2, netip.MustParsePrefix("10.2.0.101/24"))
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: onEth2.Addr(), Interface: "eth2"}, {Addr: netip.MustParseAddr("10.2.0.101"), Interface: "eth2"}}
+		})
+		time.Sleep(4 * time.Second) // MASTER at 3.4 s
+		synctest.Wait()
+		before0, before2 := len(m.host.GARPsOn("eth0")), len(m.host.GARPsOn("eth2"))
+		time.Sleep(35 * time.Second)
+		synctest.Wait()
+		if m.state() != vrrp.StateMaster {
+			t.Fatalf("state %v", m.state())
+		}
+		// The second burst (5 s) and three extra rounds of one frame.
+		if got := m.host.GARPsOn("eth0")[before0:]; len(got) != 5+3 {
+			t.Errorf("eth0: %d more frames after the first burst, want 5 of the second and 3 extra: %v", len(got), got)
+		}
+		got2 := m.host.GARPsOn("eth2")[before2:]
+		want2 := []netip.Addr{onEth2.Addr(), netip.MustParseAddr("10.2.0.101")}
+		var want []netip.Addr
+		for range 5 {
+			want = append(want, want2...)
+		}
+		want = append(want, onEth2.Addr(), onEth2.Addr(), onEth2.Addr())
+		if diff := cmp.Diff(want, got2, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("eth2 after the first burst (-want +got):\n%s", diff)
+		}
+		m.stop()
+	})
+}
+
+func TestConfigExtraGARPs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*vrrp.Config)
+		want []string // interface of each
+	}{
+		{"all on the adverts' interface", func(c *vrrp.Config) { c.VIPInterface = "eth1" }, nil},
+		{"VIPs on another", func(c *vrrp.Config) {}, []string{"eth0"}},
+		{"VMAC", func(c *vrrp.Config) { c.VIPInterface = ""; c.VMAC = &vrrp.VMAC{} }, nil},
+		{"VMAC sending from its base", func(c *vrrp.Config) { c.VIPInterface = ""; c.VMAC = &vrrp.VMAC{XmitBase: true} }, []string{"vrrp.1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := baseConfig()
+			tc.edit(&c)
+			n, err := c.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range n.ExtraGARPs() {
+				got = append(got, a.Interface)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

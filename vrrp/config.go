@@ -95,6 +95,13 @@ type Config struct {
 	// (keepalived's vrrp_garp_interval and vrrp_gna_interval). Zero sends
 	// each burst at once.
 	GARPInterval time.Duration
+	// GARPExtraInterval, when positive, sends while MASTER, this often,
+	// one gratuitous ARP (IPv6: neighbour advertisement) on each interface
+	// that carries an address of the instance but not its adverts, for
+	// its first address there (ExtraGARPs), so that switches keep the
+	// interface's MAC address in their caches (keepalived's garp_extra_if
+	// and vrrp_garp_extra_if with "all"); at most 24 hours.
+	GARPExtraInterval time.Duration
 	// A MASTER that hears an advert of lower priority (another router that
 	// also thinks it is MASTER, as when a split brain heals) answers with
 	// an advert, unless LowerPrioNoAdvert, and sends GARPLowerPrioRepeat
@@ -289,6 +296,9 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPRefresh < 0 {
 		return c, &FieldError{Field: "GARPRefresh", Value: c.GARPRefresh.String(), Msg: "negative"}
+	}
+	if c.GARPExtraInterval < 0 || c.GARPExtraInterval > 24*time.Hour {
+		return c, &FieldError{Field: "GARPExtraInterval", Value: c.GARPExtraInterval.String(), Msg: "must be 0-24h"}
 	}
 	if c.GARPInterval < 0 {
 		return c, &FieldError{Field: "GARPInterval", Value: c.GARPInterval.String(), Msg: "negative"}

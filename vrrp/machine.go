@@ -151,6 +151,7 @@ const (
 	ActionTransition                      // report Transition
 	ActionDrop                            // an advertisement was dropped: Drop says why
 	ActionLowerPriority                   // as MASTER, an advert of lower priority was heard: Lower says from whom
+	ActionSendExtraGARP                   // send a gratuitous ARP on each extra interface (Config.GARPExtraInterval)
 )
 
 // Action is one output of Machine.Step.
@@ -234,6 +235,7 @@ type Machine struct {
 	advertAt     time.Time
 	garpAt       time.Time
 	refreshAt    time.Time
+	extraAt      time.Time // next GARPExtraInterval round
 	lowerGARPAt  time.Time // second burst after a lower-priority advert
 	preemptAt    time.Time
 
@@ -308,7 +310,7 @@ func (m *Machine) Deadline() time.Time {
 		return m.masterDownAt
 	case StateMaster:
 		d := m.advertAt
-		for _, t := range [...]time.Time{m.garpAt, m.refreshAt, m.lowerGARPAt} {
+		for _, t := range [...]time.Time{m.garpAt, m.refreshAt, m.lowerGARPAt, m.extraAt} {
 			if !t.IsZero() && t.Before(d) {
 				d = t
 			}
@@ -430,6 +432,10 @@ func (m *Machine) becomeMaster(now time.Time, c Cause) {
 	if m.cfg.GARPRefresh > 0 {
 		m.refreshAt = now.Add(m.cfg.GARPRefresh)
 	}
+	m.extraAt = time.Time{}
+	if m.cfg.GARPExtraInterval > 0 && len(m.cfg.ExtraGARPs()) > 0 {
+		m.extraAt = now.Add(m.cfg.GARPExtraInterval)
+	}
 	m.masterDownAt, m.preemptAt = time.Time{}, time.Time{}
 	m.stats.BecameMaster++
 	m.transition(now, StateMaster, c)
@@ -450,7 +456,7 @@ func (m *Machine) transition(now time.Time, to State, c Cause) {
 		m.masterDownAt = time.Time{}
 	}
 	if to != StateMaster {
-		m.advertAt, m.garpAt, m.refreshAt, m.lowerGARPAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		m.advertAt, m.garpAt, m.refreshAt, m.lowerGARPAt, m.extraAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	}
 	m.stats.Transitions++
 	m.stats.State = to
@@ -488,6 +494,10 @@ func (m *Machine) timer(now time.Time) {
 		if !m.refreshAt.IsZero() && !now.Before(m.refreshAt) {
 			m.emit(Action{Kind: ActionSendGARP, Count: m.cfg.GARPRefreshRepeat})
 			m.refreshAt = now.Add(m.cfg.GARPRefresh)
+		}
+		if !m.extraAt.IsZero() && !now.Before(m.extraAt) {
+			m.emit(Action{Kind: ActionSendExtraGARP})
+			m.extraAt = now.Add(m.cfg.GARPExtraInterval)
 		}
 		if !m.lowerGARPAt.IsZero() && !now.Before(m.lowerGARPAt) {
 			if m.cfg.GARPLowerPrioRepeat > 0 {
@@ -773,6 +783,12 @@ func (m *Machine) Reconfigure(now time.Time, cfg Config) ([]Action, error) {
 			m.refreshAt = time.Time{}
 		case cfg.GARPRefresh != old.GARPRefresh:
 			m.refreshAt = now.Add(cfg.GARPRefresh)
+		}
+		switch {
+		case cfg.GARPExtraInterval <= 0 || len(cfg.ExtraGARPs()) == 0:
+			m.extraAt = time.Time{}
+		case cfg.GARPExtraInterval != old.GARPExtraInterval || m.extraAt.IsZero():
+			m.extraAt = now.Add(cfg.GARPExtraInterval)
 		}
 	case StateBackup:
 		if cfg.Priority == OwnerPriority {

@@ -539,6 +539,14 @@ func (r *Router) do(in *instance, a Action) {
 				r.fail(in, "send gratuitous ARP on "+ifname, err)
 			}
 		}
+	case ActionSendExtraGARP:
+		for _, a := range c.ExtraGARPs() {
+			n, err := r.host.SendGARP(a.Interface, []netip.Prefix{a.Prefix}, 1)
+			in.tx.GARPSent += uint64(n)
+			if err != nil {
+				r.fail(in, "send gratuitous ARP on "+a.Interface, err)
+			}
+		}
 	case ActionTransition:
 		t := a.Transition
 		r.log.Info("vrrp: transition", "instance", t.Instance, "vrid", t.VRID,
