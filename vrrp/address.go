@@ -13,7 +13,9 @@ type AddrOptions struct {
 	Addr netip.Addr
 	// Interface carries the address and its gratuitous ARPs; "" means
 	// VIPInterface. Unless NoTrack, the instance is FAULT while it is
-	// down, as while Interface is.
+	// down, as while Interface is, and a MASTER whose address is deleted
+	// there by someone else resigns and comes back at once (see
+	// AddrWatcher), as keepalived follows its addresses.
 	Interface string
 	NoTrack   bool
 	// Label is the address's label (ip address ... label), at most 15
@@ -73,6 +75,18 @@ func (c Config) ExtraGARPs() []Address {
 		}
 	}
 	return out
+}
+
+// tracksAddr reports whether a is one of c's addresses on ifname whose
+// deletion the instance follows (not NoTrack).
+func (c Config) tracksAddr(ifname string, a netip.Addr) bool {
+	for _, x := range c.Addresses() {
+		if x.Prefix.Addr() == a && x.Interface == ifname {
+			i := slices.IndexFunc(c.AddrOptions, func(o AddrOptions) bool { return o.Addr == a })
+			return i < 0 || !c.AddrOptions[i].NoTrack
+		}
+	}
+	return false
 }
 
 // addrInterfaces are the interfaces that carry c's addresses, in order,

@@ -102,3 +102,39 @@ func TestIntegrationPromoteSecondaries(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationAddressDeletedComesBack deletes a MASTER's VIP with ip on
+// a real kernel: the instance resigns and, alone, is MASTER again after
+// Skew_Time with the VIP added again; keepalived, alone in a topology of
+// its own, does the same.
+func TestIntegrationAddressDeletedComesBack(t *testing.T) {
+	netnstest.RequirePrivileged(t, "ip", "keepalived")
+	_, khs := articleHosts(t, 1)
+	k := startKeepalived(t, khs[0], keepalivedConf(150, ""))
+	k.waitLog(t, "", "(VI_1) Entering MASTER STATE", 20*time.Second)
+	waitAddr(t, khs[0], "eth0", articleVIP, true)
+	khs[0].Run(t, "ip", "addr", "del", articleVIP.String(), "dev", "eth0")
+	k.waitLog(t, "removed from eth0", "(VI_1) Entering BACKUP STATE", 5*time.Second)
+	k.waitLog(t, "(VI_1) Entering BACKUP STATE", "(VI_1) sent 0 priority", 5*time.Second)
+	k.waitLog(t, "(VI_1) sent 0 priority", "(VI_1) Entering MASTER STATE", 5*time.Second)
+	waitAddr(t, khs[0], "eth0", articleVIP, true)
+
+	_, hs := articleHosts(t, 1)
+	h := hs[0]
+	s := startSpeaker(t, h, articleConfig(150))
+	s.waitState(t, StateMaster, 20*time.Second)
+	waitAddr(t, h, "eth0", articleVIP, true)
+	h.Run(t, "ip", "addr", "del", articleVIP.String(), "dev", "eth0")
+	netnstest.WaitFor(t, "the instance to resign and come back", 10*time.Second, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := len(s.trans)
+		return n >= 4 && s.trans[n-2].Cause.Kind == CauseAddrDeleted && s.trans[n-1].To == StateMaster
+	})
+	waitAddr(t, h, "eth0", articleVIP, true)
+	s.mu.Lock()
+	n := len(s.trans)
+	resign, back := s.trans[n-2], s.trans[n-1]
+	s.mu.Unlock()
+	t.Logf("resigned: %v; MASTER again %v later", resign.Cause, back.At.Sub(resign.At).Round(time.Millisecond))
+}

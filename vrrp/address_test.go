@@ -3,6 +3,7 @@ package vrrp_test
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -253,6 +254,56 @@ func TestConfigExtraGARPs(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A MASTER whose address someone deletes resigns and comes back after
+// Skew_Time with its addresses again, as keepalived does; with NoTrack it
+// stays MASTER without the address. A lower-priority BACKUP stays BACKUP.
+func TestRouterAddressDeleted(t *testing.T) {
+	for _, noTrack := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			b := vrrptest.NewBus()
+			o := start(t, b, "172.16.0.1", withPrio(100))
+			m := start(t, b, "172.16.0.2", func(c *vrrp.Config) {
+				c.Priority = 150
+				c.ExcludedVIPs = []netip.Prefix{excluded4}
+				c.AddrOptions = []vrrp.AddrOptions{{Addr: excluded4.Addr(), NoTrack: noTrack}}
+			})
+			time.Sleep(5 * time.Second)
+			synctest.Wait()
+			at := time.Now()
+			m.host.DeleteAddr("eth0", excluded4.Addr())
+			time.Sleep(5 * time.Second)
+			synctest.Wait()
+			checkOneMaster(t, m, o, m)
+			has := slices.Contains(m.host.VIPs("eth0"), excluded4)
+			if noTrack {
+				if has || len(m.history()) != 2 {
+					t.Errorf("no_track: %v present %v, history %v; want it absent and MASTER throughout", excluded4, has, m.history())
+				}
+				return
+			}
+			if !has {
+				t.Errorf("%v not added again", excluded4)
+			}
+			want := []vrrp.State{vrrp.StateBackup, vrrp.StateMaster, vrrp.StateBackup, vrrp.StateMaster}
+			if diff := cmp.Diff(want, m.history()); diff != "" {
+				t.Fatalf("history (-want +got):\n%s", diff)
+			}
+			m.mu.Lock()
+			resign, back := m.trans[2], m.trans[3]
+			m.mu.Unlock()
+			if resign.Cause.Kind != vrrp.CauseAddrDeleted || resign.Cause.Addr != excluded4.Addr() || !resign.At.Equal(at) {
+				t.Errorf("resigned %+v, want at the deletion for it", resign)
+			}
+			if got, want := back.At.Sub(at), vrrp.SkewTime(150); got != want {
+				t.Errorf("back as MASTER %v after the deletion, want Skew_Time %v", got, want)
+			}
+			if sent := b.Sent(m.addr); !slices.ContainsFunc(sent, func(s vrrptest.Sent) bool { return s.Priority == 0 && s.At.Equal(at) }) {
+				t.Errorf("no priority 0 advert at the deletion")
 			}
 		})
 	}

@@ -242,6 +242,46 @@ func (h *linuxHost) WatchLinks(ctx context.Context, names []string) ([]bool, <-c
 	return initial, out, nil
 }
 
+// WatchAddrs implements AddrWatcher for the interfaces Open looked up.
+func (h *linuxHost) WatchAddrs(ctx context.Context) (<-chan AddrEvent, error) {
+	names := map[int]string{}
+	for n, l := range h.links {
+		names[l.Attrs().Index] = n
+	}
+	ch := make(chan netlink.AddrUpdate, 32)
+	done := make(chan struct{})
+	opts := netlink.AddrSubscribeOptions{}
+	if h.ns > 0 {
+		ns := h.ns
+		opts.Namespace = &ns
+	}
+	if err := netlink.AddrSubscribeWithOptions(ch, done, opts); err != nil {
+		return nil, err
+	}
+	out := make(chan AddrEvent, 8)
+	go func() {
+		<-ctx.Done()
+		close(done)
+	}()
+	go func() {
+		defer close(out)
+		// Drain ch until the subscription closes it, so that its reader
+		// never blocks.
+		for u := range ch {
+			n, ok := names[u.LinkIndex]
+			a, ok2 := netip.AddrFromSlice(u.LinkAddress.IP)
+			if u.NewAddr || !ok || !ok2 {
+				continue
+			}
+			select {
+			case out <- AddrEvent{Interface: n, Addr: a.Unmap()}:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return out, nil
+}
+
 func (h *linuxHost) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

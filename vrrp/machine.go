@@ -49,6 +49,7 @@ const (
 	CauseShutdown                        // Stop
 	CauseTrackFault                      // a tracked script or file with weight 0 failed (EventTrack)
 	CauseTrackUp                         // tracking no longer holds the instance in FAULT
+	CauseAddrDeleted                     // one of the MASTER's addresses was deleted (EventAddrDeleted)
 )
 
 // Cause says why a transition happened.
@@ -56,7 +57,8 @@ type Cause struct {
 	Kind      CauseKind
 	Priority  uint8      // the advertised priority, for advert causes
 	From      netip.Addr // the sender, for advert causes
-	Interface string     // for interface causes
+	Interface string     // for interface causes and CauseAddrDeleted
+	Addr      netip.Addr // for CauseAddrDeleted
 }
 
 // String renders the cause for logs, e.g. "higher priority 150 from 172.16.0.2".
@@ -86,6 +88,8 @@ func (c Cause) String() string {
 		return "tracking failed"
 	case CauseTrackUp:
 		return "tracking recovered"
+	case CauseAddrDeleted:
+		return "address " + c.Addr.String() + " deleted from " + c.Interface
 	}
 	return "cause(" + itoa(int(c.Kind)) + ")"
 }
@@ -111,6 +115,7 @@ const (
 	EventPacket                  // a VRRP packet arrived
 	EventLink                    // a tracked interface changed state
 	EventTrack                   // the tracked scripts and files changed (see Router.SetTracking)
+	EventAddrDeleted             // an address was deleted from an interface (see AddrWatcher)
 )
 
 // PacketInfo is what the IP layer tells about a received packet.
@@ -130,9 +135,11 @@ type Event struct {
 	// EventPacket: the VRRP message (IP payload) and its metadata.
 	Data []byte
 	Info PacketInfo
-	// EventLink: the interface and its new state.
+	// EventLink: the interface and its new state. EventAddrDeleted: the
+	// interface and the address.
 	Interface string
 	Up        bool
+	Addr      netip.Addr
 	// EventTrack: the effective priority (0: unchanged) and whether
 	// tracking holds the instance in FAULT.
 	Priority uint8
@@ -383,6 +390,8 @@ func (m *Machine) Step(ev Event) []Action {
 		m.link(now, ev.Interface, ev.Up)
 	case EventTrack:
 		m.track(now, ev.Priority, ev.Fault)
+	case EventAddrDeleted:
+		m.addrDeleted(now, ev.Interface, ev.Addr)
 	}
 	m.stats.State = m.state
 	return m.actions
@@ -409,6 +418,23 @@ func (m *Machine) enter(now time.Time, c Cause) {
 		return
 	}
 	m.becomeBackup(now, c)
+}
+
+// addrDeleted handles the deletion of an address from an interface: when
+// it is one of a MASTER's addresses there, not NoTrack, the instance
+// resigns (priority 0 advert, addresses removed) and is BACKUP with a
+// Master_Down timer of Skew_Time, so that it comes back at once, adding
+// them again, unless another router takes over first; as keepalived's
+// set_vrrp_backup (keepalived_netlink.c).
+func (m *Machine) addrDeleted(now time.Time, ifname string, a netip.Addr) {
+	if m.state != StateMaster || !m.cfg.tracksAddr(ifname, a) {
+		return
+	}
+	m.send(0)
+	m.emit(Action{Kind: ActionRemoveVIPs})
+	m.transition(now, StateBackup, Cause{Kind: CauseAddrDeleted, Interface: ifname, Addr: a})
+	m.masterDownAt = now.Add(m.skewTime())
+	m.downCause = Cause{Kind: CauseMasterDown}
 }
 
 func (m *Machine) firstDown() int {

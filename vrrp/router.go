@@ -54,6 +54,21 @@ type Host interface {
 	WatchLinks(ctx context.Context, names []string) ([]bool, <-chan LinkEvent, error)
 }
 
+// AddrWatcher is a Host that reports the addresses deleted from its
+// interfaces. With one, a MASTER whose address is deleted by someone else
+// resigns and comes back at once, adding it again, as keepalived does
+// (see AddrOptions.NoTrack).
+type AddrWatcher interface {
+	// WatchAddrs returns the deletions from now until ctx is done.
+	WatchAddrs(ctx context.Context) (<-chan AddrEvent, error)
+}
+
+// AddrEvent is an address deleted from an interface.
+type AddrEvent struct {
+	Interface string
+	Addr      netip.Addr
+}
+
 // Options tune a Router. A nil *Options means defaults.
 type Options struct {
 	// OnTransition is called from the Router's loop for each transition,
@@ -133,6 +148,10 @@ type Router struct {
 
 	reconf   chan reconfReq
 	track    chan trackReq
+	// removed counts the addresses a reconfigured MASTER removed and
+	// still keeps (a new label, say): their deletion is not someone
+	// else's. Only Run's goroutine uses it.
+	removed map[AddrEvent]int
 	loopDone chan struct{} // closed when Run's loop has ended
 	garps    garpPacer     // Run's goroutine only
 }
@@ -259,6 +278,13 @@ func (r *Router) Run(ctx context.Context) error {
 		r.conn.Close()
 		return fmt.Errorf("vrrp: watching interfaces: %w", err)
 	}
+	var addrs <-chan AddrEvent
+	if w, ok := r.host.(AddrWatcher); ok {
+		if addrs, err = w.WatchAddrs(linkCtx); err != nil {
+			r.conn.Close()
+			return fmt.Errorf("vrrp: watching addresses: %w", err)
+		}
+	}
 	now := time.Now()
 	for i, n := range names {
 		if i < len(initial) && !initial[i] {
@@ -339,6 +365,21 @@ loop:
 			}
 			for _, in := range r.insts {
 				r.step(in, Event{Kind: EventLink, Now: now, Interface: ev.Interface, Up: ev.Up})
+			}
+		case ev, ok := <-addrs:
+			now = time.Now()
+			if !ok {
+				addrs = nil
+				continue
+			}
+			if r.removed[ev] > 0 {
+				if r.removed[ev]--; r.removed[ev] == 0 {
+					delete(r.removed, ev)
+				}
+				continue
+			}
+			for _, in := range r.insts {
+				r.step(in, Event{Kind: EventAddrDeleted, Now: now, Interface: ev.Interface, Addr: ev.Addr})
 			}
 		case <-timer.C:
 			// An advert that arrived before the deadline but is still
@@ -432,6 +473,14 @@ func (r *Router) reconfigure(cfgs []Config) error {
 				}
 			}
 			if len(gone) > 0 {
+				for _, a := range gone {
+					if slices.ContainsFunc(next[i].Addresses(), func(b Address) bool { return b.Prefix.Addr() == a.Prefix.Addr() && b.Interface == a.Interface }) {
+						if r.removed == nil {
+							r.removed = map[AddrEvent]int{}
+						}
+						r.removed[AddrEvent{a.Interface, a.Prefix.Addr()}]++
+					}
+				}
 				if err := r.host.RemoveVIPs(gone); err != nil {
 					r.fail(in, "remove VIPs", err)
 				}

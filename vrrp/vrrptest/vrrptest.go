@@ -143,6 +143,7 @@ type Host struct {
 	addr  netip.Addr
 	addr6 netip.Addr
 	links chan vrrp.LinkEvent
+	addrs chan vrrp.AddrEvent
 
 	mu     sync.Mutex
 	down   map[string]bool
@@ -161,7 +162,7 @@ func NewHost(addr netip.Addr, more ...netip.Addr) *Host {
 			addr6 = a
 		}
 	}
-	return &Host{addr: addr, addr6: addr6, links: make(chan vrrp.LinkEvent), vips: map[string][]vrrp.Address{}, down: map[string]bool{}}
+	return &Host{addr: addr, addr6: addr6, links: make(chan vrrp.LinkEvent), addrs: make(chan vrrp.AddrEvent), vips: map[string][]vrrp.Address{}, down: map[string]bool{}}
 }
 
 // SetLink reports a link change to the Router watching the host; it
@@ -273,4 +274,19 @@ func (h *Host) GARPsOn(ifname string) []netip.Addr {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.garpOn[ifname])
+}
+
+// WatchAddrs implements vrrp.AddrWatcher: the deletions DeleteAddr makes.
+func (h *Host) WatchAddrs(ctx context.Context) (<-chan vrrp.AddrEvent, error) {
+	return h.addrs, nil
+}
+
+// DeleteAddr deletes addr from ifname as someone else than the Router
+// would, and reports it to the Router watching the host; it blocks until
+// the Router takes it.
+func (h *Host) DeleteAddr(ifname string, addr netip.Addr) {
+	h.mu.Lock()
+	h.vips[ifname] = slices.DeleteFunc(h.vips[ifname], func(b vrrp.Address) bool { return b.Prefix.Addr() == addr })
+	h.mu.Unlock()
+	h.addrs <- vrrp.AddrEvent{Interface: ifname, Addr: addr}
 }
