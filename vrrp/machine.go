@@ -109,13 +109,13 @@ type EventKind uint8
 
 // Events fed to a Machine.
 const (
-	EventStart  EventKind = iota // start the instance
-	EventStop                    // shut it down (priority 0 advert if MASTER)
-	EventTimer                   // the deadline returned by Deadline has passed
-	EventPacket                  // a VRRP packet arrived
-	EventLink                    // a tracked interface changed state
-	EventTrack                   // the tracked scripts and files changed (see Router.SetTracking)
-	EventAddrDeleted             // an address was deleted from an interface (see AddrWatcher)
+	EventStart       EventKind = iota // start the instance
+	EventStop                         // shut it down (priority 0 advert if MASTER)
+	EventTimer                        // the deadline returned by Deadline has passed
+	EventPacket                       // a VRRP packet arrived
+	EventLink                         // a tracked interface changed state
+	EventTrack                        // the tracked scripts and files changed (see Router.SetTracking)
+	EventAddrDeleted                  // an address was deleted from an interface (see AddrWatcher)
 )
 
 // PacketInfo is what the IP layer tells about a received packet.

@@ -146,12 +146,12 @@ type Router struct {
 	// they differ.
 	vmacNames map[string]string
 
-	reconf   chan reconfReq
-	track    chan trackReq
+	reconf chan reconfReq
+	track  chan trackReq
 	// removed counts the addresses a reconfigured MASTER removed and
 	// still keeps (a new label, say): their deletion is not someone
 	// else's. Only Run's goroutine uses it.
-	removed map[AddrEvent]int
+	removed  map[AddrEvent]int
 	loopDone chan struct{} // closed when Run's loop has ended
 	garps    garpPacer     // Run's goroutine only
 }
