@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"syscall"
 	"time"
 
@@ -77,17 +78,10 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 			vc.AuthPass = in.Auth.Pass
 		}
 		for _, v := range in.VirtualIPs {
-			dev := v.Dev
-			if dev == "" {
-				dev = in.Interface
-			}
-			switch {
-			case vc.VIPInterface == "":
-				vc.VIPInterface = dev
-			case vc.VIPInterface != dev:
-				return nil, fmt.Errorf("%s: vrrp_instance %s: virtual_ipaddress on %s and %s: one interface per instance", in.Pos, in.Name, vc.VIPInterface, dev)
-			}
 			vc.VIPs = append(vc.VIPs, v.Prefix)
+		}
+		for _, v := range in.ExcludedIPs {
+			vc.ExcludedVIPs = append(vc.ExcludedVIPs, v.Prefix)
 		}
 		for _, tr := range in.Track {
 			if tr.Weight != 0 || tr.Reverse {
@@ -98,6 +92,16 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 				vc.TrackInterfaces = append(vc.TrackInterfaces, tr.Name)
 			}
 		}
+		if dev, track := vmacAddrDev(&in); vc.VMAC != nil && dev != "" {
+			// vrrp puts addresses on the VMAC or on VIPInterface only:
+			// all of them on one other interface go there, as before
+			// AddrOptions, tracked as keepalived tracks them.
+			vc.VIPInterface = dev
+			if track && !slices.Contains(vc.TrackInterfaces, dev) {
+				vc.TrackInterfaces = append(vc.TrackInterfaces, dev)
+			}
+		}
+		vc.AddrOptions = addrOptions(&in, vc.VIPInterface)
 		norm, err := vc.Normalize()
 		if err != nil {
 			return nil, fmt.Errorf("%s: vrrp_instance %s: %w", in.Pos, in.Name, err)
@@ -106,6 +110,40 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		out[key] = append(out[key], norm)
 	}
 	return out, nil
+}
+
+// addrOptions are the vrrp.AddrOptions of in's virtual and excluded
+// addresses that have settings of their own. An address on another
+// interface than the instance's (or vipIf) goes there; vrrp refuses that
+// with a VMAC, with an error naming the interface.
+func addrOptions(in *config.VRRPInstance, vipIf string) []vrrp.AddrOptions {
+	var out []vrrp.AddrOptions
+	for _, v := range slices.Concat(in.VirtualIPs, in.ExcludedIPs) {
+		o := vrrp.AddrOptions{Addr: v.Prefix.Addr(), NoTrack: v.NoTrack, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast}
+		if v.Dev != in.Interface && v.Dev != vipIf {
+			o.Interface = v.Dev
+		}
+		if o.Interface == "" {
+			o.NoTrack = false // only the address's own interface is tracked
+		}
+		if o != (vrrp.AddrOptions{Addr: o.Addr}) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// vmacAddrDev is the interface every address of in names with dev, if
+// they all name the same one and it is not the instance's; track is
+// whether one of them is tracked (no no_track).
+func vmacAddrDev(in *config.VRRPInstance) (dev string, track bool) {
+	for i, v := range slices.Concat(in.VirtualIPs, in.ExcludedIPs) {
+		if v.Dev == "" || v.Dev == in.Interface || i > 0 && v.Dev != dev {
+			return "", false
+		}
+		dev, track = v.Dev, track || !v.NoTrack
+	}
+	return dev, track
 }
 
 // destKey names a real server of a virtual server, as health targets do.

@@ -63,8 +63,10 @@ func newVIPFilterSpec(cfg *config.Config, routers map[string][]vrrp.Config) *vip
 			if !noAccept[vc.Name] {
 				continue
 			}
-			for _, p := range vc.VIPs {
-				s.vips[vc.Name] = append(s.vips[vc.Name], nat.FilteredVIP{Addr: p.Addr(), Interface: vc.VIPInterface})
+			// keepalived filters the excluded addresses too, each on its
+			// own interface.
+			for _, a := range vc.Addresses() {
+				s.vips[vc.Name] = append(s.vips[vc.Name], nat.FilteredVIP{Addr: a.Prefix.Addr(), Interface: a.Interface})
 			}
 		}
 	}

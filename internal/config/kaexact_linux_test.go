@@ -30,20 +30,14 @@ func TestIntegrationKeepalivedReadsExactValues(t *testing.T) {
 	ns := kaNS(t)
 	for _, tt := range exactCases {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "k.conf"), []byte(tt.src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := ns.Command("keepalived", "-t", "-l", "-n", "-f", "k.conf")
-			cmd.Dir = dir
-			out, _ := cmd.CombinedOutput()
+			out := kaConfigTestOutput(t, ns, tt.src)
 			switch {
 			case tt.keepalived != "":
-				if !strings.Contains(string(out), tt.keepalived) {
+				if !strings.Contains(out, tt.keepalived) {
 					t.Errorf("keepalived -t does not say %q:\n%s", tt.keepalived, out)
 				}
 			case tt.err == "":
-				if strings.Contains(string(out), "Line ") {
+				if strings.Contains(out, "Line ") {
 					t.Errorf("keepalived -t reports a line the reader accepts without a warning:\n%s", out)
 				}
 			}

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 )
@@ -274,12 +273,11 @@ func (m *kaMapper) unknown(n *node, where string) {
 // unsupported are keepalived directives this reader knows of but does not
 // implement; they are errors, not silently ignored.
 var unsupported = map[string]string{
-	"vrrp_track_process":         "process tracking",
-	"track_process":              "process tracking",
-	"track_bfd":                  "BFD tracking (keepalived's BFD process)",
-	"bfd_instance":               "BFD instances (keepalived's BFD process)",
-	"virtual_ipaddress_excluded": "excluded virtual addresses (added on MASTER without being advertised, with gratuitous ARPs: not implemented)",
-	"BFD_CHECK":                  "BFD checks",
+	"vrrp_track_process": "process tracking",
+	"track_process":      "process tracking",
+	"track_bfd":          "BFD tracking (keepalived's BFD process)",
+	"bfd_instance":       "BFD instances (keepalived's BFD process)",
+	"BFD_CHECK":          "BFD checks",
 }
 
 func (m *kaMapper) top(n *node) {
@@ -524,38 +522,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			}
 		case "preempt_delay":
 			m.seconds(n, 0, maxPreemptDelay, &in.PreemptDelay)
-		case "virtual_ipaddress":
-			if m.block(n) {
-				for _, c := range n.children {
-					if c.block {
-						m.errf(c, "takes no block")
-						continue
-					}
-					v, err := parseVIP(append([]string{c.name}, c.argStrings()...))
-					if err != nil {
-						m.errs.add(c.pos, "virtual_ipaddress", err.Error())
-						continue
-					}
-					if slices.ContainsFunc(in.VirtualIPs, func(o VirtualIP) bool { return o.Prefix.Addr() == v.Prefix.Addr() }) {
-						// keepalived adds it once (the kernel holds one).
-						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress",
-							Msg: fmt.Sprintf("%s is listed twice: this line is ignored, as the address can be added once", v.Prefix.Addr())})
-						continue
-					}
-					switch f := family(v.Prefix.Addr()); {
-					case fam == "":
-						fam = f
-					case f != fam:
-						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress",
-							Msg: fmt.Sprintf("%s is not of the instance's family (%s): ignored, as keepalived does", v.Prefix, fam)})
-						continue
-					}
-					if v.Label != "" {
-						m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "virtual_ipaddress", Msg: vipLabelNote(v)})
-					}
-					in.VirtualIPs = append(in.VirtualIPs, v)
-				}
-			}
+		case "virtual_ipaddress", "virtual_ipaddress_excluded":
+			m.vipLines(n, &in, n.name == "virtual_ipaddress_excluded", &fam)
 		case "track_interface":
 			if m.block(n) {
 				for _, c := range n.children {

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -65,10 +64,13 @@ func (m *kaMapper) report(c *node, block string, e *lineError) {
 
 func (m *kaMapper) staticAddresses(n *node) {
 	m.lines(n, func(c *node, words []string) {
-		a, e := parseStaticAddress(words)
+		a, warnings, e := parseStaticAddress(words)
 		if e != nil {
 			m.report(c, "static_ipaddress", e)
 			return
+		}
+		for _, w := range warnings {
+			m.cfg.Warnings = append(m.cfg.Warnings, Warning{Pos: c.pos, Directive: "static_ipaddress", Msg: w})
 		}
 		a.Pos = c.pos
 		m.cfg.StaticAddresses = append(m.cfg.StaticAddresses, a)
@@ -189,84 +191,16 @@ func addrFamily(a netip.Addr) string {
 	return "IPv6"
 }
 
-// parseStaticAddress reads a static_ipaddress line.
-func parseStaticAddress(words []string) (StaticAddress, *lineError) {
-	var a StaticAddress
-	p, ok, e := ipWord(words[0])
-	switch {
-	case e != nil:
-		return a, e
-	case !ok:
-		return a, &lineError{skip: true, msg: fmt.Sprintf("%q is not an address: keepalived 2.2.7 skips the line (\"VRRP parsed invalid IP %s. skipping IP...\"), and so does lbnode", words[0], words[0])}
+// parseStaticAddress reads a static_ipaddress line (see parseAddrLine).
+func parseStaticAddress(words []string) (StaticAddress, []string, *lineError) {
+	v, warnings, e := parseAddrLine(words, true)
+	if e != nil {
+		return StaticAddress{}, nil, e
 	}
-	a.Prefix = p
-	brd := ""
-	for i := 1; i < len(words); i++ {
-		w := words[i]
-		if w == "no_track" {
-			continue
-		}
-		if i+1 >= len(words) {
-			return a, refuse("%s: missing value (keepalived 2.2.7: \"No %s parameter specified for %s\")", w, w, words[0])
-		}
-		v := words[i+1]
-		i++
-		switch w {
-		case "dev":
-			if !validIfName(v) {
-				return a, refuse("dev %q is not an interface name", v)
-			}
-			a.Dev = v
-		case "label":
-			if len(v) > 15 {
-				return a, refuse("label %q is longer than 15 characters", v)
-			}
-			a.Label = v
-		case "scope":
-			s, ok := scopeValue(v)
-			if !ok {
-				return a, refuse("scope %q is not global, site, link, host, nowhere or a number 0-255", v)
-			}
-			a.Scope = s
-		case "brd", "broadcast":
-			brd = v
-		default:
-			return a, refuse("%q is not supported in a static address (supported: dev, scope, label, brd, no_track)", w)
-		}
+	if v.Dev == "" {
+		return StaticAddress{}, nil, refuse("%s has no dev: keepalived adds it to its default_interface (eth0 unless set); write dev", words[0])
 	}
-	if a.Dev == "" {
-		return a, refuse("%s has no dev: keepalived adds it to its default_interface (eth0 unless set); write dev", words[0])
-	}
-	if brd != "" {
-		if a.Prefix.Addr().Is6() {
-			return a, refuse("brd %s for the IPv6 address %s (keepalived 2.2.7 skips it)", brd, words[0])
-		}
-		switch brd {
-		case "+", "-":
-			if a.Prefix.Bits() > 30 {
-				break // keepalived sets none, with a warning
-			}
-			b := a.Prefix.Addr().As4()
-			v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-			host := uint32(math.MaxUint32) >> a.Prefix.Bits()
-			if brd == "+" {
-				v |= host
-			} else {
-				v &^= host
-			}
-			a.Broadcast = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-		default:
-			b, err := netip.ParseAddr(brd)
-			if err != nil || !b.Is4() {
-				return a, refuse("brd %q is not an IPv4 address", brd)
-			}
-			a.Broadcast = b
-		}
-	}
-	if a.Prefix.Addr().Is6() && (a.Scope != 0 || a.Label != "") {
-		return a, refuse("scope and label are for IPv4 addresses (keepalived 2.2.7 ignores them for %s)", words[0])
-	}
-	return a, nil
+	return StaticAddress{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast}, warnings, nil
 }
 
 // scopeValue reads a scope as /etc/iproute2/rt_scopes names it, or a

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,14 +15,8 @@ func TestIntegrationKeepalivedReadsRoutes(t *testing.T) {
 			continue
 		}
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "k.conf"), []byte(tt.src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := ns.Command("keepalived", "-t", "-l", "-n", "-f", "k.conf")
-			cmd.Dir = dir
-			out, _ := cmd.CombinedOutput()
-			if !strings.Contains(string(out), tt.keepalived) {
+			out := kaConfigTestOutput(t, ns, tt.src)
+			if !strings.Contains(out, tt.keepalived) {
 				t.Errorf("keepalived -t does not say %q:\n%s", tt.keepalived, out)
 			}
 		})

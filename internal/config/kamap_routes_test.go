@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,35 +122,14 @@ var routeCases = []routeCase{
 		name: "static address without dev", src: "static_ipaddress {\n  10.9.0.1/24\n}\n" + exactInstance(""),
 		err: "k.conf:2: static_ipaddress: 10.9.0.1/24 has no dev",
 	},
-	{
-		name: "virtual_ipaddress_excluded", src: exactInstance("  virtual_ipaddress_excluded {\n    10.0.0.2\n  }\n"),
-		err: "k.conf:7: virtual_ipaddress_excluded: not supported in vrrp_instance: excluded virtual addresses",
-	},
 }
 
 func TestParseKeepalivedRoutes(t *testing.T) {
 	for _, tt := range routeCases {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseKeepalived("k.conf", []byte(tt.src), mapFS{})
-			if tt.err != "" {
-				var es Errors
-				if !errors.As(err, &es) || c != nil {
-					t.Fatalf("got %v, %v; want the error %q", c != nil, err, tt.err)
-				}
-				if !strings.HasPrefix(es[0].Error(), tt.err) {
-					t.Errorf("first error:\n got %q\nwant %q...", es[0].Error(), tt.err)
-				}
+			c := parseLineCase(t, tt.src, tt.err, tt.warnings)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var warnings []string
-			for _, w := range c.Warnings {
-				warnings = append(warnings, w.String())
-			}
-			if diff := cmp.Diff(tt.warnings, warnings); diff != "" {
-				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 			in := c.VRRP[0]
 			routes, rules := append(c.StaticRoutes, in.VirtualRoutes...), in.VirtualRules

@@ -307,7 +307,6 @@ func TestParseKeepalivedEveryDirective(t *testing.T) {
 		},
 		Warnings: []Warning{
 			{Pos: at(15), Directive: "auth_pass", Msg: `"123456789" is longer than 8 characters; only "12345678" is used, as keepalived does`},
-			{Pos: at(19), Directive: "virtual_ipaddress", Msg: "label eth0:vip: accepted; lbnode adds 192.168.0.100 without a label"},
 			{Pos: at(62), Directive: "nb_get_retry", Msg: "deprecated: read as retry, as keepalived reads it"},
 		},
 	}
@@ -536,10 +535,10 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"auth unknown", inst("  authentication {\n    auth_key x\n  }\n"), "k.conf:7: authentication: auth_type missing (PASS or AH)"},
 		{"auth not block", inst("  authentication PASS\n"), "k.conf:7: authentication: must be a block: authentication { ... }"},
 		{"preempt_delay", inst("  preempt_delay 2000\n"), `k.conf:7: preempt_delay: "2000" is not a duration 0s-1000s`},
-		{"vip bad", inst("  virtual_ipaddress {\n    10.0.0.300/24\n  }\n"), `k.conf:8: virtual_ipaddress: "10.0.0.300/24" is not an address/prefix`},
-		{"vip bad option", inst("  virtual_ipaddress {\n    10.0.0.2/24 device eth0\n  }\n"), `k.conf:8: virtual_ipaddress: "device" is not a supported option (dev, label, brd, scope)`},
-		{"vip dev missing", inst("  virtual_ipaddress {\n    10.0.0.2/24 dev\n  }\n"), `k.conf:8: virtual_ipaddress: "dev": missing value`},
-		{"vip scope", inst("  virtual_ipaddress {\n    10.0.0.2/24 scope host\n  }\n"), `k.conf:8: virtual_ipaddress: scope "host" is not supported (only global)`},
+		{"vip bad brd", inst("  virtual_ipaddress {\n    10.0.0.2/24 brd 1.2.3\n  }\n"), `k.conf:8: virtual_ipaddress: brd "1.2.3" is not an IPv4 address (keepalived 2.2.7 drops the address`},
+		{"vip peer", inst("  virtual_ipaddress {\n    10.0.0.2/24 peer 10.0.0.3\n  }\n"), `k.conf:8: virtual_ipaddress: 10.0.0.2/24 "peer" is not supported (supported: dev, scope, brd, label, no_track)`},
+		{"vip dev missing", inst("  virtual_ipaddress {\n    10.0.0.2/24 dev\n  }\n"), `k.conf:8: virtual_ipaddress: dev: missing value (keepalived 2.2.7: "No dev parameter specified for 10.0.0.2/24")`},
+		{"vip label too long", inst("  virtual_ipaddress {\n    10.0.0.2/24 label abcdefghijklmnop\n  }\n"), `k.conf:8: virtual_ipaddress: label "abcdefghijklmnop" is longer than 15 characters`},
 		{"track bad weight", inst("  track_interface {\n    eth0 weight x\n  }\n"), `k.conf:8: track_interface: weight "x" is not a number -253-253`},
 		{"track junk", inst("  track_interface {\n    eth0 eth1\n  }\n"), `k.conf:8: track_interface: "eth0 eth1": want IFNAME [weight N [reverse]]`},
 		{"unicast_src_ip", inst("  unicast_src_ip 1.2.3\n"), `k.conf:7: unicast_src_ip: "1.2.3" is not an IP address`},

@@ -240,8 +240,18 @@ type VirtualIP struct {
 	// Dev is the interface the address is added to; "" means the
 	// instance's interface.
 	Dev string
-	// Label is the address label (ip addr ... label), "" for none.
+	// Label is the address label (ip addr ... label), "" for none; IPv4
+	// only, at most 15 bytes.
 	Label string
+	// Scope is the address scope as /etc/iproute2/rt_scopes numbers it
+	// (0 global, 200 site, 253 link, 254 host, 255 nowhere); IPv4 only.
+	Scope uint8
+	// Broadcast is the IPv4 broadcast address; invalid: none (keepalived
+	// sets one only when brd is written).
+	Broadcast netip.Addr
+	// NoTrack keeps the instance out of FAULT while Dev is down
+	// (keepalived's no_track).
+	NoTrack bool
 }
 
 // TrackInterface is one track_interface entry. With Weight 0 the instance
@@ -301,7 +311,11 @@ type VRRPInstance struct {
 	Nopreempt    bool
 	PreemptDelay time.Duration
 	VirtualIPs   []VirtualIP
-	Track        []TrackInterface
+	// ExcludedIPs are virtual_ipaddress_excluded: added and removed with
+	// the VirtualIPs, announced by gratuitous ARPs, not carried in the
+	// adverts; of either family, none among the VirtualIPs.
+	ExcludedIPs []VirtualIP
+	Track       []TrackInterface
 	// TrackScripts are the vrrp_scripts the instance tracks (track_script).
 	TrackScripts []TrackScript
 	// TrackFiles are the track_files the instance tracks (track_file).

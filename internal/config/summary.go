@@ -59,18 +59,10 @@ func (c *Config) Summary() string {
 			w(2, "strict mode %s, %s", onOff(in.StrictMode), fw)
 		}
 		for _, v := range in.VirtualIPs {
-			dev := v.Dev
-			if dev == "" {
-				dev = in.Interface
-			}
-			if in.VMAC != nil && dev == in.Interface {
-				dev = "the VMAC"
-			}
-			line := fmt.Sprintf("vip %s dev %s", v.Prefix, dev)
-			if v.Label != "" {
-				line += " label " + v.Label
-			}
-			w(2, "%s", line)
+			w(2, "%s", v.summary("vip", &in))
+		}
+		for _, v := range in.ExcludedIPs {
+			w(2, "%s", v.summary("excluded vip (not advertised)", &in))
 		}
 		if in.VMAC != nil {
 			w(2, "%s", in.VMAC.summary(&in))
@@ -369,4 +361,30 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// summary is a VIP's line in the plan: what, the address and where it
+// goes, with its own settings.
+func (v VirtualIP) summary(what string, in *VRRPInstance) string {
+	dev := v.Dev
+	if dev == "" {
+		dev = in.Interface
+	}
+	if in.VMAC != nil && dev == in.Interface {
+		dev = "the VMAC"
+	}
+	line := fmt.Sprintf("%s %s dev %s", what, v.Prefix, dev)
+	if v.Label != "" {
+		line += " label " + v.Label
+	}
+	if v.Scope != 0 {
+		line += fmt.Sprintf(" scope %d", v.Scope)
+	}
+	if v.Broadcast.IsValid() {
+		line += " brd " + v.Broadcast.String()
+	}
+	if v.NoTrack {
+		line += " no_track"
+	}
+	return line
 }

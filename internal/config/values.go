@@ -105,61 +105,19 @@ func parseAddrPort(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
-// parseVIP parses the words of a virtual_ipaddress entry:
-// ADDR[/LEN] [dev IF] [label LABEL] [brd ADDR] [scope SCOPE]. brd and scope
-// are accepted only with the values the kernel derives itself.
-func parseVIP(words []string) (VirtualIP, error) {
+// parseVIP parses the words of a virtual_ipaddress entry as
+// keepalived.conf's virtual_ipaddress lines are read (parseAddrLine),
+// returning the warnings keepalived would print; a line keepalived skips
+// is an error here.
+func parseVIP(words []string) (VirtualIP, []string, error) {
 	if len(words) == 0 {
-		return VirtualIP{}, errors.New("missing address")
+		return VirtualIP{}, nil, errors.New("missing address")
 	}
-	var v VirtualIP
-	s := words[0]
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil || p.Addr().Zone() != "" {
-			return v, fmt.Errorf("%q is not an address/prefix", s)
-		}
-		v.Prefix = p
-	} else {
-		a, err := parseAddr(s)
-		if err != nil {
-			return v, err
-		}
-		v.Prefix = netip.PrefixFrom(a, a.BitLen())
+	v, warnings, e := parseAddrLine(words, false)
+	if e != nil {
+		return v, nil, errors.New(e.msg)
 	}
-	for i := 1; i < len(words); i += 2 {
-		opt := words[i]
-		if i+1 >= len(words) {
-			return v, fmt.Errorf("%q: missing value", opt)
-		}
-		val := words[i+1]
-		switch opt {
-		case "dev":
-			if !validIfName(val) {
-				return v, fmt.Errorf("dev %q is not an interface name", val)
-			}
-			v.Dev = val
-		case "label":
-			v.Label = val
-		case "scope":
-			if val != "global" {
-				return v, fmt.Errorf("scope %q is not supported (only global)", val)
-			}
-		case "brd":
-			if _, err := parseAddr(val); err != nil && val != "+" && val != "-" {
-				return v, fmt.Errorf("brd %q is not an address", val)
-			}
-		default:
-			return v, fmt.Errorf("%q is not a supported option (dev, label, brd, scope)", opt)
-		}
-	}
-	return v, nil
-}
-
-// vipLabelNote is the warning for a VIP's label, which lbnode reads and
-// does not set.
-func vipLabelNote(v VirtualIP) string {
-	return fmt.Sprintf("label %s: accepted; lbnode adds %s without a label", v.Label, v.Prefix.Addr())
+	return v, warnings, nil
 }
 
 // parseTrack parses a track_interface entry: IF [weight N [reverse]].

@@ -128,13 +128,13 @@ func (y *yReader) vrrp(v *yVRRP, path string) VRRPInstance {
 	for i, it := range y.list(&v.VirtualIPAddress, p("virtual_ipaddress")) {
 		ip := fmt.Sprintf("%s[%d]", p("virtual_ipaddress"), i)
 		if s, ok := y.scalar(it, ip); ok {
-			vip, err := parseVIP(strings.Fields(s))
+			vip, warnings, err := parseVIP(strings.Fields(s))
 			if err != nil {
 				y.errf(it, ip, "%s", err)
 				continue
 			}
-			if vip.Label != "" {
-				y.warnings = append(y.warnings, Warning{Pos: y.pos(it), Directive: ip, Msg: vipLabelNote(vip)})
+			for _, w := range warnings {
+				y.warnings = append(y.warnings, Warning{Pos: y.pos(it), Directive: ip, Msg: w})
 			}
 			in.VirtualIPs = append(in.VirtualIPs, vip)
 		}

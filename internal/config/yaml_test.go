@@ -244,7 +244,7 @@ sysctls: {}
 	zero, one := 0, 1
 	want := &Config{
 		Source: "e.yaml", Format: FormatYAML,
-		Warnings: []Warning{{Pos: Pos{File: "e.yaml", Line: 15}, Directive: "vrrp_instances[0].virtual_ipaddress[0]", Msg: "label x: accepted; lbnode adds 2001:db8::10 without a label"}},
+		Warnings: []Warning{{Pos: Pos{File: "e.yaml", Line: 15}, Directive: "vrrp_instances[0].virtual_ipaddress[0]", Msg: `label ignored for the IPv6 address 2001:db8::10/64, as keepalived 2.2.7 ignores it ("Cannot specify label for IPv6 addresses (2001:db8::10/64) - ignoring label")`}},
 		Global: func() Global {
 			g := NewGlobal()
 			g.RouterID, g.EnableScriptSecurity, g.ScriptUser, g.ScriptGroup, g.ScriptUserPos = "r", true, "keepalived_script", "nogroup", at(5)
@@ -253,7 +253,7 @@ sysctls: {}
 		VRRP: []VRRPInstance{{
 			Pos: at(8), Name: "VI_6", Interface: "eth1", State: StateBackup, VirtualRouterID: 9, Priority: 200,
 			AdvertInt: 3 * time.Second, PreemptDelay: 1500 * time.Millisecond,
-			VirtualIPs:   []VirtualIP{{Prefix: netip.MustParsePrefix("2001:db8::10/64"), Dev: "eth0", Label: "x"}},
+			VirtualIPs:   []VirtualIP{{Prefix: netip.MustParsePrefix("2001:db8::10/64"), Dev: "eth0"}},
 			Track:        []TrackInterface{{Name: "eth0", Weight: 10}},
 			UnicastSrcIP: netip.MustParseAddr("2001:db8::1"), UnicastPeers: []netip.Addr{netip.MustParseAddr("2001:db8::2")},
 			Notify: Command{"/usr/bin/notify", "a b"}, NotifyMaster: Command{"/usr/bin/m"}, NotifyBackup: Command{"/usr/bin/b"},
@@ -379,7 +379,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"auth_type", base + "    authentication: {auth_type: MD5}\n", `y.yaml:6: vrrp_instances[0].authentication.auth_type: "MD5" is not PASS or AH`},
 		{"auth_type missing", base + "    authentication: {auth_pass: x}\n", `y.yaml:2: vrrp_instances[0].authentication.auth_type: missing (PASS or AH)`},
 		{"auth_pass long", base + "    authentication: {auth_type: PASS, auth_pass: 123456789}\n", `y.yaml:6: vrrp_instances[0].authentication.auth_pass: "123456789" is longer than 8 characters`},
-		{"vip", "vrrp_instances:\n  - name: a\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: [10.0.0.1/33]\n", `y.yaml:5: vrrp_instances[0].virtual_ipaddress[0]: "10.0.0.1/33" is not an address/prefix`},
+		{"vip", "vrrp_instances:\n  - name: a\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: [10.0.0.1/33]\n", `y.yaml:5: vrrp_instances[0].virtual_ipaddress[0]: "10.0.0.1/33": "33" is not a prefix length 0-32`},
 		{"vip mapping", "vrrp_instances:\n  - name: a\n    interface: eth1\n    virtual_router_id: 1\n    virtual_ipaddress: {a: b}\n", `y.yaml:5: vrrp_instances[0].virtual_ipaddress: want a list`},
 		{"track", base + "    track_interface: [eth0 weight 999]\n", `y.yaml:6: vrrp_instances[0].track_interface[0]: weight "999" is not a number -253-253`},
 		{"unicast_peer", base + "    unicast_peer: [peer]\n", `y.yaml:6: vrrp_instances[0].unicast_peer[0]: "peer" is not an IP address`},
