@@ -95,6 +95,18 @@ func (fs *fifoSet) lowerPriority(l vrrp.LowerPriority) {
 	fs.write(notify.FIFOLine(false, l.Instance, "MASTER_RX_LOWER_PRI", int(l.Priority)))
 }
 
+// priority writes a change of an instance's effective priority, as
+// keepalived does with notify_priority_changes (vrrp_notify.c,
+// send_instance_priority_notifies): INSTANCE "NAME" MASTER_PRIORITY
+// PRIORITY as MASTER, BACKUP_PRIORITY in any other state.
+func (fs *fifoSet) priority(name string, state vrrp.State, prio uint8) {
+	event := "BACKUP_PRIORITY"
+	if state == vrrp.StateMaster {
+		event = "MASTER_PRIORITY"
+	}
+	fs.write(notify.FIFOLine(false, name, event, int(prio)))
+}
+
 // group writes a sync group's change of state: GROUP "NAME" STATE 0.
 func (fs *fifoSet) group(name string, state vrrp.State) {
 	fs.write(notify.FIFOLine(true, name, state.String(), 0))

@@ -62,6 +62,7 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		vc.GARPRefreshRepeat, vc.SkipCheckAdvAddr = in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr
 		vc.StartupDelay = cfg.Global.StartupDelay
 		vc.GARPInterval = cfg.Global.GARPInterval
+		vc.DontTrackPrimary, vc.PromoteSecondaries, vc.GARPExtraInterval = in.DontTrackPrimary, in.PromoteSecondaries, in.GARPExtraIf
 		if vc.IPv6 {
 			vc.GARPInterval = cfg.Global.GNAInterval
 		}

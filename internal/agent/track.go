@@ -71,6 +71,9 @@ type trackedInstance struct {
 	group         string
 	state         vrrp.State
 	faulted, hold bool
+	// notifyPrio: a change of the effective priority is written to the
+	// notify FIFOs (notify_priority_changes).
+	notifyPrio bool
 	// last is what was last given to the router.
 	lastPrio  uint8
 	lastFault bool
@@ -140,7 +143,7 @@ func newTracking(cfg *config.Config) *tracking {
 		if len(in.TrackScripts) == 0 && len(ifaces) == 0 && len(in.TrackFiles) == 0 && groupOf[in.Name] == "" {
 			continue
 		}
-		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: routerKey(&in, vmacs), base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, files: in.TrackFiles, group: groupOf[in.Name]})
+		tr.insts = append(tr.insts, &trackedInstance{name: in.Name, iface: routerKey(&in, vmacs), base: uint8(in.Priority), scripts: in.TrackScripts, ifaces: ifaces, files: in.TrackFiles, group: groupOf[in.Name], notifyPrio: in.NotifyPriorityChanges})
 		for _, t := range in.TrackScripts {
 			used[t.Name] = true
 		}
@@ -397,7 +400,8 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 			if r == nil {
 				continue
 			}
-			if u.in.sent && u.priority != u.in.lastPrio {
+			changed := u.in.sent && u.priority != u.in.lastPrio
+			if changed {
 				log.Info("vrrp: changing effective priority", "instance", u.in.name, "from", u.in.lastPrio, "to", u.priority)
 			}
 			if err := r.SetTracking(ctx, u.in.name, u.priority, u.fault); err != nil {
@@ -405,6 +409,9 @@ func (a *Agent) runTracking(ctx context.Context, cfg *config.Config, routers map
 					log.Error("vrrp: tracking", "instance", u.in.name, "err", err)
 				}
 				continue
+			}
+			if changed && u.in.notifyPrio {
+				fifos.priority(u.in.name, u.in.state, u.priority)
 			}
 			u.in.lastPrio, u.in.lastFault, u.in.sent = u.priority, u.fault, true
 		}

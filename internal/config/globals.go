@@ -26,9 +26,6 @@ var globalNotes = map[string]string{
 	// from a keepalived node reading the same file.
 	"vrrp_higher_prio_send_advert":     "already so: a lbnode MASTER that yields to a higher priority sends one advert at its own priority first, whatever this setting (but in strict mode)",
 	"vrrp_check_unicast_src":           "already so: lbnode accepts unicast adverts only from the unicast_peer addresses",
-	"vrrp_garp_extra_if":               "not supported: lbnode sends gratuitous ARPs on the VIPs' interfaces only",
-	"vrrp_vmac_garp_intvl":             "not supported: lbnode sends gratuitous ARPs on the VIPs' interfaces only",
-	"vrrp_notify_priority_changes":     "not supported: lbnode does not notify priority changes",
 	"disable_local_igmp":               "not supported: lbnode leaves net.ipv4.igmp_link_local_mcast_reports as it is",
 	"rs_init_notifies":                 "not supported: lbnode runs no real server's notify program at start",
 	"dynamic_interfaces":               "not supported: lbnode needs an instance's interfaces at start",

@@ -87,3 +87,25 @@ func TestIntegrationKeepalivedRuntimeReading(t *testing.T) {
 		t.Errorf("keepalived ran `state master` as MASTER first:\n%s", p.Output())
 	}
 }
+
+// keepalived -t says what extraCases quote of dont_track_primary,
+// promote_secondaries, notify_priority_changes and garp_extra_if, and
+// nothing of the lines the reader takes without a warning.
+func TestIntegrationKeepalivedReadsVRRPExtras(t *testing.T) {
+	ns := kaNS(t)
+	for _, tt := range extraCases {
+		t.Run(tt.name, func(t *testing.T) {
+			out := kaConfigTestOutput(t, ns, tt.src)
+			switch {
+			case tt.keepalived != "":
+				if !strings.Contains(out, tt.keepalived) {
+					t.Errorf("keepalived -t does not say %q:\n%s", tt.keepalived, out)
+				}
+			case len(tt.warnings) == 0:
+				if strings.Contains(out, "Line ") {
+					t.Errorf("keepalived -t reports a line the reader accepts without a warning:\n%s", out)
+				}
+			}
+		})
+	}
+}

@@ -27,11 +27,12 @@ func parseKeepalived(name string, src []byte, fs fileSystem) (*Config, error) {
 	if err != nil {
 		return nil, Errors{asError(err)}
 	}
-	m := &kaMapper{cfg: &Config{Source: name, Format: FormatKeepalived, Global: NewGlobal(), Warnings: lx.warnings}}
+	m := &kaMapper{cfg: &Config{Source: name, Format: FormatKeepalived, Global: NewGlobal(), Warnings: lx.warnings}, extras: vrrpExtras{groupNotify: map[string]bool{}}}
 	for _, n := range nodes {
 		m.top(n)
 	}
 	m.lowerPrioDefaults()
+	m.vrrpExtrasEnd()
 	m.strictModes()
 	m.trackFileWeights()
 	m.syncGroupTracking()
@@ -78,6 +79,9 @@ type kaMapper struct {
 	// accept mode; nftSet: a global nftables line was read.
 	strict []strictState
 	nftSet bool
+	// extras records, per instance, which of the settings vrrpExtrasEnd
+	// resolves it set.
+	extras vrrpExtras
 }
 
 type lowerPrioSet struct{ delay, repeat, noAdvert bool }
@@ -370,6 +374,10 @@ func (m *kaMapper) global(b *node) {
 			}
 		case "vrrp_lower_prio_no_advert":
 			m.trueFalse(n, &g.LowerPrioNoAdvert)
+		case "vrrp_notify_priority_changes":
+			m.trueFalse(n, &g.NotifyPriorityChanges)
+		case "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl":
+			m.globalGARPExtraIf(n)
 		case "notify_fifo":
 			m.fifo(n, &g.NotifyFIFO)
 		case "vrrp_notify_fifo":
@@ -429,6 +437,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	// vrrp_data.c, alloc_vrrp: the globals read so far.
 	in.GARPMasterRefreshRepeat, in.SkipCheckAdvAddr = g.GARPMasterRefreshRepeat, g.SkipCheckAdvAddr
 	var set lowerPrioSet
+	var extra instExtras
+	var promoteAt *node // promote_secondaries
 	var vmac vmacState
 	var strict strictState
 	var unicastAt *node // unicast_src_ip
@@ -647,6 +657,15 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.virtualRules(n, &in)
 		case "smtp_alert":
 			m.smtpAlert(n, "vrrp_instance", in.Pos)
+		case "dont_track_primary":
+			m.setFlag(n, &in.DontTrackPrimary)
+		case "promote_secondaries":
+			m.setFlag(n, &in.PromoteSecondaries)
+			promoteAt = n
+		case "notify_priority_changes":
+			extra.notifySet = m.trueFalse(n, &in.NotifyPriorityChanges) || extra.notifySet
+		case "garp_extra_if", "vmac_garp_intvl":
+			m.garpExtraIf(n, &extra)
 		case "use_vmac":
 			m.useVMAC(n, &in, &vmac)
 		case "vmac_xmit_base":
@@ -670,8 +689,14 @@ func (m *kaMapper) vrrpInstance(b *node) {
 	for _, w := range applyStateDefaults(&in, prioritySet) {
 		m.warnf(b, "%s", w)
 	}
+	if promoteAt != nil && in.VMAC != nil {
+		// vrrp.c, vrrp_complete_instance.
+		m.warnf(promoteAt, "ignored with use_vmac, as keepalived does (\"promote_secondaries is automatically set for vmacs - ignoring\")")
+		in.PromoteSecondaries = false
+	}
 	m.cfg.VRRP = append(m.cfg.VRRP, in)
 	m.lowerSet = append(m.lowerSet, set)
+	m.extras.inst = append(m.extras.inst, extra)
 	m.strict = append(m.strict, strict)
 	m.advertAt = append(m.advertAt, advertAt)
 }

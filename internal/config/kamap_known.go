@@ -138,16 +138,11 @@ var kaIgnored = map[string]string{
 // kaRefused are keepalived keywords the reader refuses, with the reason.
 var kaRefused = map[string]string{
 	// vrrp_instance
-	"use_vmac_addr":           "VMACs for the VIPs on other interfaces than the instance's: not implemented (use_vmac is)",
-	"use_ipvlan":              "ipvlan interfaces: not implemented (use_vmac is)",
-	"old_unicast_checksum":    "lbnode computes the VRRPv3 checksum of unicast adverts as RFC 5798 defines it, not as keepalived before 2.0 did",
-	"dont_track_primary":      "lbnode takes an instance to FAULT when its interface goes down",
-	"track_src_ip":            "lbnode does not follow the adverts' source address",
-	"promote_secondaries":     "lbnode does not set the interface's promote_secondaries",
-	"notify_deleted":          "lbnode does not reload, so deletes no instance",
-	"notify_priority_changes": "lbnode does not notify priority changes",
-	"garp_extra_if":           "lbnode sends gratuitous ARPs on the VIPs' interfaces only",
-	"vmac_garp_intvl":         "lbnode sends gratuitous ARPs on the VIPs' interfaces only",
+	"use_vmac_addr":        "VMACs for the VIPs on other interfaces than the instance's: not implemented (use_vmac is)",
+	"use_ipvlan":           "ipvlan interfaces: not implemented (use_vmac is)",
+	"old_unicast_checksum": "lbnode computes the VRRPv3 checksum of unicast adverts as RFC 5798 defines it, not as keepalived before 2.0 did",
+	"track_src_ip":         "lbnode does not follow the adverts' source address",
+	"notify_deleted":       "lbnode does not reload, so deletes no instance",
 	// top level
 	"SSL":                      "SSL_GET checks with keepalived's own CA, certificate or key: not implemented",
 	"garp_group":               "gratuitous ARP intervals per interface: not implemented",

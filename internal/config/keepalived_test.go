@@ -550,7 +550,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"garp repeat", inst("  garp_master_repeat 0\n"), `k.conf:7: garp_master_repeat: "0" is not a number 1-1000`},
 		{"garp delay", inst("  garp_master_delay -1\n"), `k.conf:7: garp_master_delay: "-1" is not a duration 0s-86400s`},
 		{"keepalived keyword elsewhere", inst("  lb_algo rr\n"), "k.conf:7: lb_algo: not supported in vrrp_instance: keepalived 2.2.7 knows this keyword, and lbnode does not read it here"},
-		{"keepalived keyword refused", inst("  dont_track_primary\n"), "k.conf:7: dont_track_primary: not supported in vrrp_instance: lbnode takes an instance to FAULT when its interface goes down"},
+		{"keepalived keyword refused", inst("  use_ipvlan\n"), "k.conf:7: use_ipvlan: not supported in vrrp_instance: ipvlan interfaces: not implemented (use_vmac is)"},
 		{"unsupported in instance", inst("  vrrp_track_process\n"), "k.conf:7: vrrp_track_process: not supported in vrrp_instance: process tracking"},
 		{"use_vmac block", inst("  use_vmac {\n  }\n"), "k.conf:7: use_vmac: takes no block"},
 		{"track_process in instance", inst("  track_process {\n    p\n  }\n"), "k.conf:7: track_process: not supported in vrrp_instance: process tracking"},

@@ -147,6 +147,13 @@ type Global struct {
 	// vrrp_gna_interval: the pause between gratuitous ARPs (IPv6:
 	// unsolicited neighbour advertisements) on an interface; 0: none.
 	GARPInterval, GNAInterval time.Duration
+	// NotifyPriorityChanges is vrrp_notify_priority_changes, the default
+	// of the sync groups and instances. GARPExtraIf and GARPExtraAll are
+	// vrrp_garp_extra_if's interval and "all", the default of the
+	// instances without garp_extra_if (see VRRPInstance.GARPExtraIf).
+	NotifyPriorityChanges bool
+	GARPExtraIf           time.Duration
+	GARPExtraAll          bool
 	// VRRPVersion is keepalived's vrrp_version, the version of the
 	// instances that do not set their own (0: keepalived's default, 2 for
 	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
@@ -367,6 +374,22 @@ type VRRPInstance struct {
 	GARPLowerPrioRepeat int
 	GARPLowerPrioDelay  time.Duration
 	LowerPrioNoAdvert   bool
+	// DontTrackPrimary is dont_track_primary: the instance's interface
+	// (and VMAC) going down does not make it FAULT. PromoteSecondaries is
+	// promote_secondaries: the interface's promote_secondaries is set
+	// while the instance runs.
+	DontTrackPrimary, PromoteSecondaries bool
+	// NotifyPriorityChanges is notify_priority_changes, or the sync
+	// group's, or the global one: a FIFO line (INSTANCE "NAME"
+	// MASTER_PRIORITY|BACKUP_PRIORITY PRIORITY) on each change of the
+	// effective priority.
+	NotifyPriorityChanges bool
+	// GARPExtraIf is what keepalived's garp_extra_if (or else the global
+	// vrrp_garp_extra_if) sends: with "all", one gratuitous ARP this often
+	// on each interface of the addresses other than the adverts' one; 0
+	// none (without "all" keepalived sends them on VMACs of single
+	// addresses only, which lbnode does not have).
+	GARPExtraIf time.Duration
 	// VirtualRoutes and VirtualRules are keepalived's virtual_routes and
 	// virtual_rules: added when the instance becomes MASTER, removed
 	// when it leaves MASTER (BACKUP, FAULT, stop).

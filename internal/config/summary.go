@@ -107,7 +107,23 @@ func (c *Config) Summary() string {
 		if in.GARPMasterRefresh > 0 {
 			refresh = "every " + dur(in.GARPMasterRefresh)
 		}
+		if in.GARPExtraIf > 0 {
+			refresh += ", on the addresses' other interfaces every " + dur(in.GARPExtraIf)
+		}
 		w(2, "gratuitous ARP: %d at once, again after %s, refresh %s", in.GARPMasterRepeat, dur(in.GARPMasterDelay), refresh)
+		var more []string
+		if in.DontTrackPrimary {
+			more = append(more, "interface not tracked (dont_track_primary)")
+		}
+		if in.PromoteSecondaries {
+			more = append(more, "promote_secondaries set on "+in.Interface)
+		}
+		if in.NotifyPriorityChanges {
+			more = append(more, "priority changes written to the notify FIFOs")
+		}
+		if len(more) > 0 {
+			w(2, "%s", strings.Join(more, "; "))
+		}
 		answer := "an advert and "
 		if in.LowerPrioNoAdvert {
 			answer = ""

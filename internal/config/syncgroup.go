@@ -27,6 +27,9 @@ type SyncGroup struct {
 	// 0; this reader refuses such a file instead. (What the group tracks
 	// itself keeps its weights either way.)
 	TrackingWeight bool
+	// NotifyPriorityChanges is notify_priority_changes, the default of
+	// the members.
+	NotifyPriorityChanges bool
 	// Track, TrackScripts and TrackFiles are what the group tracks
 	// (track_interface, track_script, track_file in the group), read
 	// as in an instance. keepalived 2.2.7 adds each to every member
@@ -82,6 +85,10 @@ func (m *kaMapper) syncGroup(b *node) {
 			}
 		case "smtp_alert":
 			m.smtpAlert(n, "vrrp_sync_group", g.Pos)
+		case "notify_priority_changes":
+			if m.trueFalse(n, &g.NotifyPriorityChanges) {
+				m.extras.groupNotify[g.Name] = true
+			}
 		case "global_tracking":
 			if m.flag(n) {
 				g.TrackingWeight = true

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+// extraCase is a file with dont_track_primary, promote_secondaries,
+// notify_priority_changes or garp_extra_if lines, what the reader warns,
+// what keepalived 2.2.7 says of it with -t (when anything), and what the
+// first instance ("VI_1") and the second ("VI_2", when there is one) get.
+type extraCase struct {
+	name       string
+	src        string
+	warnings   []string
+	keepalived string
+	check      func(t *testing.T, c *Config)
+}
+
+// twoInstances is a sync group G of VI_1, with body1 in VI_1, body2 in
+// VI_2 outside the group, group in the group and global in global_defs.
+func twoInstances(global, group, body1, body2 string) string {
+	inst := func(name, vrid, vip, body string) string {
+		return "vrrp_instance " + name + " {\n  interface eth1\n  virtual_router_id " + vrid + "\n  virtual_ipaddress {\n    " + vip + "\n  }\n" + body + "}\n"
+	}
+	return "global_defs {\n" + global + "}\n" + "vrrp_sync_group G {\n  group {\n    VI_1\n  }\n" + group + "}\n" +
+		inst("VI_1", "7", "10.0.0.1", body1) + inst("VI_2", "8", "10.0.0.2", body2)
+}
+
+func wantInstance(f func(in *VRRPInstance) (got, want any)) func(t *testing.T, c *Config) {
+	return func(t *testing.T, c *Config) {
+		t.Helper()
+		for i := range c.VRRP {
+			if got, want := f(&c.VRRP[i]); got != want {
+				t.Errorf("%s: got %v, want %v", c.VRRP[i].Name, got, want)
+			}
+		}
+	}
+}
+
+var extraCases = []extraCase{
+	{
+		name: "dont_track_primary and promote_secondaries", src: exactInstance("  dont_track_primary\n  promote_secondaries\n"),
+		check: wantInstance(func(in *VRRPInstance) (any, any) {
+			return [2]bool{in.DontTrackPrimary, in.PromoteSecondaries}, [2]bool{true, true}
+		}),
+	},
+	{
+		name: "dont_track_primary with a word", src: exactInstance("  dont_track_primary no\n"),
+		warnings: []string{`k.conf:7: dont_track_primary: "no" after it ignored: keepalived sets dont_track_primary whatever follows`},
+		check:    wantInstance(func(in *VRRPInstance) (any, any) { return in.DontTrackPrimary, true }),
+	},
+	{
+		name: "promote_secondaries with use_vmac", src: exactInstance("  use_vmac\n  promote_secondaries\n"),
+		keepalived: "(VI_1) promote_secondaries is automatically set for vmacs - ignoring",
+		warnings:   []string{`k.conf:8: promote_secondaries: ignored with use_vmac, as keepalived does ("promote_secondaries is automatically set for vmacs - ignoring")`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.PromoteSecondaries, false }),
+	},
+	{
+		name: "notify_priority_changes: instance, group, global",
+		src:  twoInstances("  vrrp_notify_priority_changes\n", "  notify_priority_changes false\n", "", ""),
+		check: func(t *testing.T, c *Config) {
+			if c.VRRP[0].NotifyPriorityChanges || !c.VRRP[1].NotifyPriorityChanges {
+				t.Errorf("VI_1 (group: false) %v, VI_2 (global: true) %v", c.VRRP[0].NotifyPriorityChanges, c.VRRP[1].NotifyPriorityChanges)
+			}
+		},
+	},
+	{
+		name: "notify_priority_changes: the instance's own wins",
+		src:  twoInstances("", "  notify_priority_changes\n", "  notify_priority_changes off\n", "  notify_priority_changes yes\n"),
+		check: func(t *testing.T, c *Config) {
+			if c.VRRP[0].NotifyPriorityChanges || !c.VRRP[1].NotifyPriorityChanges {
+				t.Errorf("VI_1 (own: off) %v, VI_2 (own: yes) %v", c.VRRP[0].NotifyPriorityChanges, c.VRRP[1].NotifyPriorityChanges)
+			}
+		},
+	},
+	{
+		name: "garp_extra_if all", src: exactInstance("  garp_extra_if all 100\n"),
+		check: wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 100 * time.Second }),
+	},
+	{
+		name: "garp_extra_if without all", src: exactInstance("  garp_extra_if 100\n"),
+		warnings: []string{`k.conf:7: garp_extra_if: without "all" keepalived sends these on the VMACs of single addresses (use_vmac in an address line) only, which lbnode does not have: no gratuitous ARP is sent`},
+		check:    wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, time.Duration(0) }),
+	},
+	{
+		name: "garp_extra_if bad", src: exactInstance("  garp_extra_if all 86401\n"),
+		keepalived: "(VI_1): garp_extra_if '86401' invalid - ignoring",
+		warnings:   []string{`k.conf:7: garp_extra_if: "86401" is not a number of seconds 0-86400: the line is ignored, as keepalived does ("garp_extra_if '86401' invalid - ignoring")`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, time.Duration(0) }),
+	},
+	{
+		name: "garp_extra_if without time", src: exactInstance("  garp_extra_if all\n"),
+		keepalived: "(VI_1): garp_extra_if specified without time - ignoring",
+		warnings:   []string{`k.conf:7: garp_extra_if: no interval: the line is ignored, as keepalived does ("garp_extra_if specified without time - ignoring")`},
+	},
+	{
+		name: "vmac_garp_intvl", src: exactInstance("  vmac_garp_intvl 30 all\n"),
+		keepalived: `Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if"`,
+		warnings:   []string{`k.conf:7: vmac_garp_intvl: deprecated: keepalived reads it as garp_extra_if`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 30 * time.Second }),
+	},
+	{
+		name: "vrrp_garp_extra_if all, and an instance's own",
+		src:  twoInstances("  vrrp_garp_extra_if all 60\n", "", "", "  garp_extra_if 0\n"),
+		check: func(t *testing.T, c *Config) {
+			// VI_2's own line (without "all") wins over the global one.
+			if c.VRRP[0].GARPExtraIf != time.Minute || c.VRRP[1].GARPExtraIf != 0 {
+				t.Errorf("VI_1 (global) %v, VI_2 (own 0) %v", c.VRRP[0].GARPExtraIf, c.VRRP[1].GARPExtraIf)
+			}
+		},
+	},
+	{
+		name: "vrrp_garp_extra_if 0", src: "global_defs {\n  vrrp_garp_extra_if all 0\n}\n" + exactInstance(""),
+		keepalived: "vrrp_garp_extra_if '0' invalid - ignoring",
+		warnings:   []string{`k.conf:2: vrrp_garp_extra_if: "0" is not a number of seconds 1-86400: the line is ignored, as keepalived does ("vrrp_garp_extra_if '0' invalid - ignoring")`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, time.Duration(0) }),
+	},
+	{
+		name: "vrrp_vmac_garp_intvl", src: "global_defs {\n  vrrp_vmac_garp_intvl 20 all\n}\n" + exactInstance(""),
+		keepalived: `Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if"`,
+		warnings:   []string{`k.conf:2: vrrp_vmac_garp_intvl: deprecated: keepalived reads it as vrrp_garp_extra_if`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 20 * time.Second }),
+	},
+}
+
+func TestParseKeepalivedVRRPExtras(t *testing.T) {
+	for _, tc := range extraCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := parseLineCase(t, tc.src, "", tc.warnings)
+			if c != nil && tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
