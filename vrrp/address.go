@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // AddrOptions are one virtual address's own settings (keepalived's
@@ -26,15 +28,39 @@ type AddrOptions struct {
 	Scope uint8
 	// Broadcast is the IPv4 broadcast address; the zero Addr means none.
 	Broadcast netip.Addr
+	// Peer, when valid, is the other end of a point-to-point address
+	// (ip address ... peer): the address is Addr alone, the prefix is
+	// Peer's. Broadcast must then be unset.
+	Peer netip.Prefix
+	// Flags are IFA_F_* flags the address is added with: home,
+	// mngtmpaddr, noprefixroute, autojoin (IFA_F_HOMEADDRESS,
+	// IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE, IFA_F_MCAUTOJOIN).
+	Flags uint32
+	// DAD has the kernel run duplicate address detection on an IPv6
+	// address (keepalived's -nodad); by default it does not (IFA_F_NODAD),
+	// so that the address is usable at once.
+	DAD bool
+	// PreferredLft, when PreferredLftSet, is an IPv6 address's preferred
+	// lifetime in seconds (0xffffffff: forever); by default a /128 is
+	// added deprecated (0), so that it is not chosen as a source
+	// address, and others forever, as keepalived adds them.
+	PreferredLft    uint32
+	PreferredLftSet bool
 }
 
-// Address is a virtual address as the Host adds it.
+// Address is a virtual address as the Host adds it, with the settings
+// of its AddrOptions.
 type Address struct {
-	Prefix    netip.Prefix
-	Interface string
-	Label     string
-	Scope     uint8
-	Broadcast netip.Addr
+	Prefix          netip.Prefix
+	Interface       string
+	Label           string
+	Scope           uint8
+	Broadcast       netip.Addr
+	Peer            netip.Prefix
+	Flags           uint32
+	DAD             bool
+	PreferredLft    uint32
+	PreferredLftSet bool
 }
 
 // Addresses returns the addresses a MASTER adds, as the Host adds them:
@@ -49,7 +75,8 @@ func (c Config) Addresses() []Address {
 			if o.Interface != "" {
 				a.Interface = o.Interface
 			}
-			a.Label, a.Scope, a.Broadcast = o.Label, o.Scope, o.Broadcast
+			a.Label, a.Scope, a.Broadcast, a.Peer, a.Flags = o.Label, o.Scope, o.Broadcast, o.Peer, o.Flags
+			a.DAD, a.PreferredLft, a.PreferredLftSet = o.DAD, o.PreferredLft, o.PreferredLftSet
 		}
 		out = append(out, a)
 	}
@@ -147,6 +174,12 @@ func (c *Config) normalizeAddrs() error {
 			return &FieldError{Field: "AddrOptions.Label", Value: o.Label, Msg: "a label is for an IPv4 address, at most 15 bytes"}
 		case o.Broadcast.IsValid() && (!o.Broadcast.Is4() || !o.Addr.Is4()):
 			return &FieldError{Field: "AddrOptions.Broadcast", Value: o.Broadcast.String(), Msg: "a broadcast address is for an IPv4 address, and IPv4"}
+		case o.Peer.IsValid() && (o.Peer.Addr().Is4() != o.Addr.Is4() || o.Peer.Addr().Zone() != ""):
+			return &FieldError{Field: "AddrOptions.Peer", Value: o.Peer.String(), Msg: "not of the address's family"}
+		case o.Peer.IsValid() && o.Broadcast.IsValid():
+			return &FieldError{Field: "AddrOptions.Peer", Value: o.Peer.String(), Msg: "a point-to-point address has no broadcast address"}
+		case o.Flags&^addrFlags != 0:
+			return &FieldError{Field: "AddrOptions.Flags", Value: "0x" + strconv.FormatUint(uint64(o.Flags), 16), Msg: "only IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE and IFA_F_MCAUTOJOIN may be set"}
 		}
 		if c.VMAC != nil && o.Interface == c.Interface {
 			// The addresses that would go on the base interface go on
@@ -164,6 +197,9 @@ func (c *Config) normalizeAddrs() error {
 	c.AddrOptions = opts
 	return nil
 }
+
+// addrFlags are the IFA_F_* flags AddrOptions.Flags may hold.
+const addrFlags = unix.IFA_F_HOMEADDRESS | unix.IFA_F_MANAGETEMPADDR | unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MCAUTOJOIN
 
 // maxAddresses bounds the VIPs and ExcludedVIPs of one instance together.
 const maxAddresses = 4096

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lvskit/lvskit/internal/testenv/netnstest"
+	"golang.org/x/sys/unix"
 )
 
 // TestIntegrationAddressOptions runs a MASTER whose addresses have
@@ -28,13 +29,19 @@ func TestIntegrationAddressOptions(t *testing.T) {
 	ipv6 := netip.MustParsePrefix("fd00::101/64")
 	ipv6Host := netip.MustParsePrefix("fd00::102/128")
 	onLo := netip.MustParsePrefix("10.9.9.9/32")
+	ptp := netip.MustParsePrefix("10.3.0.1/32")
+	dad := netip.MustParsePrefix("fd00::103/64")
+	lft := netip.MustParsePrefix("fd00::104/128")
 	c := articleConfig(150)
 	c.VIPs = append(c.VIPs, onEth2)
-	c.ExcludedVIPs = []netip.Prefix{scoped, ipv6, ipv6Host, onLo}
+	c.ExcludedVIPs = []netip.Prefix{scoped, ipv6, ipv6Host, onLo, ptp, dad, lft}
 	c.AddrOptions = []AddrOptions{
 		{Addr: onEth2.Addr(), Interface: "eth2", Label: "eth2:vip", Broadcast: netip.MustParseAddr("10.2.0.255")},
 		{Addr: scoped.Addr(), Scope: 253},
 		{Addr: onLo.Addr(), Interface: "lo", Scope: 254},
+		{Addr: ptp.Addr(), Interface: "eth2", Peer: netip.MustParsePrefix("10.3.0.2/24"), Flags: unix.IFA_F_NOPREFIXROUTE},
+		{Addr: dad.Addr(), DAD: true, Flags: unix.IFA_F_HOMEADDRESS},
+		{Addr: lft.Addr(), PreferredLft: 600, PreferredLftSet: true},
 	}
 	capture := startCapture(t, h, "eth2")
 	s := startSpeaker(t, h, c)
@@ -47,9 +54,12 @@ func TestIntegrationAddressOptions(t *testing.T) {
 			`inet 192\.168\.0\.101/32 scope link eth0\\`,
 			`inet6 fd00::101/64 scope global nodad \\`,
 			`inet6 fd00::102/128 scope global nodad deprecated \\ .* preferred_lft 0sec`,
+			`inet6 fd00::103/64 scope global (tentative )?home `,
+			`inet6 fd00::104/128 scope global nodad \\ .* preferred_lft 600sec`,
 		},
-		"eth2": {`inet 10\.2\.0\.100/24 brd 10\.2\.0\.255 scope global secondary eth2:vip\\`},
-		"lo":   {`inet 10\.9\.9\.9/32 scope host lo\\`},
+		"eth2": {`inet 10\.2\.0\.100/24 brd 10\.2\.0\.255 scope global secondary eth2:vip\\`,
+			`inet 10\.3\.0\.1 peer 10\.3\.0\.2/24 scope global noprefixroute eth2\\`},
+		"lo": {`inet 10\.9\.9\.9/32 scope host lo\\`},
 	}
 	for ifname, res := range want {
 		out := h.Run(t, "ip", "-o", "addr", "show", "dev", ifname)
@@ -69,10 +79,13 @@ func TestIntegrationAddressOptions(t *testing.T) {
 	}
 	for _, ifname := range []string{"eth0", "eth2", "lo"} {
 		out := h.Run(t, "ip", "-o", "addr", "show", "dev", ifname)
-		for _, p := range []netip.Prefix{articleVIP, onEth2, scoped, ipv6, ipv6Host, onLo} {
+		for _, p := range []netip.Prefix{articleVIP, onEth2, scoped, ipv6, ipv6Host, onLo, dad, lft} {
 			if strings.Contains(out, " "+p.String()+" ") {
 				t.Errorf("stopped: %s still has %v:\n%s", ifname, p, out)
 			}
+		}
+		if strings.Contains(out, " 10.3.0.1 peer") {
+			t.Errorf("stopped: %s still has 10.3.0.1 peer 10.3.0.2:\n%s", ifname, out)
 		}
 	}
 }

@@ -75,6 +75,15 @@ func TestConfigAddressesRefused(t *testing.T) {
 		{"IPv6 broadcast", func(c *vrrp.Config) {
 			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Broadcast: netip.MustParseAddr("fd00::ff")}}
 		}, "AddrOptions.Broadcast"},
+		{"peer of the other family", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Peer: netip.MustParsePrefix("fd00::1/64")}}
+		}, "AddrOptions.Peer"},
+		{"peer and broadcast", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Peer: netip.MustParsePrefix("192.168.0.2/24"), Broadcast: netip.MustParseAddr("192.168.0.255")}}
+		}, "AddrOptions.Peer"},
+		{"a flag of the kernel's own", func(c *vrrp.Config) {
+			c.AddrOptions = []vrrp.AddrOptions{{Addr: vip.Addr(), Flags: 0x80}} // IFA_F_PERMANENT
+		}, "AddrOptions.Flags"},
 		{"other interface with VMAC", func(c *vrrp.Config) {
 			c.VIPInterface = ""
 			c.VMAC = &vrrp.VMAC{}

@@ -106,22 +106,30 @@ func (h *linuxHost) linkLocal(l netlink.Link) (netip.Addr, error) {
 func vipAddr(a Address) *netlink.Addr {
 	p := a.Prefix
 	bits := 32
-	na := &netlink.Addr{Label: a.Label, Scope: int(a.Scope)}
+	na := &netlink.Addr{Label: a.Label, Scope: int(a.Scope), Flags: int(a.Flags)}
 	if p.Addr().Is6() {
 		bits = 128
-		na.Flags = unix.IFA_F_NODAD
-		if p.Bits() == 128 {
+		if !a.DAD {
+			na.Flags |= unix.IFA_F_NODAD
+		}
+		switch {
+		case a.PreferredLftSet && a.PreferredLft != ^uint32(0):
+			na.PreferedLft, na.ValidLft = int(a.PreferredLft), int(^uint32(0))
+		case !a.PreferredLftSet && p.Bits() == 128:
 			na.PreferedLft, na.ValidLft = 0, int(^uint32(0))
 		}
 	} else {
-		// netlink fills in the subnet's broadcast address for a nil one;
-		// the zero address means none.
+		// netlink fills in the subnet's (or the peer's) broadcast address
+		// for a nil one; the zero address means none.
 		na.Broadcast = net.IPv4zero
 		if a.Broadcast.IsValid() {
 			na.Broadcast = a.Broadcast.AsSlice()
 		}
 	}
 	na.IPNet = &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+	if a.Peer.IsValid() {
+		na.Peer = &net.IPNet{IP: a.Peer.Addr().AsSlice(), Mask: net.CIDRMask(a.Peer.Bits(), bits)}
+	}
 	return na
 }
 
