@@ -1,7 +1,9 @@
 package vrrp_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -316,4 +318,41 @@ func TestRouterAddressDeleted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BeforeAddVIPs runs before the addresses are on the host and
+// AfterRemoveVIPs once they are gone.
+func TestRouterAddressHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		addr := netip.MustParseAddr("172.16.0.2")
+		host := vrrptest.NewHost(addr)
+		var calls []string
+		hook := func(what string) func(string) {
+			return func(name string) {
+				calls = append(calls, fmt.Sprintf("%s %s VIP present %v", what, name, host.HasVIP("eth0")))
+			}
+		}
+		cfg := baseConfig()
+		cfg.Priority = 150
+		r, err := vrrp.New([]vrrp.Config{cfg}, b.Port(addr), host, &vrrp.Options{BeforeAddVIPs: hook("before add"), AfterRemoveVIPs: hook("after remove")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		// BACKUP at the start removes stale VIPs; MASTER adds them; the
+		// stop removes them.
+		want := []string{"after remove VI_1 VIP present false", "before add VI_1 VIP present false", "after remove VI_1 VIP present false"}
+		if diff := cmp.Diff(want, calls); diff != "" {
+			t.Errorf("hooks (-want +got):\n%s", diff)
+		}
+	})
 }

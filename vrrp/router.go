@@ -79,6 +79,14 @@ type Options struct {
 	// notify_master_rx_lower_pri), after its answer is sent. It must not
 	// block.
 	OnLowerPriority func(LowerPriority)
+	// BeforeAddVIPs, if set, is called from the Router's loop right
+	// before an instance's addresses are added (it becomes MASTER, or a
+	// MASTER's addresses changed on Reconfigure), and AfterRemoveVIPs
+	// right after they are removed, with the instance's name: a firewall
+	// can so hold the addresses before they are usable and until they
+	// are gone, as keepalived fills its nftables set (vrrp.c,
+	// vrrp_handle_accept_mode). They must not block for long.
+	BeforeAddVIPs, AfterRemoveVIPs func(instance string)
 	// Logger receives transitions (Info), dropped adverts (Debug) and
 	// failures (Warn). Default: no logging.
 	Logger *slog.Logger
@@ -566,6 +574,9 @@ func (r *Router) do(in *instance, a Action) {
 			send(p)
 		}
 	case ActionAddVIPs:
+		if r.opts.BeforeAddVIPs != nil {
+			r.opts.BeforeAddVIPs(c.Name)
+		}
 		if err := r.host.AddVIPs(c.Addresses()); err != nil {
 			r.fail(in, "add VIPs", err)
 		}
@@ -573,6 +584,9 @@ func (r *Router) do(in *instance, a Action) {
 		r.garps.drop(in)
 		if err := r.host.RemoveVIPs(c.Addresses()); err != nil {
 			r.fail(in, "remove VIPs", err)
+		}
+		if r.opts.AfterRemoveVIPs != nil {
+			r.opts.AfterRemoveVIPs(c.Name)
 		}
 	case ActionSendGARP:
 		if c.GARPInterval > 0 {

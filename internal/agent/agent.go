@@ -397,7 +397,6 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	transitions := make(chan vrrp.Transition, 1024)
 	trackTransitions := make(chan vrrp.Transition, 1024) // for sync groups
 	onTransition := func(t vrrp.Transition) {
-		fw.transition(t) // first: the VIPs are on the node already
 		fifos.instance(t)
 		select {
 		case trackTransitions <- t:
@@ -432,7 +431,8 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	ifaces := sortedKeys(a.vrrp)
 	for _, ifname := range ifaces {
-		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log, AwaitTracking: awaitTracking(cfg, a.vrrp[ifname])})
+		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log,
+			BeforeAddVIPs: func(name string) { fw.hold(name, true) }, AfterRemoveVIPs: func(name string) { fw.hold(name, false) }, AwaitTracking: awaitTracking(cfg, a.vrrp[ifname])})
 		if err != nil {
 			stopVRRP()
 			a.mu.Lock()

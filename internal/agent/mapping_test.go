@@ -123,7 +123,7 @@ func TestVRRPMapping(t *testing.T) {
 	got := c[0]
 	if got.Name != "192.168.0.100" || got.VRID != 1 || got.Priority != 102 || !got.NoPreempt || got.AuthPass != "secret" ||
 		got.VIPInterface != "eth1" || got.VIPs[0] != netip.MustParsePrefix("192.168.0.100/24") ||
-		!cmp.Equal(got.AddrOptions, []vrrp.AddrOptions{{Addr: netip.MustParseAddr("192.168.0.100"), Interface: "eth0"}}, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })) ||
+		!cmp.Equal(got.AddrOptions, []vrrp.AddrOptions{{Addr: netip.MustParseAddr("192.168.0.100"), Interface: "eth0"}}, addrCmp) ||
 		!cmp.Equal(got.TrackInterfaces, []string{"eth0"}) {
 		t.Errorf("vrrp config %+v", got)
 	}

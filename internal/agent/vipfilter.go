@@ -17,10 +17,8 @@ import (
 // global nftables name), whose rules drop what is sent to them and what
 // the node would send from them (vrrp.c vrrp_handle_accept_mode,
 // vrrp_nftables.c). keepalived adds them before it adds the VIPs and
-// removes them after it removes the VIPs; lbnode's routers report a
-// transition after acting on the VIPs, so on becoming MASTER the VIPs are
-// on the node for the time of one nftables request before they are
-// filtered.
+// removes them after it removes the VIPs, and so does lbnode, from the
+// routers' BeforeAddVIPs and AfterRemoveVIPs.
 
 // VIPFilter is the nftables firewall of the VIPs (nat.VIPFilter).
 type VIPFilter interface {
@@ -109,23 +107,22 @@ func (v *vipFilter) startVMACs() {
 	v.log.Info("vrrp firewall: VMACs' IGMP/MLD reports sent out of their base interfaces", "table", v.table(), "vmacs", len(v.spec.vmacs))
 }
 
-// transition adds an instance's VIPs to the set when it becomes MASTER and
-// removes them when it leaves MASTER; it is called from the router's loop,
-// right after the router acted on the VIPs.
-func (v *vipFilter) transition(t vrrp.Transition) {
+// hold adds an instance's addresses to the set (master) right before its
+// router adds them, or removes them right after the router removed them;
+// it is called from the router's loop.
+func (v *vipFilter) hold(instance string, master bool) {
 	if v == nil {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, ok := v.spec.vips[t.Instance]; !ok {
+	if _, ok := v.spec.vips[instance]; !ok {
 		return
 	}
-	master := t.To == vrrp.StateMaster
-	if v.held[t.Instance] == master {
+	if v.held[instance] == master {
 		return
 	}
-	v.held[t.Instance] = master
+	v.held[instance] = master
 	var all []nat.FilteredVIP
 	for _, name := range sortedKeys(v.spec.vips) {
 		if v.held[name] {
@@ -137,10 +134,10 @@ func (v *vipFilter) transition(t vrrp.Transition) {
 		verb = "added to"
 	}
 	if err := v.f.SetVIPs(all); err != nil {
-		v.log.Error("vrrp firewall: VIPs not "+verb+" the drop set", "instance", t.Instance, "table", v.table(), "err", err)
+		v.log.Error("vrrp firewall: VIPs not "+verb+" the drop set", "instance", instance, "table", v.table(), "err", err)
 		return
 	}
-	v.log.Info("vrrp firewall: VIPs "+verb+" the drop set", "instance", t.Instance, "table", v.table(), "filtered", len(all))
+	v.log.Info("vrrp firewall: VIPs "+verb+" the drop set", "instance", instance, "table", v.table(), "filtered", len(all))
 }
 
 func (v *vipFilter) table() string {

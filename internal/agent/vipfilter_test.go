@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lvskit/lvskit/internal/config"
 	"github.com/lvskit/lvskit/nat"
-	"github.com/lvskit/lvskit/vrrp"
 )
 
 type fakeVIPFilter struct {
@@ -78,16 +77,12 @@ vrrp_instance OWNER {
 	vip := func(s string) nat.FilteredVIP {
 		return nat.FilteredVIP{Addr: netip.MustParseAddr(s), Interface: "eth0"}
 	}
-	for _, tr := range []vrrp.Transition{
-		{Instance: "B", To: vrrp.StateMaster},
-		{Instance: "OWNER", To: vrrp.StateMaster},
-		{Instance: "A", To: vrrp.StateMaster},
-		{Instance: "A", To: vrrp.StateMaster},
-		{Instance: "B", To: vrrp.StateBackup},
-		{Instance: "A", To: vrrp.StateFault},
-		{Instance: "A", To: vrrp.StateStopped},
-	} {
-		fw.transition(tr)
+	// As the routers call them: before adding, after removing.
+	for _, h := range []struct {
+		instance string
+		master   bool
+	}{{"B", true}, {"OWNER", true}, {"A", true}, {"A", true}, {"B", false}, {"A", false}, {"A", false}} {
+		fw.hold(h.instance, h.master)
 	}
 	want := [][]nat.FilteredVIP{
 		{vip("10.0.0.2"), vip("10.0.0.3")},
