@@ -356,3 +356,56 @@ func TestRouterAddressHooks(t *testing.T) {
 		}
 	})
 }
+
+// A GARPGroup paces the ARPs on its interfaces together, at its own
+// interval, and sends what it gives no interval for (here the neighbour
+// advertisements) at once.
+func TestRouterGARPGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		addr := netip.MustParseAddr("172.16.0.2")
+		host := vrrptest.NewHost(addr)
+		cfg := baseConfig()
+		cfg.Priority, cfg.GARPRepeat, cfg.GARPDelay = 150, 2, -1
+		cfg.GARPInterval = time.Second // the group's interval applies instead
+		cfg.VIPs = append(cfg.VIPs, onEth2)
+		cfg.ExcludedVIPs = []netip.Prefix{excluded6}
+		cfg.AddrOptions = []vrrp.AddrOptions{{Addr: onEth2.Addr(), Interface: "eth2"}}
+		groups := []vrrp.GARPGroup{{Interfaces: []string{"eth0", "eth2"}, GARPInterval: 100 * time.Millisecond}}
+		var elected time.Time
+		r, err := vrrp.New([]vrrp.Config{cfg}, b.Port(addr), host, &vrrp.Options{GARPGroups: groups, OnTransition: func(tr vrrp.Transition) {
+			if tr.To == vrrp.StateMaster {
+				elected = tr.At
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		got := host.GARPs()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		ms := func(d time.Duration) time.Time { return elected.Add(d * time.Millisecond) }
+		want := []time.Time{ms(0), ms(0), ms(0), ms(100), ms(200), ms(300)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("frames (-want +got):\n%s", diff)
+		}
+		eq := cmpopts.EquateComparable(netip.Addr{})
+		if diff := cmp.Diff([]netip.Addr{excluded6.Addr(), excluded6.Addr(), vip.Addr(), vip.Addr()}, host.GARPsOn("eth0"), eq); diff != "" {
+			t.Errorf("eth0 (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]netip.Addr{onEth2.Addr(), onEth2.Addr()}, host.GARPsOn("eth2"), eq); diff != "" {
+			t.Errorf("eth2 (-want +got):\n%s", diff)
+		}
+		if _, err := vrrp.New([]vrrp.Config{cfg}, b.Port(netip.MustParseAddr("172.16.0.3")), host, &vrrp.Options{GARPGroups: append(groups, vrrp.GARPGroup{Interfaces: []string{"eth2"}})}); err == nil {
+			t.Error("an interface in two groups accepted")
+		}
+	})
+}

@@ -87,6 +87,10 @@ type Options struct {
 	// are gone, as keepalived fills its nftables set (vrrp.c,
 	// vrrp_handle_accept_mode). They must not block for long.
 	BeforeAddVIPs, AfterRemoveVIPs func(instance string)
+	// GARPGroups pace the gratuitous ARPs and neighbour advertisements
+	// on their interfaces (see GARPGroup); an interface is in one group
+	// at most.
+	GARPGroups []GARPGroup
 	// Logger receives transitions (Info), dropped adverts (Debug) and
 	// failures (Warn). Default: no logging.
 	Logger *slog.Logger
@@ -185,6 +189,19 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	grouped := map[string]bool{}
+	for _, g := range r.opts.GARPGroups {
+		if g.GARPInterval < 0 || g.GNAInterval < 0 {
+			return nil, &FieldError{Field: "GARPGroups", Value: g.GARPInterval.String() + "/" + g.GNAInterval.String(), Msg: "negative interval"}
+		}
+		for _, n := range g.Interfaces {
+			if grouped[n] {
+				return nil, &FieldError{Field: "GARPGroups", Value: n, Msg: "interface in two groups"}
+			}
+			grouped[n] = true
+		}
+	}
+	r.garps.groups = r.opts.GARPGroups
 	seen := map[key]bool{}
 	for i, c := range cfgs {
 		c, err := c.Normalize()
@@ -589,19 +606,7 @@ func (r *Router) do(in *instance, a Action) {
 			r.opts.AfterRemoveVIPs(c.Name)
 		}
 	case ActionSendGARP:
-		if c.GARPInterval > 0 {
-			r.garps.add(in, a.Count)
-			r.garps.send(time.Now(), r.host, r.fail)
-			return
-		}
-		names, prefixes := byInterface(c.Addresses())
-		for _, ifname := range names {
-			n, err := r.host.SendGARP(ifname, prefixes[ifname], a.Count)
-			in.tx.GARPSent += uint64(n)
-			if err != nil {
-				r.fail(in, "send gratuitous ARP on "+ifname, err)
-			}
-		}
+		r.garps.sendGARPs(in, a.Count, time.Now(), r.host, r.fail)
 	case ActionSendExtraGARP:
 		for _, a := range c.ExtraGARPs() {
 			n, err := r.host.SendGARP(a.Interface, []netip.Prefix{a.Prefix}, 1)
