@@ -430,9 +430,14 @@ func (a *Agent) Run(ctx context.Context) (err error) {
 	vrrpCtx, stopVRRP := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	ifaces := sortedKeys(a.vrrp)
+	groups, shared := garpGroups(cfg, a.vrrp)
+	for _, s := range shared {
+		log.Warn("vrrp: garp_group paced per advert interface", "detail", s)
+	}
 	for _, ifname := range ifaces {
 		r, err := a.env.OpenVRRP(a.vrrp[ifname], &vrrp.Options{OnTransition: onTransition, OnLowerPriority: onLowerPriority, Logger: log,
-			BeforeAddVIPs: func(name string) { fw.hold(name, true) }, AfterRemoveVIPs: func(name string) { fw.hold(name, false) }, AwaitTracking: awaitTracking(cfg, a.vrrp[ifname])})
+			BeforeAddVIPs: func(name string) { fw.hold(name, true) }, AfterRemoveVIPs: func(name string) { fw.hold(name, false) },
+			AwaitTracking: awaitTracking(cfg, a.vrrp[ifname]), GARPGroups: groups})
 		if err != nil {
 			stopVRRP()
 			a.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -120,7 +121,10 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 func addrOptions(in *config.VRRPInstance, vipIf string) []vrrp.AddrOptions {
 	var out []vrrp.AddrOptions
 	for _, v := range slices.Concat(in.VirtualIPs, in.ExcludedIPs) {
-		o := vrrp.AddrOptions{Addr: v.Prefix.Addr(), NoTrack: v.NoTrack, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast}
+		o := vrrp.AddrOptions{
+			Addr: v.Prefix.Addr(), NoTrack: v.NoTrack, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast,
+			Peer: v.Peer, Flags: v.Flags, DAD: v.DAD, PreferredLft: v.PreferredLft, PreferredLftSet: v.PreferredLftSet,
+		}
 		if v.Dev != in.Interface && v.Dev != vipIf {
 			o.Interface = v.Dev
 		}
@@ -145,6 +149,31 @@ func vmacAddrDev(in *config.VRRPInstance) (dev string, track bool) {
 		dev, track = v.Dev, track || !v.NoTrack
 	}
 	return dev, track
+}
+
+// garpGroups are the routers' vrrp.GARPGroups from cfg's garp_group
+// blocks, and a note for each group whose interfaces carry addresses of
+// instances of more than one router: each router (one per advert
+// interface) paces its own frames there, where keepalived paces those of
+// all its instances together.
+func garpGroups(cfg *config.Config, routers map[string][]vrrp.Config) ([]vrrp.GARPGroup, []string) {
+	var out []vrrp.GARPGroup
+	var notes []string
+	for _, g := range cfg.Global.GARPGroups {
+		out = append(out, vrrp.GARPGroup{Interfaces: g.Interfaces, GARPInterval: g.GARPInterval, GNAInterval: g.GNAInterval})
+		var users []string
+		for _, key := range sortedKeys(routers) {
+			for _, vc := range routers[key] {
+				if slices.ContainsFunc(vc.Addresses(), func(a vrrp.Address) bool { return slices.Contains(g.Interfaces, a.Interface) }) && !slices.Contains(users, key) {
+					users = append(users, key)
+				}
+			}
+		}
+		if len(users) > 1 {
+			notes = append(notes, fmt.Sprintf("%s: the garp_group's interfaces carry addresses of instances advertising on %s: each paces its own frames", g.Pos, strings.Join(users, ", ")))
+		}
+	}
+	return out, notes
 }
 
 // destKey names a real server of a virtual server, as health targets do.

@@ -31,7 +31,8 @@ func vrrpAddrs(t *testing.T, src string) (vrrp.Config, error) {
 	return vrrp.Config{}, nil
 }
 
-// Each address's dev, label, scope, brd and no_track reach vrrp as its
+// Each address's dev, label, scope, brd, no_track, peer, flags, -nodad
+// and preferred_lft reach vrrp as its
 // AddrOptions; the excluded addresses (either family) are ExcludedVIPs;
 // addresses on several interfaces are one instance.
 func TestVRRPMappingAddrOptions(t *testing.T) {
@@ -44,10 +45,12 @@ func TestVRRPMappingAddrOptions(t *testing.T) {
     10.0.0.3/24 dev eth1 label eth1:b
     10.0.0.4 dev eth3
     10.0.0.5 no_track
+    10.0.0.6 peer 10.0.0.7 home noprefixroute
   }
   virtual_ipaddress_excluded {
     10.0.1.1/24 brd 10.0.1.255
     2001:db8::1/64 dev eth2
+    2001:db8::2 -nodad preferred_lft 60 mngtmpaddr autojoin
   }
 }
 `)
@@ -57,11 +60,11 @@ func TestVRRPMappingAddrOptions(t *testing.T) {
 	if got.VIPInterface != "eth1" {
 		t.Errorf("VIPInterface %q, want the instance's eth1", got.VIPInterface)
 	}
-	wantVIPs := []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("10.0.0.2/24"), netip.MustParsePrefix("10.0.0.3/24"), netip.MustParsePrefix("10.0.0.4/32"), netip.MustParsePrefix("10.0.0.5/32")}
+	wantVIPs := []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("10.0.0.2/24"), netip.MustParsePrefix("10.0.0.3/24"), netip.MustParsePrefix("10.0.0.4/32"), netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("10.0.0.6/32")}
 	if d := cmp.Diff(wantVIPs, got.VIPs, addrCmp); d != "" {
 		t.Errorf("VIPs (-want +got):\n%s", d)
 	}
-	wantEx := []netip.Prefix{netip.MustParsePrefix("10.0.1.1/24"), netip.MustParsePrefix("2001:db8::1/64")}
+	wantEx := []netip.Prefix{netip.MustParsePrefix("10.0.1.1/24"), netip.MustParsePrefix("2001:db8::1/64"), netip.MustParsePrefix("2001:db8::2/128")}
 	if d := cmp.Diff(wantEx, got.ExcludedVIPs, addrCmp); d != "" {
 		t.Errorf("ExcludedVIPs (-want +got):\n%s", d)
 	}
@@ -70,8 +73,10 @@ func TestVRRPMappingAddrOptions(t *testing.T) {
 		{Addr: a("10.0.0.2"), Interface: "eth2", NoTrack: true, Label: "eth2:a", Scope: 253, Broadcast: a("10.0.0.255")},
 		{Addr: a("10.0.0.3"), Label: "eth1:b"},
 		{Addr: a("10.0.0.4"), Interface: "eth3"},
+		{Addr: a("10.0.0.6"), Peer: netip.MustParsePrefix("10.0.0.7/32"), Flags: config.IFAFHomeAddress | config.IFAFNoPrefixRoute},
 		{Addr: a("10.0.1.1"), Broadcast: a("10.0.1.255")},
 		{Addr: a("2001:db8::1"), Interface: "eth2"},
+		{Addr: a("2001:db8::2"), Flags: config.IFAFManageTempAddr | config.IFAFMCAutojoin, DAD: true, PreferredLft: 60, PreferredLftSet: true},
 	}
 	if d := cmp.Diff(wantOpts, got.AddrOptions, addrCmp); d != "" {
 		t.Errorf("AddrOptions (-want +got):\n%s", d)
@@ -82,8 +87,10 @@ func TestVRRPMappingAddrOptions(t *testing.T) {
 		{Prefix: netip.MustParsePrefix("10.0.0.3/24"), Interface: "eth1", Label: "eth1:b"},
 		{Prefix: netip.MustParsePrefix("10.0.0.4/32"), Interface: "eth3"},
 		{Prefix: netip.MustParsePrefix("10.0.0.5/32"), Interface: "eth1"},
+		{Prefix: netip.MustParsePrefix("10.0.0.6/32"), Interface: "eth1", Peer: netip.MustParsePrefix("10.0.0.7/32"), Flags: config.IFAFHomeAddress | config.IFAFNoPrefixRoute},
 		{Prefix: netip.MustParsePrefix("10.0.1.1/24"), Interface: "eth1", Broadcast: a("10.0.1.255")},
 		{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Interface: "eth2"},
+		{Prefix: netip.MustParsePrefix("2001:db8::2/128"), Interface: "eth1", Flags: config.IFAFManageTempAddr | config.IFAFMCAutojoin, DAD: true, PreferredLft: 60, PreferredLftSet: true},
 	}
 	if d := cmp.Diff(wantAddrs, got.Addresses(), addrCmp); d != "" {
 		t.Errorf("Addresses (-want +got):\n%s", d)

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 
@@ -54,19 +55,28 @@ func (n *netlinkIP) address(a *config.StaticAddress) (netlink.Link, *netlink.Add
 	if err != nil {
 		return nil, nil, fmt.Errorf("interface %s: %w", a.Dev, err)
 	}
-	na := &netlink.Addr{IPNet: ipNet(a.Prefix), Label: a.Label, Scope: int(a.Scope), Broadcast: ipOrNil(a.Broadcast)}
+	na := &netlink.Addr{IPNet: ipNet(a.Prefix), Label: a.Label, Scope: int(a.Scope), Broadcast: ipOrNil(a.Broadcast), Flags: int(a.Flags)}
 	if na.Broadcast == nil && a.Prefix.Addr().Is4() {
-		// netlink would fill in the subnet's broadcast address;
-		// keepalived sets none unless told (vrrp_ipaddress.c).
+		// netlink would fill in the subnet's (or the peer's) broadcast
+		// address; keepalived sets none unless told (vrrp_ipaddress.c).
 		na.Broadcast = net.IPv4zero
+	}
+	if a.Peer.IsValid() {
+		na.Peer = ipNet(a.Peer)
 	}
 	if a.Prefix.Addr().Is6() {
 		// As keepalived adds an IPv6 address: no duplicate address
-		// detection, and a /128 deprecated so that it is not chosen as
-		// a source (vrrp_ipaddress.c).
-		na.Flags = unix.IFA_F_NODAD
-		if a.Prefix.Bits() == 128 {
-			na.PreferedLft, na.ValidLft = 0, int(^uint32(0))
+		// detection unless -nodad, and the preferred lifetime given,
+		// else a /128 deprecated so that it is not chosen as a source
+		// and others forever (vrrp_ipaddress.c).
+		if !a.DAD {
+			na.Flags |= unix.IFA_F_NODAD
+		}
+		switch {
+		case a.PreferredLftSet && a.PreferredLft != math.MaxUint32:
+			na.PreferedLft, na.ValidLft = int(a.PreferredLft), math.MaxUint32
+		case !a.PreferredLftSet && a.Prefix.Bits() == 128:
+			na.PreferedLft, na.ValidLft = 0, math.MaxUint32
 		}
 	}
 	return l, na, nil

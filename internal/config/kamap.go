@@ -82,6 +82,9 @@ type kaMapper struct {
 	// extras records, per instance, which of the settings vrrpExtrasEnd
 	// resolves it set.
 	extras vrrpExtras
+	// garpAggregated counts the garp_group blocks kept that have an
+	// interfaces block (keepalived numbers them).
+	garpAggregated int
 }
 
 type lowerPrioSet struct{ delay, repeat, noAdvert bool }
@@ -303,6 +306,8 @@ func (m *kaMapper) top(n *node) {
 		m.virtualServer(n)
 	case "virtual_server_group":
 		m.virtualServerGroup(n)
+	case "garp_group":
+		m.garpGroup(n)
 	case "static_ipaddress":
 		m.staticAddresses(n)
 	case "static_routes":

@@ -5,23 +5,28 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 )
 
-// unsupportedAddrWords are the address options keepalived 2.2.7 reads
-// (vrrp_ipaddress.c, alloc_ipaddress) and lbnode does not, with whether
-// each takes a value.
-var unsupportedAddrWords = map[string]bool{
-	"peer": true, "preferred_lft": true, "home": false, "-nodad": false,
-	"mngtmpaddr": false, "noprefixroute": false, "autojoin": false,
+// addrFlagWords are the address flags keepalived 2.2.7 reads
+// (vrrp_ipaddress.c, alloc_ipaddress) and adds to either family.
+var addrFlagWords = map[string]uint32{
+	"home": IFAFHomeAddress, "mngtmpaddr": IFAFManageTempAddr,
+	"noprefixroute": IFAFNoPrefixRoute, "autojoin": IFAFMCAutojoin,
 }
 
 // parseAddrLine reads a static_ipaddress (static true), virtual_ipaddress
 // or virtual_ipaddress_excluded line as keepalived 2.2.7's alloc_ipaddress
 // does: ADDR[/LEN] then, in any order, dev IF, scope SCOPE, brd|broadcast
-// ADDR|+|-, label LABEL and no_track. What keepalived ignores with a
-// message is ignored with a warning (an unknown word, a scope it cannot
-// read, a label or scope on an IPv6 address, brd +/- on a /31 or /32);
-// what makes it drop the address is refused, quoting keepalived.
+// ADDR|+|-, label LABEL, peer ADDR, home, mngtmpaddr, noprefixroute,
+// autojoin, -nodad, preferred_lft N|forever and no_track. What keepalived
+// ignores with a message is ignored with a warning (an unknown word, a
+// scope it cannot read, a label or scope on an IPv6 address, brd +/- on a
+// /31 or /32, a peer it cannot read or a second one, brd or a prefix
+// length with a peer, a preferred_lft out of range); what makes it drop
+// the address is refused, quoting keepalived. Only track_group (static)
+// and use_vmac (virtual) are refused as unsupported.
 func parseAddrLine(words []string, static bool) (v VirtualIP, warnings []string, e *lineError) {
 	p, ok, e := ipWord(words[0])
 	switch {
@@ -33,27 +38,39 @@ func parseAddrLine(words []string, static bool) (v VirtualIP, warnings []string,
 	v.Prefix = p
 	addr := words[0]
 	brd := ""
+	warn := func(format string, a ...any) { warnings = append(warnings, fmt.Sprintf(format, a...)) }
 	for i := 1; i < len(words); i++ {
 		w := words[i]
-		takesValue, unsupported := unsupportedAddrWords[w]
-		switch {
-		case static && w == "track_group", !static && w == "use_vmac":
-			unsupported, takesValue = true, w == "track_group"
-		case w == "dev", w == "scope", w == "brd", w == "broadcast", w == "label":
+		unsupported := static && w == "track_group" || !static && w == "use_vmac"
+		takesValue := w == "track_group"
+		switch w {
+		case "dev", "scope", "brd", "broadcast", "label", "peer", "preferred_lft":
 			takesValue = true
 		}
 		if takesValue && i+1 >= len(words) {
 			return v, nil, refuse("%s: missing value (keepalived 2.2.7: \"No %s parameter specified for %s\")", w, w, addr)
 		}
 		if unsupported {
-			return v, nil, refuse("%s %q is not supported (supported: dev, scope, brd, label, no_track)", addr, w)
+			return v, nil, refuse("%s %q is not supported", addr, w)
+		}
+		if w == "peer" && v.Peer.IsValid() {
+			// keepalived steps onto the value and reads it as the next
+			// word (its loop continues without stepping over it).
+			warn("peer %s: a second peer is ignored, as keepalived 2.2.7 ignores it (\"Peer %s - another peer has already been specified\"); like keepalived, lbnode then reads %q as the next word", words[i+1], words[i+1], words[i+1])
+			continue
 		}
 		if takesValue {
 			i++
 		}
+		if f, ok := addrFlagWords[w]; ok {
+			v.Flags |= f
+			continue
+		}
 		switch w {
 		case "no_track":
 			v.NoTrack = true
+		case "-nodad":
+			v.DAD = true
 		case "dev":
 			if v.Dev != "" {
 				return v, nil, refuse("dev %s: a second dev (keepalived 2.2.7: \"Cannot specify ipaddress device more than once for %s\", and drops the address)", words[i], addr)
@@ -70,7 +87,7 @@ func parseAddrLine(words []string, static bool) (v VirtualIP, warnings []string,
 		case "scope":
 			s, ok := scopeValue(words[i])
 			if !ok {
-				warnings = append(warnings, fmt.Sprintf("scope %q is not global, site, link, host, nowhere or a number 0-255: ignored, as keepalived 2.2.7 does (\"Invalid scope '%s' specified for %s - ignoring\")", words[i], words[i], addr))
+				warn("scope %q is not global, site, link, host, nowhere or a number 0-255: ignored, as keepalived 2.2.7 does (\"Invalid scope '%s' specified for %s - ignoring\")", words[i], words[i], addr)
 				continue
 			}
 			v.Scope = s
@@ -85,31 +102,96 @@ func parseAddrLine(words []string, static bool) (v VirtualIP, warnings []string,
 				}
 			}
 			brd = words[i]
+		case "peer":
+			// keepalived reads the peer without a prefix length, of the
+			// family a ':' says.
+			a, err := netip.ParseAddr(words[i])
+			switch {
+			case err != nil || a.Zone() != "":
+				warn("peer %q is not an address: ignored, as keepalived 2.2.7 ignores it (\"Invalid peer address %s\")", words[i], words[i])
+			case a.Is4() != p.Addr().Is4():
+				warn("peer %s is not of the family of %s: ignored, as keepalived 2.2.7 ignores it (\"Peer address %s does not match address family\")", words[i], addr, words[i])
+			default:
+				if p.Bits() != p.Addr().BitLen() {
+					warn("%s: the prefix length is ignored with a peer, as keepalived 2.2.7 ignores it (\"Cannot specify address prefix when specifying peer address - ignoring\"): the address is a /%d", addr, p.Addr().BitLen())
+				}
+				v.Prefix = netip.PrefixFrom(p.Addr(), p.Addr().BitLen())
+				v.Peer = netip.PrefixFrom(a, a.BitLen())
+			}
+		case "preferred_lft":
+			n, msg, e := preferredLft(words[i])
+			switch {
+			case e != nil:
+				return v, nil, e
+			case msg != "":
+				warn("%s", msg)
+			default:
+				v.PreferredLft, v.PreferredLftSet = n, true
+			}
 		default:
-			warnings = append(warnings, fmt.Sprintf("%q ignored, as keepalived 2.2.7 ignores it (\"Unknown configuration entry '%s' for ip address - ignoring\")", w, w))
+			warn("%q ignored, as keepalived 2.2.7 ignores it (\"Unknown configuration entry '%s' for ip address - ignoring\")", w, w)
 		}
 	}
 	switch {
+	case brd != "" && v.Peer.IsValid():
+		warn("brd %s ignored with a peer, as keepalived 2.2.7 ignores it (\"Cannot specify broadcast and peer addresses - ignoring broadcast address\")", brd)
 	case brd == "+" || brd == "-":
-		if p.Bits() > 30 {
-			warnings = append(warnings, fmt.Sprintf("brd %s: no broadcast address for a /%d, as keepalived 2.2.7 sets none (\"Address prefix length %d too long for broadcast\")", brd, p.Bits(), p.Bits()))
+		if v.Prefix.Bits() > 30 {
+			warn("brd %s: no broadcast address for a /%d, as keepalived 2.2.7 sets none (\"Address prefix length %d too long for broadcast\")", brd, v.Prefix.Bits(), v.Prefix.Bits())
 			break
 		}
-		v.Broadcast = broadcastOf(p, brd == "+")
+		v.Broadcast = broadcastOf(v.Prefix, brd == "+")
 	case brd != "":
 		v.Broadcast = netip.MustParseAddr(brd)
 	}
 	if p.Addr().Is6() {
 		if v.Scope != 0 {
-			warnings = append(warnings, fmt.Sprintf("scope ignored for the IPv6 address %s, as keepalived 2.2.7 ignores it (\"Cannot specify scope for IPv6 addresses (%s) - ignoring scope\")", addr, addr))
+			warn("scope ignored for the IPv6 address %s, as keepalived 2.2.7 ignores it (\"Cannot specify scope for IPv6 addresses (%s) - ignoring scope\")", addr, addr)
 			v.Scope = 0
 		}
 		if v.Label != "" {
-			warnings = append(warnings, fmt.Sprintf("label ignored for the IPv6 address %s, as keepalived 2.2.7 ignores it (\"Cannot specify label for IPv6 addresses (%s) - ignoring label\")", addr, addr))
+			warn("label ignored for the IPv6 address %s, as keepalived 2.2.7 ignores it (\"Cannot specify label for IPv6 addresses (%s) - ignoring label\")", addr, addr)
 			v.Label = ""
+		}
+	} else {
+		// keepalived reads both on an IPv4 address and, silently, sets
+		// neither: duplicate address detection and lifetimes are IPv6's.
+		if v.DAD {
+			warn("-nodad has no effect on the IPv4 address %s (keepalived 2.2.7 too asks for DAD on IPv6 addresses only)", addr)
+			v.DAD = false
+		}
+		if v.PreferredLftSet {
+			warn("preferred_lft has no effect on the IPv4 address %s (keepalived 2.2.7 too sets it on IPv6 addresses only)", addr)
+			v.PreferredLft, v.PreferredLftSet = 0, false
 		}
 	}
 	return v, warnings, nil
+}
+
+// preferredLft reads a preferred_lft value as keepalived 2.2.7 does:
+// forever, or a number 0-4294967295 as strtoul reads it (an optional sign,
+// then decimal digits). A number out of range is ignored with a message
+// (msg); a word that is no number is refused, as keepalived -t ignores
+// it while keepalived at run time uses its leading digits (0 if none).
+func preferredLft(s string) (n uint32, msg string, e *lineError) {
+	if s == "forever" {
+		return math.MaxUint32, "", nil
+	}
+	digits, neg := s, false
+	if digits != "" && (digits[0] == '+' || digits[0] == '-') {
+		digits, neg = digits[1:], digits[0] == '-'
+	}
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, "", refuse("preferred_lft %q is not a number 0-4294967295 or forever (keepalived 2.2.7 -t ignores it, \"preferred_lft %s is invalid\", but at run time uses its leading digits, 0 if none)", s, s)
+	}
+	u, err := strconv.ParseUint(digits, 10, 64)
+	switch {
+	case neg && err == nil && u == 0:
+		return 0, "", refuse("preferred_lft %q is not a number 0-4294967295 or forever (keepalived 2.2.7 -t ignores it, \"preferred_lft %s is invalid\", but at run time uses 0)", s, s)
+	case neg || err != nil || u > math.MaxUint32:
+		return 0, fmt.Sprintf("preferred_lft %s is out of the range 0-4294967295: ignored, as keepalived 2.2.7 ignores it (\"preferred_lft %s is invalid\")", s, s), nil
+	}
+	return uint32(u), "", nil
 }
 
 // broadcastOf is p's address with its host bits all set (ones) or all
@@ -171,4 +253,23 @@ func (m *kaMapper) vipLines(n *node, in *VRRPInstance, excluded bool, fam *strin
 		}
 		in.VirtualIPs = append(in.VirtualIPs, v)
 	})
+}
+
+// check returns what is wrong with s on the address p with the broadcast
+// address brd, "" if nothing: a peer of another family, with a prefix
+// length on the address or with a broadcast address, a flag keepalived
+// does not name.
+func (s AddrSettings) check(p netip.Prefix, brd netip.Addr) string {
+	const flags = IFAFHomeAddress | IFAFManageTempAddr | IFAFNoPrefixRoute | IFAFMCAutojoin
+	switch {
+	case s.Peer.IsValid() && (s.Peer.Addr().Is4() != p.Addr().Is4() || s.Peer.Addr().Zone() != ""):
+		return fmt.Sprintf("peer %s is not of the address's family", s.Peer)
+	case s.Peer.IsValid() && p.Bits() != p.Addr().BitLen():
+		return fmt.Sprintf("peer %s: the address takes its prefix length from the peer, and has none of its own", s.Peer)
+	case s.Peer.IsValid() && brd.IsValid():
+		return fmt.Sprintf("peer %s: a point-to-point address has no broadcast address", s.Peer)
+	case s.Flags&^flags != 0:
+		return fmt.Sprintf("flags 0x%x: only home, mngtmpaddr, noprefixroute and autojoin (0x%x) may be set", s.Flags, flags)
+	}
+	return ""
 }

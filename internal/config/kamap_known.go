@@ -145,7 +145,6 @@ var kaRefused = map[string]string{
 	"notify_deleted":       "lbnode does not reload, so deletes no instance",
 	// top level
 	"SSL":                      "SSL_GET checks with keepalived's own CA, certificate or key: not implemented",
-	"garp_group":               "gratuitous ARP intervals per interface: not implemented",
 	"interface_up_down_delays": "lbnode acts on a link change at once",
 	"net_namespace":            "run lbnode inside the namespace instead (ip netns exec NAME lbnode ...)",
 	"net_namespace_ipvs":       "run lbnode inside the namespace instead (ip netns exec NAME lbnode ...)",

@@ -200,7 +200,7 @@ func parseStaticAddress(words []string) (StaticAddress, []string, *lineError) {
 	if v.Dev == "" {
 		return StaticAddress{}, nil, refuse("%s has no dev: keepalived adds it to its default_interface (eth0 unless set); write dev", words[0])
 	}
-	return StaticAddress{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast}, warnings, nil
+	return StaticAddress{Prefix: v.Prefix, Dev: v.Dev, Label: v.Label, Scope: v.Scope, Broadcast: v.Broadcast, AddrSettings: v.AddrSettings}, warnings, nil
 }
 
 // scopeValue reads a scope as /etc/iproute2/rt_scopes names it, or a
@@ -553,6 +553,9 @@ func validateIPConfig(l *errList, c *Config) {
 		}
 		if a.Broadcast.IsValid() && !(a.Broadcast.Is4() && a.Prefix.Addr().Is4()) {
 			l.add(a.Pos, "static_ipaddress", fmt.Sprintf("%s: brd %s is not an IPv4 broadcast address", a.Prefix, a.Broadcast))
+		}
+		if msg := a.AddrSettings.check(a.Prefix, a.Broadcast); msg != "" {
+			l.add(a.Pos, "static_ipaddress", fmt.Sprintf("%s: %s", a.Prefix, msg))
 		}
 	}
 	routes := func(where string, rs []Route) {

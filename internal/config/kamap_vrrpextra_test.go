@@ -122,6 +122,35 @@ var extraCases = []extraCase{
 		warnings:   []string{`k.conf:2: vrrp_vmac_garp_intvl: deprecated: keepalived reads it as vrrp_garp_extra_if`},
 		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 20 * time.Second }),
 	},
+	{
+		name: "garp_group",
+		src: "garp_group {\n  garp_interval 0.001\n  gna_interval 0.5\n  interfaces {\n    eth1\n  }\n}\n" +
+			"garp_group {\n  garp_interval 2\n  interface lo\n}\n" + exactInstance(""),
+		check: func(t *testing.T, c *Config) {
+			g := c.Global.GARPGroups
+			if len(g) != 2 || len(g[0].Interfaces) != 1 || g[0].Interfaces[0] != "eth1" || g[0].GARPInterval != time.Millisecond || g[0].GNAInterval != 500*time.Millisecond ||
+				g[1].Interfaces[0] != "lo" || g[1].GARPInterval != 2*time.Second || g[1].GNAInterval != 0 {
+				t.Errorf("groups %+v", g)
+			}
+		},
+	},
+	{
+		name:       "garp_group without interval",
+		src:        "garp_group {\n  interface eth1\n}\ngarp_group {\n  gna_interval 1\n  interfaces {\n    lo\n  }\n}\ngarp_group {\n  interfaces {\n    eth1\n  }\n}\n" + exactInstance(""),
+		keepalived: "garp group 2 does not have any delay set - removing",
+		warnings: []string{`k.conf:1: garp_group: no garp_interval or gna_interval: the group is dropped, as keepalived does ("garp group 0 does not have any delay set - removing")`,
+			`k.conf:10: garp_group: no garp_interval or gna_interval: the group is dropped, as keepalived does ("garp group 2 does not have any delay set - removing")`},
+		check: func(t *testing.T, c *Config) {
+			if len(c.Global.GARPGroups) != 1 {
+				t.Errorf("groups %+v", c.Global.GARPGroups)
+			}
+		},
+	},
+	{
+		name: "garp_group interface twice", src: "garp_group {\n  garp_interval 1\n  interface eth1\n}\ngarp_group {\n  gna_interval 1\n  interface eth1\n}\n" + exactInstance(""),
+		keepalived: "garp_group already specified for eth1 - ignoring",
+		warnings:   []string{`k.conf:7: interface: eth1 is in the garp_group of k.conf:1 already: ignored here, as keepalived does ("garp_group already specified for eth1 - ignoring")`},
+	},
 }
 
 func TestParseKeepalivedVRRPExtras(t *testing.T) {
@@ -133,4 +162,9 @@ func TestParseKeepalivedVRRPExtras(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestParseKeepalivedGARPGroupBadInterval(t *testing.T) {
+	parseLineCase(t, "garp_group {\n  garp_interval 3000\n  interface eth1\n}\n"+exactInstance(""),
+		`k.conf:2: garp_interval: "3000" is not a number of seconds 0-2147.483647 (keepalived 2.2.7 reports it and ignores the line or reads another value)`, nil)
 }

@@ -536,7 +536,7 @@ func TestParseKeepalivedErrors(t *testing.T) {
 		{"auth not block", inst("  authentication PASS\n"), "k.conf:7: authentication: must be a block: authentication { ... }"},
 		{"preempt_delay", inst("  preempt_delay 2000\n"), `k.conf:7: preempt_delay: "2000" is not a duration 0s-1000s`},
 		{"vip bad brd", inst("  virtual_ipaddress {\n    10.0.0.2/24 brd 1.2.3\n  }\n"), `k.conf:8: virtual_ipaddress: brd "1.2.3" is not an IPv4 address (keepalived 2.2.7 drops the address`},
-		{"vip peer", inst("  virtual_ipaddress {\n    10.0.0.2/24 peer 10.0.0.3\n  }\n"), `k.conf:8: virtual_ipaddress: 10.0.0.2/24 "peer" is not supported (supported: dev, scope, brd, label, no_track)`},
+		{"vip use_vmac", inst("  virtual_ipaddress {\n    10.0.0.2/24 use_vmac\n  }\n"), `k.conf:8: virtual_ipaddress: 10.0.0.2/24 "use_vmac" is not supported`},
 		{"vip dev missing", inst("  virtual_ipaddress {\n    10.0.0.2/24 dev\n  }\n"), `k.conf:8: virtual_ipaddress: dev: missing value (keepalived 2.2.7: "No dev parameter specified for 10.0.0.2/24")`},
 		{"vip label too long", inst("  virtual_ipaddress {\n    10.0.0.2/24 label abcdefghijklmnop\n  }\n"), `k.conf:8: virtual_ipaddress: label "abcdefghijklmnop" is longer than 15 characters`},
 		{"track bad weight", inst("  track_interface {\n    eth0 weight x\n  }\n"), `k.conf:8: track_interface: weight "x" is not a number -253-253`},

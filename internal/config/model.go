@@ -154,6 +154,8 @@ type Global struct {
 	NotifyPriorityChanges bool
 	GARPExtraIf           time.Duration
 	GARPExtraAll          bool
+	// GARPGroups are the garp_group blocks.
+	GARPGroups []GARPGroup
 	// VRRPVersion is keepalived's vrrp_version, the version of the
 	// instances that do not set their own (0: keepalived's default, 2 for
 	// IPv4). MulticastGroup4 and MulticastGroup6 are vrrp_mcast_group4
@@ -259,7 +261,40 @@ type VirtualIP struct {
 	// NoTrack keeps the instance out of FAULT while Dev is down
 	// (keepalived's no_track).
 	NoTrack bool
+	// AddrSettings are the point-to-point peer, IFA_F_* flags, DAD and
+	// preferred lifetime.
+	AddrSettings
 }
+
+// AddrSettings are an address's settings beyond its prefix, interface,
+// label, scope and broadcast: keepalived's peer, home, mngtmpaddr,
+// noprefixroute, autojoin, -nodad and preferred_lft.
+type AddrSettings struct {
+	// Peer, when valid, is the other end of a point-to-point address
+	// (peer ADDR): the address is then a /32 (or /128) and has no
+	// broadcast address, as keepalived 2.2.7 adds it.
+	Peer netip.Prefix
+	// Flags are the IFA_F_* flags the address is added with, on either
+	// family: IFAFHomeAddress (home), IFAFManageTempAddr (mngtmpaddr),
+	// IFAFNoPrefixRoute (noprefixroute), IFAFMCAutojoin (autojoin).
+	Flags uint32
+	// DAD lets the kernel run duplicate address detection on an IPv6
+	// address (keepalived's -nodad); by default it does not (NODAD).
+	DAD bool
+	// PreferredLft, when PreferredLftSet, is an IPv6 address's
+	// preferred lifetime in seconds, 0xffffffff for forever; unset, a
+	// /128 is added deprecated (0) and others forever.
+	PreferredLft    uint32
+	PreferredLftSet bool
+}
+
+// The IFA_F_* address flags keepalived.conf names (linux/if_addr.h).
+const (
+	IFAFHomeAddress    uint32 = 0x10  // home
+	IFAFManageTempAddr uint32 = 0x100 // mngtmpaddr
+	IFAFNoPrefixRoute  uint32 = 0x200 // noprefixroute
+	IFAFMCAutojoin     uint32 = 0x400 // autojoin
+)
 
 // TrackInterface is one track_interface entry. With Weight 0 the instance
 // enters FAULT while the interface is down; otherwise the weight is added to
@@ -997,7 +1032,8 @@ func applyStateDefaults(in *VRRPInstance, prioritySet bool) []string {
 }
 
 // StaticAddress is one static_ipaddress line: ADDR[/LEN] dev IF [scope
-// SCOPE] [label LABEL] [brd ADDR|+|-].
+// SCOPE] [label LABEL] [brd ADDR|+|-] [peer ADDR] [home] [mngtmpaddr]
+// [noprefixroute] [autojoin] [-nodad] [preferred_lft N|forever].
 type StaticAddress struct {
 	Pos    Pos
 	Prefix netip.Prefix
@@ -1008,6 +1044,7 @@ type StaticAddress struct {
 	Scope uint8
 	// Broadcast is the IPv4 broadcast address; invalid: none.
 	Broadcast netip.Addr
+	AddrSettings
 }
 
 // RouteType is a route's kernel type.

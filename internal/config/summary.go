@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"math"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -27,6 +29,9 @@ func (c *Config) Summary() string {
 	w(0, "global: router_id %s, script security %s, script user %s", orDash(g.RouterID), onOff(g.EnableScriptSecurity), orDash(strings.TrimSpace(g.ScriptUser+" "+g.ScriptGroup)))
 	if g.DontReleaseIPVS {
 		w(1, "dont_release_ipvs: the virtual servers stay in the kernel when the node stops")
+	}
+	for _, gg := range g.GARPGroups {
+		w(1, "garp_group %s: gratuitous ARPs every %s, neighbour advertisements every %s, across them", strings.Join(gg.Interfaces, " "), dur(gg.GARPInterval), dur(gg.GNAInterval))
 	}
 
 	w(0, "vrrp instances: %d", len(c.VRRP))
@@ -399,8 +404,39 @@ func (v VirtualIP) summary(what string, in *VRRPInstance) string {
 	if v.Broadcast.IsValid() {
 		line += " brd " + v.Broadcast.String()
 	}
+	line += v.AddrSettings.summary(v.Prefix)
 	if v.NoTrack {
 		line += " no_track"
+	}
+	return line
+}
+
+// summary is what s adds to the plan's line of the address p: the peer,
+// the flags, -nodad and the preferred lifetime as the address gets it.
+func (s AddrSettings) summary(p netip.Prefix) string {
+	var line string
+	if s.Peer.IsValid() {
+		line += " peer " + s.Peer.String()
+	}
+	for _, f := range []struct {
+		flag uint32
+		word string
+	}{{IFAFHomeAddress, "home"}, {IFAFManageTempAddr, "mngtmpaddr"}, {IFAFNoPrefixRoute, "noprefixroute"}, {IFAFMCAutojoin, "autojoin"}} {
+		if s.Flags&f.flag != 0 {
+			line += " " + f.word
+		}
+	}
+	if !p.Addr().Is6() {
+		return line
+	}
+	if s.DAD {
+		line += " -nodad (DAD on)"
+	}
+	switch {
+	case s.PreferredLftSet && s.PreferredLft == math.MaxUint32:
+		line += " preferred_lft forever"
+	case s.PreferredLftSet:
+		line += fmt.Sprintf(" preferred_lft %d", s.PreferredLft)
 	}
 	return line
 }

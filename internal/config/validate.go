@@ -143,6 +143,9 @@ func validateVRRP(l *errList, insts []VRRPInstance, g *Global) {
 			if v.Dev != "" && !validIfName(v.Dev) {
 				bad("virtual_ipaddress", "%s: dev %q is not an interface name", v.Prefix, v.Dev)
 			}
+			if msg := v.AddrSettings.check(v.Prefix, v.Broadcast); msg != "" {
+				bad("virtual_ipaddress", "%s: %s", v.Prefix, msg)
+			}
 			if seenVIP[v.Prefix.Addr()] {
 				bad("virtual_ipaddress", "%s is listed twice", v.Prefix.Addr())
 			}

@@ -61,6 +61,14 @@ func TestValidateErrors(t *testing.T) {
 		{"preempt_delay", func(c *Config) { c.VRRP[0].PreemptDelay = -time.Second }, "vrrp_instance VI_1: preempt_delay: -1s is not a duration 0-1000s"},
 		{"vip invalid", func(c *Config) { c.VRRP[0].VirtualIPs = []VirtualIP{{}} }, "vrrp_instance VI_1: virtual_ipaddress: invalid Prefix is not an address/prefix"},
 		{"vip dev", func(c *Config) { c.VRRP[0].VirtualIPs[0].Dev = "a/b" }, `vrrp_instance VI_1: virtual_ipaddress: 192.168.0.100/24: dev "a/b" is not an interface name`},
+		{"vip peer family", func(c *Config) {
+			c.VRRP[0].VirtualIPs[0] = VirtualIP{Prefix: netip.MustParsePrefix("192.168.0.100/32"), AddrSettings: AddrSettings{Peer: netip.MustParsePrefix("2001:db8::2/128")}}
+		}, "vrrp_instance VI_1: virtual_ipaddress: 192.168.0.100/32: peer 2001:db8::2/128 is not of the address's family"},
+		{"vip peer and length", func(c *Config) { c.VRRP[0].VirtualIPs[0].Peer = netip.MustParsePrefix("192.168.0.1/32") }, "vrrp_instance VI_1: virtual_ipaddress: 192.168.0.100/24: peer 192.168.0.1/32: the address takes its prefix length from the peer"},
+		{"vip flags", func(c *Config) { c.VRRP[0].VirtualIPs[0].Flags = 0x2 }, "vrrp_instance VI_1: virtual_ipaddress: 192.168.0.100/24: flags 0x2: only home, mngtmpaddr, noprefixroute and autojoin (0x710) may be set"},
+		{"static peer and brd", func(c *Config) {
+			c.StaticAddresses = []StaticAddress{{Prefix: netip.MustParsePrefix("10.9.0.1/32"), Dev: "eth2", Broadcast: netip.MustParseAddr("10.9.0.255"), AddrSettings: AddrSettings{Peer: netip.MustParsePrefix("10.9.0.2/32")}}}
+		}, "static_ipaddress: 10.9.0.1/32: peer 10.9.0.2/32: a point-to-point address has no broadcast address"},
 		{"vip families", func(c *Config) {
 			c.VRRP[0].VirtualIPs = append(c.VRRP[0].VirtualIPs, VirtualIP{Prefix: netip.MustParsePrefix("2001:db8::1/64")})
 		}, "vrrp_instance VI_1: virtual_ipaddress: mixes IPv4 and IPv6 addresses"},
