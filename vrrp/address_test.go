@@ -335,19 +335,7 @@ func TestRouterAddressHooks(t *testing.T) {
 		}
 		cfg := baseConfig()
 		cfg.Priority = 150
-		r, err := vrrp.New([]vrrp.Config{cfg}, b.Port(addr), host, &vrrp.Options{BeforeAddVIPs: hook("before add"), AfterRemoveVIPs: hook("after remove")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- r.Run(ctx) }()
-		time.Sleep(5 * time.Second)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
+		runFor(t, 5*time.Second, cfg, b.Port(addr), host, &vrrp.Options{BeforeAddVIPs: hook("before add"), AfterRemoveVIPs: hook("after remove")})
 		// BACKUP at the start removes stale VIPs; MASTER adds them; the
 		// stop removes them.
 		want := []string{"after remove VI_1 VIP present false", "before add VI_1 VIP present false", "after remove VI_1 VIP present false"}
@@ -373,25 +361,12 @@ func TestRouterGARPGroup(t *testing.T) {
 		cfg.AddrOptions = []vrrp.AddrOptions{{Addr: onEth2.Addr(), Interface: "eth2"}}
 		groups := []vrrp.GARPGroup{{Interfaces: []string{"eth0", "eth2"}, GARPInterval: 100 * time.Millisecond}}
 		var elected time.Time
-		r, err := vrrp.New([]vrrp.Config{cfg}, b.Port(addr), host, &vrrp.Options{GARPGroups: groups, OnTransition: func(tr vrrp.Transition) {
+		runFor(t, 5*time.Second, cfg, b.Port(addr), host, &vrrp.Options{GARPGroups: groups, OnTransition: func(tr vrrp.Transition) {
 			if tr.To == vrrp.StateMaster {
 				elected = tr.At
 			}
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- r.Run(ctx) }()
-		time.Sleep(5 * time.Second)
-		synctest.Wait()
 		got := host.GARPs()
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
 		ms := func(d time.Duration) time.Time { return elected.Add(d * time.Millisecond) }
 		want := []time.Time{ms(0), ms(0), ms(0), ms(100), ms(200), ms(300)}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -408,4 +383,23 @@ func TestRouterGARPGroup(t *testing.T) {
 			t.Error("an interface in two groups accepted")
 		}
 	})
+}
+
+// runFor runs a Router of the one instance cfg for d, then stops it.
+func runFor(t *testing.T, d time.Duration, cfg vrrp.Config, conn vrrp.Conn, host vrrp.Host, opts *vrrp.Options) {
+	t.Helper()
+	r, err := vrrp.New([]vrrp.Config{cfg}, conn, host, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	time.Sleep(d)
+	synctest.Wait()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
 }

@@ -30,17 +30,7 @@ func TestIntegrationKeepalivedReadsExactValues(t *testing.T) {
 	ns := kaNS(t)
 	for _, tt := range exactCases {
 		t.Run(tt.name, func(t *testing.T) {
-			out := kaConfigTestOutput(t, ns, tt.src)
-			switch {
-			case tt.keepalived != "":
-				if !strings.Contains(out, tt.keepalived) {
-					t.Errorf("keepalived -t does not say %q:\n%s", tt.keepalived, out)
-				}
-			case tt.err == "":
-				if strings.Contains(out, "Line ") {
-					t.Errorf("keepalived -t reports a line the reader accepts without a warning:\n%s", out)
-				}
-			}
+			keepalivedSays(t, ns, tt.src, tt.keepalived, tt.err == "")
 		})
 	}
 }
@@ -95,17 +85,7 @@ func TestIntegrationKeepalivedReadsVRRPExtras(t *testing.T) {
 	ns := kaNS(t)
 	for _, tt := range extraCases {
 		t.Run(tt.name, func(t *testing.T) {
-			out := kaConfigTestOutput(t, ns, tt.src)
-			switch {
-			case tt.keepalived != "":
-				if !strings.Contains(out, tt.keepalived) {
-					t.Errorf("keepalived -t does not say %q:\n%s", tt.keepalived, out)
-				}
-			case len(tt.warnings) == 0:
-				if strings.Contains(out, "Line ") {
-					t.Errorf("keepalived -t reports a line the reader accepts without a warning:\n%s", out)
-				}
-			}
+			keepalivedSays(t, ns, tt.src, tt.keepalived, len(tt.warnings) == 0)
 		})
 	}
 }

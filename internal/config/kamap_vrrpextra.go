@@ -100,18 +100,24 @@ func (m *kaMapper) globalGARPExtraIf(n *node) {
 	}
 }
 
+// syncGroupOf maps the instances in a sync group to it.
+func (c *Config) syncGroupOf() map[string]*SyncGroup {
+	out := map[string]*SyncGroup{}
+	for i := range c.SyncGroups {
+		for _, name := range c.SyncGroups[i].Instances {
+			out[name] = &c.SyncGroups[i]
+		}
+	}
+	return out
+}
+
 // vrrpExtrasEnd gives each instance the notify_priority_changes of its
 // sync group, or else the global one, when it set none, and its
 // garp_extra_if interval, or else the global one (vrrp.c,
 // vrrp_complete_instance): what is sent only with "all".
 func (m *kaMapper) vrrpExtrasEnd() {
 	g := &m.cfg.Global
-	groupOf := map[string]*SyncGroup{}
-	for i := range m.cfg.SyncGroups {
-		for _, name := range m.cfg.SyncGroups[i].Instances {
-			groupOf[name] = &m.cfg.SyncGroups[i]
-		}
-	}
+	groupOf := m.cfg.syncGroupOf()
 	for i := range m.cfg.VRRP {
 		in := &m.cfg.VRRP[i]
 		var e instExtras

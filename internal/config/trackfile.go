@@ -306,12 +306,7 @@ func hexDigit(c byte) int {
 // is not tracked. Each is a warning naming the line, as keepalived
 // reports it.
 func (m *kaMapper) trackFileWeights() {
-	groupOf := map[string]*SyncGroup{}
-	for i := range m.cfg.SyncGroups {
-		for _, name := range m.cfg.SyncGroups[i].Instances {
-			groupOf[name] = &m.cfg.SyncGroups[i]
-		}
-	}
+	groupOf := m.cfg.syncGroupOf()
 	for i := range m.cfg.VRRP {
 		in := &m.cfg.VRRP[i]
 		why := ""
