@@ -125,6 +125,7 @@ var kaIgnored = map[string]string{
 	"check_unicast_src":       globalNotes["vrrp_check_unicast_src"],
 	"kernel_rx_buf_size":      "no meaning for lbnode: it sizes its sockets' buffers itself",
 	"debug":                   "no meaning for lbnode: its log level is set by -debug",
+	"notify_deleted":          "no effect: lbnode refuses a reload that removes an instance (restart the node to apply it), so it never notifies a deletion",
 	"unicast_ttl":             "not supported: lbnode sends unicast adverts with TTL 255 and accepts any TTL from its unicast peers",
 	// top level, and vrrp_instance for linkbeat_use_polling
 	"linkbeat_use_polling":  "no meaning for lbnode: it follows links by rtnetlink, where keepalived would poll them",
@@ -142,7 +143,6 @@ var kaRefused = map[string]string{
 	"use_ipvlan":           "ipvlan interfaces: not implemented (use_vmac is)",
 	"old_unicast_checksum": "lbnode computes the VRRPv3 checksum of unicast adverts as RFC 5798 defines it, not as keepalived before 2.0 did",
 	"track_src_ip":         "lbnode does not follow the adverts' source address",
-	"notify_deleted":       "lbnode does not reload, so deletes no instance",
 	// top level
 	"SSL":                      "SSL_GET checks with keepalived's own CA, certificate or key: not implemented",
 	"interface_up_down_delays": "lbnode acts on a link change at once",

@@ -123,6 +123,10 @@ var extraCases = []extraCase{
 		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 20 * time.Second }),
 	},
 	{
+		name: "notify_deleted", src: exactInstance("  notify_deleted\n"),
+		warnings: []string{"k.conf:7: notify_deleted: accepted and ignored in vrrp_instance: no effect: lbnode refuses a reload that removes an instance (restart the node to apply it), so it never notifies a deletion"},
+	},
+	{
 		name: "garp_group",
 		src: "garp_group {\n  garp_interval 0.001\n  gna_interval 0.5\n  interfaces {\n    eth1\n  }\n}\n" +
 			"garp_group {\n  garp_interval 2\n  interface lo\n}\n" + exactInstance(""),
