@@ -130,6 +130,9 @@ type Config struct {
 	// adopted (keepalived's skip_check_adv_addr); the first advert of a
 	// router is checked.
 	SkipCheckAdvAddr bool
+	// UnicastChecksum is how an IPv4 VRRPv3 instance with UnicastPeers
+	// computes the advert checksum; see UnicastChecksum.
+	UnicastChecksum UnicastChecksum
 	// StartupDelay holds a BACKUP's Master_Down timer until this long
 	// after the start at the earliest, adverts heard meanwhile rearming
 	// it from there (keepalived's vrrp_startup_delay).
@@ -302,6 +305,9 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.GARPInterval < 0 {
 		return c, &FieldError{Field: "GARPInterval", Value: c.GARPInterval.String(), Msg: "negative"}
+	}
+	if c.UnicastChecksum > UnicastChecksumOld {
+		return c, &FieldError{Field: "UnicastChecksum", Value: strconv.Itoa(int(c.UnicastChecksum)), Msg: "not UnicastChecksumAuto, Never or Old"}
 	}
 	if c.StartupDelay < 0 {
 		return c, &FieldError{Field: "StartupDelay", Value: c.StartupDelay.String(), Msg: "negative"}

@@ -201,6 +201,9 @@ type Stats struct {
 	YieldAdverts         uint64 // last adverts sent when yielding to another master
 	GARPSent             uint64 // gratuitous ARP frames sent (Router)
 	SendErrors           uint64 // failed sends and address changes (Router)
+	// OldUnicastChecksum: the instance computes keepalived's old unicast
+	// checksum (see UnicastChecksum).
+	OldUnicastChecksum bool
 }
 
 // DroppedTotal is the sum of Dropped.
@@ -250,6 +253,9 @@ type Machine struct {
 	stats   Stats
 
 	trackFault bool // EventTrack holds the instance in FAULT
+	// oldChecksum: the adverts' checksum covers Group in place of the
+	// destination (see UnicastChecksum).
+	oldChecksum bool
 }
 
 // NewMachine returns a machine in StateInit for cfg. local is the source
@@ -271,6 +277,7 @@ func NewMachine(cfg Config, local netip.Addr) (*Machine, error) {
 		return nil, &FieldError{Field: "local address", Value: local.String(), Msg: "not " + want}
 	}
 	m := &Machine{cfg: cfg, local: local, tracked: cfg.tracked(), masterAdv: cfg.AdvertInterval}
+	m.oldChecksum = cfg.oldChecksumApplies() && cfg.UnicastChecksum == UnicastChecksumOld
 	m.linkUp = make([]bool, len(m.tracked))
 	for i := range m.linkUp {
 		m.linkUp[i] = true
@@ -565,8 +572,16 @@ func (m *Machine) validate(b []byte, info PacketInfo) (ValidationError, bool) {
 			dst = m.local
 		}
 	}
-	if err := m.rx.Unmarshal(b, Pseudo{Src: src, Dst: dst}); err != nil {
-		var ve *ValidationError
+	err := m.rx.Unmarshal(b, Pseudo{Src: src, Dst: m.pseudoDst(dst)})
+	var ve *ValidationError
+	if errors.As(err, &ve) && ve.Reason == ReasonChecksum && !m.oldChecksum && m.cfg.UnicastChecksum == UnicastChecksumAuto &&
+		m.cfg.oldChecksumApplies() && m.rx.Unmarshal(b, Pseudo{Src: src, Dst: m.cfg.Group}) == nil {
+		// A peer computes keepalived's old unicast checksum: so do we
+		// from now on, as keepalived does.
+		m.oldChecksum, err = true, nil
+		m.stats.OldUnicastChecksum = true
+	}
+	if err != nil {
 		if errors.As(err, &ve) {
 			return *ve, false
 		}

@@ -548,8 +548,12 @@ func (r *Router) receive(p received) {
 }
 
 func (r *Router) step(in *instance, ev Event) {
+	old := in.m.OldUnicastChecksum()
 	for _, a := range in.m.Step(ev) {
 		r.do(in, a)
+	}
+	if !old && in.m.OldUnicastChecksum() {
+		r.log.Info("vrrp: a peer computes keepalived's old unicast VRRPv3 checksum; so does this instance from now on", "instance", in.cfg.Name, "vrid", in.cfg.VRID)
 	}
 	r.publish(in)
 }
@@ -574,7 +578,7 @@ func (r *Router) do(in *instance, a Action) {
 		ad := in.m.Advert(a.Priority)
 		send := func(dst netip.Addr) {
 			// The VRRPv3 checksum covers the destination: one per peer.
-			n, err := ad.MarshalTo(in.buf, Pseudo{Src: in.local, Dst: dst})
+			n, err := ad.MarshalTo(in.buf, Pseudo{Src: in.local, Dst: in.m.pseudoDst(dst)})
 			if err != nil {
 				r.fail(in, "marshal advert", err)
 				return

@@ -64,6 +64,12 @@ func vrrpConfigs(cfg *config.Config) (map[string][]vrrp.Config, error) {
 		vc.StartupDelay = cfg.Global.StartupDelay
 		vc.GARPInterval = cfg.Global.GARPInterval
 		vc.DontTrackPrimary, vc.PromoteSecondaries, vc.GARPExtraInterval = in.DontTrackPrimary, in.PromoteSecondaries, in.GARPExtraIf
+		switch in.OldUnicastChecksum {
+		case "always":
+			vc.UnicastChecksum = vrrp.UnicastChecksumOld
+		case "never":
+			vc.UnicastChecksum = vrrp.UnicastChecksumNever
+		}
 		if vc.IPv6 {
 			vc.GARPInterval = cfg.Global.GNAInterval
 		}

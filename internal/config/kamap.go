@@ -662,6 +662,8 @@ func (m *kaMapper) vrrpInstance(b *node) {
 			m.virtualRules(n, &in)
 		case "smtp_alert":
 			m.smtpAlert(n, "vrrp_instance", in.Pos)
+		case "old_unicast_checksum":
+			m.oldUnicastChecksum(n, &in)
 		case "dont_track_primary":
 			m.setFlag(n, &in.DontTrackPrimary)
 		case "promote_secondaries":

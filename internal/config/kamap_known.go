@@ -139,10 +139,9 @@ var kaIgnored = map[string]string{
 // kaRefused are keepalived keywords the reader refuses, with the reason.
 var kaRefused = map[string]string{
 	// vrrp_instance
-	"use_vmac_addr":        "VMACs for the VIPs on other interfaces than the instance's: not implemented (use_vmac is)",
-	"use_ipvlan":           "ipvlan interfaces: not implemented (use_vmac is)",
-	"old_unicast_checksum": "lbnode computes the VRRPv3 checksum of unicast adverts as RFC 5798 defines it, not as keepalived before 2.0 did",
-	"track_src_ip":         "lbnode does not follow the adverts' source address",
+	"use_vmac_addr": "VMACs for the VIPs on other interfaces than the instance's: not implemented (use_vmac is)",
+	"use_ipvlan":    "ipvlan interfaces: not implemented (use_vmac is)",
+	"track_src_ip":  "lbnode does not follow the adverts' source address",
 	// top level
 	"SSL":                      "SSL_GET checks with keepalived's own CA, certificate or key: not implemented",
 	"interface_up_down_delays": "lbnode acts on a link change at once",

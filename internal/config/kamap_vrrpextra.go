@@ -35,6 +35,22 @@ func (m *kaMapper) setFlag(n *node, dst *bool) {
 	*dst = true
 }
 
+// oldUnicastChecksum reads old_unicast_checksum [never] as keepalived
+// 2.2.7 does (vrrp_parser.c, vrrp_unicast_chksum_handler): no word is
+// "always", "never" is never, another word is ignored with its message.
+func (m *kaMapper) oldUnicastChecksum(n *node, in *VRRPInstance) {
+	switch {
+	case n.block:
+		m.errf(n, "takes no block")
+	case len(n.args) == 0:
+		in.OldUnicastChecksum = "always"
+	case n.args[0].text == "never":
+		in.OldUnicastChecksum = "never"
+	default:
+		m.warnf(n, "%q is not never: ignored, as keepalived does (\"(%s) Unknown old_unicast_chksum mode %s - ignoring\")", n.args[0].text, in.Name, n.args[0].text)
+	}
+}
+
 // extraIfArgs reads the words of garp_extra_if and vrrp_garp_extra_if:
 // "all" and an interval of whole seconds, lo-86400, in any order, as
 // keepalived 2.2.7 reads them (vrrp_parser.c, vrrp_garp_extra_if_handler;

@@ -123,6 +123,20 @@ var extraCases = []extraCase{
 		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.GARPExtraIf, 20 * time.Second }),
 	},
 	{
+		name: "old_unicast_checksum", src: exactInstance("  old_unicast_checksum\n"),
+		check: wantInstance(func(in *VRRPInstance) (any, any) { return in.OldUnicastChecksum, "always" }),
+	},
+	{
+		name: "old_unicast_checksum never", src: exactInstance("  old_unicast_checksum never\n"),
+		check: wantInstance(func(in *VRRPInstance) (any, any) { return in.OldUnicastChecksum, "never" }),
+	},
+	{
+		name: "old_unicast_checksum bad", src: exactInstance("  old_unicast_checksum sometimes\n"),
+		keepalived: "(VI_1) Unknown old_unicast_chksum mode sometimes - ignoring",
+		warnings:   []string{`k.conf:7: old_unicast_checksum: "sometimes" is not never: ignored, as keepalived does ("(VI_1) Unknown old_unicast_chksum mode sometimes - ignoring")`},
+		check:      wantInstance(func(in *VRRPInstance) (any, any) { return in.OldUnicastChecksum, "" }),
+	},
+	{
 		name: "notify_deleted", src: exactInstance("  notify_deleted\n"),
 		warnings: []string{"k.conf:7: notify_deleted: accepted and ignored in vrrp_instance: no effect: lbnode refuses a reload that removes an instance (restart the node to apply it), so it never notifies a deletion"},
 	},

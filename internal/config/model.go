@@ -414,6 +414,10 @@ type VRRPInstance struct {
 	// promote_secondaries: the interface's promote_secondaries is set
 	// while the instance runs.
 	DontTrackPrimary, PromoteSecondaries bool
+	// OldUnicastChecksum is old_unicast_checksum: "" (unset: follow a
+	// unicast VRRPv3 peer that computes keepalived's pre-2.0 checksum),
+	// "always" (compute it) or "never" (never follow).
+	OldUnicastChecksum string
 	// NotifyPriorityChanges is notify_priority_changes, or the sync
 	// group's, or the global one: a FIFO line (INSTANCE "NAME"
 	// MASTER_PRIORITY|BACKUP_PRIORITY PRIORITY) on each change of the

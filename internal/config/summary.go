@@ -123,6 +123,9 @@ func (c *Config) Summary() string {
 		if in.PromoteSecondaries {
 			more = append(more, "promote_secondaries set on "+in.Interface)
 		}
+		if in.OldUnicastChecksum != "" {
+			more = append(more, "old unicast VRRPv3 checksum: "+in.OldUnicastChecksum)
+		}
 		if in.NotifyPriorityChanges {
 			more = append(more, "priority changes written to the notify FIFOs")
 		}
