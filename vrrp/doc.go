@@ -46,13 +46,18 @@
 //     messages; or to each unicast peer; for IPv6 instances a raw IPv6
 //     socket (golang.org/x/net/ipv6) joined to ff02::12, with the kernel
 //     computing and checking the checksum;
-//   - VIPs added and removed with rtnetlink, possibly on another interface
-//     than the advertisements (keepalived's "virtual_ipaddress { ... dev eth0 }"),
-//     idempotently: a VIP present at start is removed on BACKUP;
-//   - gratuitous ARP over AF_PACKET on the VIP interface: the advertisement
-//     first, then a burst, a second burst after GARPDelay and an optional
-//     refresh;
-//   - tracked interfaces (the advertisement interface always) followed with
+//   - VIPs, and ExcludedVIPs that the adverts do not carry, added and
+//     removed with rtnetlink, each on its own interface with its label,
+//     scope, broadcast address, peer and flags (AddrOptions, keepalived's
+//     virtual_ipaddress options), idempotently: a VIP present at start is
+//     removed on BACKUP; their deletion by someone else followed, so that
+//     a MASTER resigns and comes back with them, as keepalived does;
+//   - gratuitous ARP over AF_PACKET on each address's interface: the
+//     advertisement first, then a burst, a second burst after GARPDelay,
+//     an optional refresh, and optional rounds on the other interfaces
+//     (GARPExtraInterval), paced per interface or per GARPGroup;
+//   - tracked interfaces (the advertisement interface unless
+//     DontTrackPrimary, and those of the addresses) followed with
 //     rtnetlink link notifications: one down means FAULT;
 //   - with Config.VMAC (keepalived's use_vmac), a private macvlan with the
 //     virtual MAC 00:00:5e:00:01:VRID (IPv6 00:00:5e:00:02:VRID) on the
