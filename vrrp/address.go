@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
 
 // AddrOptions are one virtual address's own settings (keepalived's
@@ -32,9 +30,8 @@ type AddrOptions struct {
 	// (ip address ... peer): the address is Addr alone, the prefix is
 	// Peer's. Broadcast must then be unset.
 	Peer netip.Prefix
-	// Flags are IFA_F_* flags the address is added with: home,
-	// mngtmpaddr, noprefixroute, autojoin (IFA_F_HOMEADDRESS,
-	// IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE, IFA_F_MCAUTOJOIN).
+	// Flags are the flags the address is added with: AddrFlagHome,
+	// AddrFlagManageTemp, AddrFlagNoPrefixRoute, AddrFlagMCAutojoin.
 	Flags uint32
 	// DAD has the kernel run duplicate address detection on an IPv6
 	// address (keepalived's -nodad); by default it does not (IFA_F_NODAD),
@@ -179,7 +176,7 @@ func (c *Config) normalizeAddrs() error {
 		case o.Peer.IsValid() && o.Broadcast.IsValid():
 			return &FieldError{Field: "AddrOptions.Peer", Value: o.Peer.String(), Msg: "a point-to-point address has no broadcast address"}
 		case o.Flags&^addrFlags != 0:
-			return &FieldError{Field: "AddrOptions.Flags", Value: "0x" + strconv.FormatUint(uint64(o.Flags), 16), Msg: "only IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE and IFA_F_MCAUTOJOIN may be set"}
+			return &FieldError{Field: "AddrOptions.Flags", Value: "0x" + strconv.FormatUint(uint64(o.Flags), 16), Msg: "only AddrFlagHome, AddrFlagManageTemp, AddrFlagNoPrefixRoute and AddrFlagMCAutojoin may be set"}
 		}
 		if c.VMAC != nil && o.Interface == c.Interface {
 			// The addresses that would go on the base interface go on
@@ -198,8 +195,16 @@ func (c *Config) normalizeAddrs() error {
 	return nil
 }
 
-// addrFlags are the IFA_F_* flags AddrOptions.Flags may hold.
-const addrFlags = unix.IFA_F_HOMEADDRESS | unix.IFA_F_MANAGETEMPADDR | unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MCAUTOJOIN
+// The address flags AddrOptions.Flags may hold: Linux's IFA_F_* values
+// (linux/if_addr.h) for keepalived's address options.
+const (
+	AddrFlagHome          uint32 = 0x10  // IFA_F_HOMEADDRESS: home
+	AddrFlagManageTemp    uint32 = 0x100 // IFA_F_MANAGETEMPADDR: mngtmpaddr
+	AddrFlagNoPrefixRoute uint32 = 0x200 // IFA_F_NOPREFIXROUTE: noprefixroute
+	AddrFlagMCAutojoin    uint32 = 0x400 // IFA_F_MCAUTOJOIN: autojoin
+
+	addrFlags = AddrFlagHome | AddrFlagManageTemp | AddrFlagNoPrefixRoute | AddrFlagMCAutojoin
+)
 
 // maxAddresses bounds the VIPs and ExcludedVIPs of one instance together.
 const maxAddresses = 4096

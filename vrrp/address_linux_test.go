@@ -39,8 +39,8 @@ func TestIntegrationAddressOptions(t *testing.T) {
 		{Addr: onEth2.Addr(), Interface: "eth2", Label: "eth2:vip", Broadcast: netip.MustParseAddr("10.2.0.255")},
 		{Addr: scoped.Addr(), Scope: 253},
 		{Addr: onLo.Addr(), Interface: "lo", Scope: 254},
-		{Addr: ptp.Addr(), Interface: "eth2", Peer: netip.MustParsePrefix("10.3.0.2/24"), Flags: unix.IFA_F_NOPREFIXROUTE},
-		{Addr: dad.Addr(), DAD: true, Flags: unix.IFA_F_HOMEADDRESS},
+		{Addr: ptp.Addr(), Interface: "eth2", Peer: netip.MustParsePrefix("10.3.0.2/24"), Flags: AddrFlagNoPrefixRoute},
+		{Addr: dad.Addr(), DAD: true, Flags: AddrFlagHome},
 		{Addr: lft.Addr(), PreferredLft: 600, PreferredLftSet: true},
 	}
 	capture := startCapture(t, h, "eth2")
@@ -150,4 +150,14 @@ func TestIntegrationAddressDeletedComesBack(t *testing.T) {
 	resign, back := s.trans[n-2], s.trans[n-1]
 	s.mu.Unlock()
 	t.Logf("resigned: %v; MASTER again %v later", resign.Cause, back.At.Sub(resign.At).Round(time.Millisecond))
+}
+
+// The address flags are the kernel's.
+func TestAddrFlagsAreTheKernels(t *testing.T) {
+	for _, f := range [][2]uint32{{AddrFlagHome, unix.IFA_F_HOMEADDRESS}, {AddrFlagManageTemp, unix.IFA_F_MANAGETEMPADDR},
+		{AddrFlagNoPrefixRoute, unix.IFA_F_NOPREFIXROUTE}, {AddrFlagMCAutojoin, unix.IFA_F_MCAUTOJOIN}} {
+		if f[0] != f[1] {
+			t.Errorf("flag %#x, the kernel's %#x", f[0], f[1])
+		}
+	}
 }
