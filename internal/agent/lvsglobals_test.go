@@ -15,20 +15,7 @@ func (n *testNode) startGlobals(set func(*config.Global)) {
 	n.t.Helper()
 	cfg := parseNode(n.t, nodeYAML)
 	set(&cfg.Global)
-	a, err := New(cfg, &n.opts)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.a = a
-	ctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
-	go func() { n.done <- a.Run(ctx) }()
-	n.t.Cleanup(func() {
-		cancel()
-		<-n.done
-		n.done <- nil
-	})
-	synctest.Wait()
+	n.run(cfg)
 }
 
 // services returns the kernel's services as sorted ipvsadm -S lines.

@@ -390,7 +390,13 @@ func (n *testNode) writeSysctl(key, val string) {
 // start creates the agent for src and runs it until stop.
 func (n *testNode) start(src string) {
 	n.t.Helper()
-	a, err := New(parseNode(n.t, src), &n.opts)
+	n.run(parseNode(n.t, src))
+}
+
+// run creates the agent for cfg and runs it until stop.
+func (n *testNode) run(cfg *config.Config) {
+	n.t.Helper()
+	a, err := New(cfg, &n.opts)
 	if err != nil {
 		n.t.Fatal(err)
 	}

@@ -47,20 +47,7 @@ func TestKeepalivedLVSGlobals(t *testing.T) {
 			if g.LVSTimeouts != tt.timeouts || g.LVSFlush != tt.flush || g.LVSFlushOnStop != tt.onStop {
 				t.Errorf("LVSTimeouts %+v LVSFlush %v LVSFlushOnStop %v, want %+v %v %v", g.LVSTimeouts, g.LVSFlush, g.LVSFlushOnStop, tt.timeouts, tt.flush, tt.onStop)
 			}
-			var ws []string
-			for _, w := range cfg.Warnings {
-				if strings.HasPrefix(w.Directive, "lvs_") {
-					ws = append(ws, w.String())
-				}
-			}
-			if len(ws) != len(tt.warnings) {
-				t.Fatalf("warnings %q, want %d matching %q", ws, len(tt.warnings), tt.warnings)
-			}
-			for i, w := range tt.warnings {
-				if !strings.Contains(ws[i], w) || !strings.Contains(ws[i], "ka.conf:") {
-					t.Errorf("warning %d = %q, want it to contain %q and the position", i, ws[i], w)
-				}
-			}
+			checkPrefixedWarnings(t, cfg, "lvs_", tt.warnings)
 		})
 	}
 }

@@ -84,20 +84,7 @@ func TestKeepalivedSyncDaemon(t *testing.T) {
 			if diff := cmp.Diff(tt.want, cfg.Global.SyncDaemon, cmpOpts...); diff != "" {
 				t.Errorf("SyncDaemon (-want +got):\n%s", diff)
 			}
-			var ws []string
-			for _, w := range cfg.Warnings {
-				if strings.HasPrefix(w.Directive, "lvs_sync_daemon") {
-					ws = append(ws, w.String())
-				}
-			}
-			if len(ws) != len(tt.warnings) {
-				t.Fatalf("warnings %q, want %d matching %q", ws, len(tt.warnings), tt.warnings)
-			}
-			for i, w := range tt.warnings {
-				if !strings.Contains(ws[i], w) || !strings.Contains(ws[i], "ka.conf:") {
-					t.Errorf("warning %d = %q, want it to contain %q and the position", i, ws[i], w)
-				}
-			}
+			checkPrefixedWarnings(t, cfg, "lvs_sync_daemon", tt.warnings)
 		})
 	}
 }
@@ -106,5 +93,25 @@ func TestKeepalivedSyncDaemonInterfaceTooLong(t *testing.T) {
 	_, err := ParseKeepalived("ka.conf", []byte(syncdConf("", "    lvs_sync_daemon_interface eth1234567890abcd")))
 	if err == nil || !strings.Contains(err.Error(), "lvs_sync_daemon_interface") || !strings.Contains(err.Error(), "ipvswrapper.c:256") {
 		t.Errorf("error = %v, want one naming lvs_sync_daemon_interface and keepalived's truncation", err)
+	}
+}
+
+// checkPrefixedWarnings checks that cfg's warnings on the directives
+// starting with prefix contain want, in order, each with its position.
+func checkPrefixedWarnings(t *testing.T, cfg *Config, prefix string, want []string) {
+	t.Helper()
+	var ws []string
+	for _, w := range cfg.Warnings {
+		if strings.HasPrefix(w.Directive, prefix) {
+			ws = append(ws, w.String())
+		}
+	}
+	if len(ws) != len(want) {
+		t.Fatalf("warnings %q, want %d matching %q", ws, len(want), want)
+	}
+	for i, w := range want {
+		if !strings.Contains(ws[i], w) || !strings.Contains(ws[i], "ka.conf:") {
+			t.Errorf("warning %d = %q, want it to contain %q and the position", i, ws[i], w)
+		}
 	}
 }
