@@ -249,7 +249,9 @@ func TestMonitorSpread(t *testing.T) {
 			targets = append(targets, Target{Name: fmt.Sprint(i), Interval: 10 * time.Second, Checker: scripted(0, true)})
 		}
 		start := time.Now()
-		_, obs := monitorRun(t, Config{}, 9999*time.Millisecond, targets...)
+		// The offsets are drawn from [0, 10s) to the nanosecond: watch the
+		// whole interval but its last nanosecond.
+		_, obs := monitorRun(t, Config{}, 10*time.Second-time.Nanosecond, targets...)
 		if len(obs) != 200 {
 			t.Fatalf("%d first attempts in the first interval, want 200", len(obs))
 		}
