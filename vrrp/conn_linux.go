@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -29,15 +30,27 @@ type rawConn struct {
 }
 
 // boundListenConfig returns a ListenConfig whose sockets are bound to ifi
-// (SO_BINDTODEVICE) and carry kernel receive timestamps, which anchor the
-// timers at arrival.
+// (SO_BINDTODEVICE), carry kernel receive timestamps, which anchor the
+// timers at arrival, and are transparent (IP_TRANSPARENT): they send from
+// an address the host no longer has, as keepalived, which writes its own
+// IP header, does when a configured source is deleted or as it resigns
+// for want of one.
 func boundListenConfig(ifi *net.Interface) net.ListenConfig {
-	return net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+	return net.ListenConfig{Control: func(network, _ string, rc syscall.RawConn) error {
+		level, opt := unix.SOL_IP, unix.IP_TRANSPARENT
+		if strings.HasPrefix(network, "ip6") {
+			level, opt = unix.SOL_IPV6, unix.IPV6_TRANSPARENT
+		}
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
 			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifi.Name)
 			if serr == nil {
 				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+			}
+			if serr == nil {
+				if serr = unix.SetsockoptInt(int(fd), level, opt, 1); serr != nil {
+					serr = fmt.Errorf("transparent: %w", serr)
+				}
 			}
 		}); err != nil {
 			return err

@@ -59,6 +59,13 @@
 //   - tracked interfaces (the advertisement interface unless
 //     DontTrackPrimary, and those of the addresses) followed with
 //     rtnetlink link notifications: one down means FAULT;
+//   - the adverts' source address followed with rtnetlink address
+//     notifications, unless configured (UnicastSrc): when it is deleted
+//     the interface's next address takes over, and when none is left the
+//     instance resigns and is FAULT until one is added, as keepalived
+//     does; the sockets are transparent (IP_TRANSPARENT), so that a
+//     configured source deleted from the host is still sent from, as
+//     keepalived, which writes its own IP header, sends from it;
 //   - with Config.VMAC (keepalived's use_vmac), a private macvlan with the
 //     virtual MAC 00:00:5e:00:01:VRID (IPv6 00:00:5e:00:02:VRID) on the
 //     interface, carrying the VIPs and, unless VMAC.XmitBase, the adverts,

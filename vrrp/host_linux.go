@@ -278,11 +278,11 @@ func (h *linuxHost) WatchAddrs(ctx context.Context) (<-chan AddrEvent, error) {
 		for u := range ch {
 			n, ok := names[u.LinkIndex]
 			a, ok2 := netip.AddrFromSlice(u.LinkAddress.IP)
-			if u.NewAddr || !ok || !ok2 {
+			if !ok || !ok2 {
 				continue
 			}
 			select {
-			case out <- AddrEvent{Interface: n, Addr: a.Unmap()}:
+			case out <- AddrEvent{Interface: n, Addr: a.Unmap(), Added: u.NewAddr}:
 			case <-ctx.Done():
 			}
 		}

@@ -50,6 +50,8 @@ const (
 	CauseTrackFault                      // a tracked script or file with weight 0 failed (EventTrack)
 	CauseTrackUp                         // tracking no longer holds the instance in FAULT
 	CauseAddrDeleted                     // one of the MASTER's addresses was deleted (EventAddrDeleted)
+	CauseNoSource                        // the source address was deleted and none is left (EventSource)
+	CauseSourceBack                      // a source address is back (EventSource)
 )
 
 // Cause says why a transition happened.
@@ -57,8 +59,8 @@ type Cause struct {
 	Kind      CauseKind
 	Priority  uint8      // the advertised priority, for advert causes
 	From      netip.Addr // the sender, for advert causes
-	Interface string     // for interface causes and CauseAddrDeleted
-	Addr      netip.Addr // for CauseAddrDeleted
+	Interface string     // for interface causes, CauseAddrDeleted and the source causes
+	Addr      netip.Addr // for CauseAddrDeleted and the source causes
 }
 
 // String renders the cause for logs, e.g. "higher priority 150 from 172.16.0.2".
@@ -90,6 +92,10 @@ func (c Cause) String() string {
 		return "tracking recovered"
 	case CauseAddrDeleted:
 		return "address " + c.Addr.String() + " deleted from " + c.Interface
+	case CauseNoSource:
+		return "source address " + c.Addr.String() + " deleted from " + c.Interface + ", none left"
+	case CauseSourceBack:
+		return "source address " + c.Addr.String() + " on " + c.Interface
 	}
 	return "cause(" + itoa(int(c.Kind)) + ")"
 }
@@ -116,6 +122,7 @@ const (
 	EventLink                         // a tracked interface changed state
 	EventTrack                        // the tracked scripts and files changed (see Router.SetTracking)
 	EventAddrDeleted                  // an address was deleted from an interface (see AddrWatcher)
+	EventSource                       // the source address changed, went or came back (see AddrWatcher)
 )
 
 // PacketInfo is what the IP layer tells about a received packet.
@@ -136,7 +143,8 @@ type Event struct {
 	Data []byte
 	Info PacketInfo
 	// EventLink: the interface and its new state. EventAddrDeleted: the
-	// interface and the address.
+	// interface and the address. EventSource: the interface, and Up with
+	// the new source address, or !Up with the one deleted.
 	Interface string
 	Up        bool
 	Addr      netip.Addr
@@ -253,6 +261,9 @@ type Machine struct {
 	stats   Stats
 
 	trackFault bool // EventTrack holds the instance in FAULT
+	// noSource: EventSource holds the instance in FAULT, for srcCause.
+	noSource bool
+	srcCause Cause
 	// oldChecksum: the adverts' checksum covers Group in place of the
 	// destination (see UnicastChecksum).
 	oldChecksum bool
@@ -399,6 +410,8 @@ func (m *Machine) Step(ev Event) []Action {
 		m.track(now, ev.Priority, ev.Fault)
 	case EventAddrDeleted:
 		m.addrDeleted(now, ev.Interface, ev.Addr)
+	case EventSource:
+		m.source(now, ev.Interface, ev.Addr, ev.Up)
 	}
 	m.stats.State = m.state
 	return m.actions
@@ -415,6 +428,11 @@ func (m *Machine) enter(now time.Time, c Cause) {
 	if m.trackFault {
 		m.emit(Action{Kind: ActionRemoveVIPs})
 		m.transition(now, StateFault, Cause{Kind: CauseTrackFault})
+		return
+	}
+	if m.noSource {
+		m.emit(Action{Kind: ActionRemoveVIPs})
+		m.transition(now, StateFault, m.srcCause)
 		return
 	}
 	if m.cfg.Priority == OwnerPriority {
@@ -763,7 +781,7 @@ func (m *Machine) link(now time.Time, name string, up bool) {
 		}
 		m.emit(Action{Kind: ActionRemoveVIPs})
 		m.transition(now, StateFault, Cause{Kind: CauseInterfaceDown, Interface: name})
-	case up && m.state == StateFault && m.firstDown() < 0 && !m.trackFault:
+	case up && m.state == StateFault && m.firstDown() < 0 && !m.trackFault && !m.noSource:
 		m.enter(now, Cause{Kind: CauseInterfaceUp, Interface: name})
 	}
 }

@@ -54,19 +54,24 @@ type Host interface {
 	WatchLinks(ctx context.Context, names []string) ([]bool, <-chan LinkEvent, error)
 }
 
-// AddrWatcher is a Host that reports the addresses deleted from its
-// interfaces. With one, a MASTER whose address is deleted by someone else
-// resigns and comes back at once, adding it again, as keepalived does
-// (see AddrOptions.NoTrack).
+// AddrWatcher is a Host that reports the addresses added to and deleted
+// from its interfaces. With one, a MASTER whose address is deleted by
+// someone else resigns and comes back at once, adding it again, as
+// keepalived does (see AddrOptions.NoTrack), and the adverts' source
+// follows the interface's addresses, unless configured (UnicastSrc): when
+// none is left the instance is FAULT until one is added.
 type AddrWatcher interface {
-	// WatchAddrs returns the deletions from now until ctx is done.
+	// WatchAddrs returns the changes from now until ctx is done.
 	WatchAddrs(ctx context.Context) (<-chan AddrEvent, error)
 }
 
-// AddrEvent is an address deleted from an interface.
+// AddrEvent is an address deleted from an interface or, with Added,
+// added to it (or its flags changed, as when IPv6 duplicate address
+// detection ends).
 type AddrEvent struct {
 	Interface string
 	Addr      netip.Addr
+	Added     bool
 }
 
 // Options tune a Router. A nil *Options means defaults.
@@ -125,6 +130,8 @@ type instance struct {
 	src   netip.Addr // source passed to WriteTo, or invalid: the system's choice
 	tx    Stats      // GARPSent and SendErrors
 	buf   []byte
+	// noSource: the source was deleted and none is left (followSource).
+	noSource bool
 }
 
 // key identifies an instance on an interface: IPv4 and IPv6 have separate
@@ -404,7 +411,10 @@ loop:
 				continue
 			}
 			for _, in := range r.insts {
-				r.step(in, Event{Kind: EventAddrDeleted, Now: now, Interface: ev.Interface, Addr: ev.Addr})
+				if !ev.Added {
+					r.step(in, Event{Kind: EventAddrDeleted, Now: now, Interface: ev.Interface, Addr: ev.Addr})
+				}
+				r.followSource(in, ev, now)
 			}
 		case <-timer.C:
 			// An advert that arrived before the deadline but is still
@@ -503,7 +513,7 @@ func (r *Router) reconfigure(cfgs []Config) error {
 						if r.removed == nil {
 							r.removed = map[AddrEvent]int{}
 						}
-						r.removed[AddrEvent{a.Interface, a.Prefix.Addr()}]++
+						r.removed[AddrEvent{Interface: a.Interface, Addr: a.Prefix.Addr()}]++
 					}
 				}
 				if err := r.host.RemoveVIPs(gone); err != nil {

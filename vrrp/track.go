@@ -89,7 +89,7 @@ func (m *Machine) track(now time.Time, prio uint8, fault bool) {
 		m.transition(now, StateFault, Cause{Kind: CauseTrackFault})
 	case !fault && m.trackFault:
 		m.trackFault = false
-		if m.state == StateFault && m.firstDown() < 0 {
+		if m.state == StateFault && m.firstDown() < 0 && !m.noSource {
 			m.enter(now, Cause{Kind: CauseTrackUp})
 		}
 	}

@@ -141,7 +141,9 @@ var kaRefused = map[string]string{
 	// vrrp_instance
 	"use_vmac_addr": "VMACs for the VIPs on other interfaces than the instance's: not implemented (use_vmac is)",
 	"use_ipvlan":    "ipvlan interfaces: not implemented (use_vmac is)",
-	"track_src_ip":  "lbnode does not follow the adverts' source address",
+	"track_src_ip": "keepalived 2.2.7 documents it (FAULT while mcast_src_ip or unicast_src_ip is missing) but never acts on it: " +
+		"keepalived_netlink.c:1133 compares the deleted address with the sockaddr that holds the source, which never matches, " +
+		"and keepalived goes on sending from the deleted address; lbnode will not guess which of the two the file means",
 	// top level
 	"SSL":                      "SSL_GET checks with keepalived's own CA, certificate or key: not implemented",
 	"interface_up_down_delays": "lbnode acts on a link change at once",

@@ -7,6 +7,7 @@ package vrrptest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -150,6 +151,9 @@ type Host struct {
 	vips   map[string][]vrrp.Address
 	garps  []time.Time
 	garpOn map[string][]netip.Addr // the addresses announced, by interface
+	// own are the interfaces' own addresses, by interface, once
+	// DeleteOwn or AddOwn changed them; addr and addr6 before that.
+	own map[string][]netip.Addr
 }
 
 // NewHost returns a Host whose interfaces all have the primary address
@@ -182,12 +186,59 @@ func (h *Host) SetDown(name string) {
 }
 
 // PrimaryAddr implements vrrp.Host: the IPv6 address for IPv6 VIPs, addr
-// otherwise.
-func (h *Host) PrimaryAddr(_ string, vips []netip.Prefix) (netip.Addr, error) {
-	if len(vips) > 0 && vips[0].Addr().Is6() && h.addr6.IsValid() {
+// otherwise; once DeleteOwn or AddOwn changed ifname's addresses, the
+// first of them of the family that is not in exclude.
+func (h *Host) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, error) {
+	ipv6 := len(exclude) > 0 && exclude[0].Addr().Is6()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if own, ok := h.own[ifname]; ok {
+		for _, a := range own {
+			if a.Is6() == ipv6 && !slices.ContainsFunc(exclude, func(p netip.Prefix) bool { return p.Addr() == a }) {
+				return a, nil
+			}
+		}
+		return netip.Addr{}, fmt.Errorf("no address on %s", ifname)
+	}
+	if ipv6 && h.addr6.IsValid() {
 		return h.addr6, nil
 	}
 	return h.addr, nil
+}
+
+// DeleteOwn deletes addr, one of ifname's own addresses (addr or addr6
+// until then), and reports it to the Router watching the host; it blocks
+// until the Router takes it.
+func (h *Host) DeleteOwn(ifname string, addr netip.Addr) {
+	h.mu.Lock()
+	h.ownLocked(ifname)
+	h.own[ifname] = slices.DeleteFunc(h.own[ifname], func(a netip.Addr) bool { return a == addr })
+	h.mu.Unlock()
+	h.addrs <- vrrp.AddrEvent{Interface: ifname, Addr: addr}
+}
+
+// AddOwn adds addr to ifname's own addresses, after those it has, and
+// reports it to the Router watching the host; it blocks until the Router
+// takes it.
+func (h *Host) AddOwn(ifname string, addr netip.Addr) {
+	h.mu.Lock()
+	h.ownLocked(ifname)
+	h.own[ifname] = append(h.own[ifname], addr)
+	h.mu.Unlock()
+	h.addrs <- vrrp.AddrEvent{Interface: ifname, Addr: addr, Added: true}
+}
+
+func (h *Host) ownLocked(ifname string) {
+	if h.own == nil {
+		h.own = map[string][]netip.Addr{}
+	}
+	if _, ok := h.own[ifname]; !ok {
+		for _, a := range []netip.Addr{h.addr, h.addr6} {
+			if a.IsValid() {
+				h.own[ifname] = append(h.own[ifname], a)
+			}
+		}
+	}
 }
 
 // AddVIPs implements vrrp.Host.
@@ -276,7 +327,8 @@ func (h *Host) GARPsOn(ifname string) []netip.Addr {
 	return slices.Clone(h.garpOn[ifname])
 }
 
-// WatchAddrs implements vrrp.AddrWatcher: the deletions DeleteAddr makes.
+// WatchAddrs implements vrrp.AddrWatcher: the changes DeleteAddr, DeleteOwn
+// and AddOwn make.
 func (h *Host) WatchAddrs(ctx context.Context) (<-chan vrrp.AddrEvent, error) {
 	return h.addrs, nil
 }
