@@ -63,7 +63,8 @@
 //     notifications, unless configured (UnicastSrc): when it is deleted
 //     the interface's next address takes over, and when none is left the
 //     instance resigns and is FAULT until one is added, as keepalived
-//     does; the sockets are transparent (IP_TRANSPARENT), so that a
+//     does, and an interface without one at start holds it in FAULT
+//     until it has one (ErrNoAddress); the sockets are transparent (IP_TRANSPARENT), so that a
 //     configured source deleted from the host is still sent from, as
 //     keepalived, which writes its own IP header, sends from it;
 //   - with Config.VMAC (keepalived's use_vmac), a private macvlan with the

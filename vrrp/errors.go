@@ -5,6 +5,11 @@ import (
 	"fmt"
 )
 
+// ErrNoAddress is wrapped by a Host's PrimaryAddr when the interface has
+// no address to send from. With an AddrWatcher Host, New starts such an
+// instance in FAULT until the interface has one, as keepalived does.
+var ErrNoAddress = errors.New("no address to send from")
+
 // ErrUnsupported is returned by Open and the other OS entry points on
 // systems other than Linux.
 var ErrUnsupported = errors.New("vrrp: not supported on this operating system")

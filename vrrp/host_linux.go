@@ -79,7 +79,7 @@ func (h *linuxHost) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Ad
 	if secondary.IsValid() {
 		return secondary, nil
 	}
-	return netip.Addr{}, fmt.Errorf("no IPv4 address on %s", ifname)
+	return netip.Addr{}, fmt.Errorf("no IPv4 address on %s: %w", ifname, ErrNoAddress)
 }
 
 // linkLocal returns the first IPv6 link-local address of l that is not
@@ -95,7 +95,7 @@ func (h *linuxHost) linkLocal(l netlink.Link) (netip.Addr, error) {
 			return ip, nil
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("no usable IPv6 link-local address on %s", l.Attrs().Name)
+	return netip.Addr{}, fmt.Errorf("no usable IPv6 link-local address on %s: %w", l.Attrs().Name, ErrNoAddress)
 }
 
 // vipAddr is the netlink address of a VIP with its label, scope and

@@ -50,7 +50,7 @@ const (
 	CauseTrackFault                      // a tracked script or file with weight 0 failed (EventTrack)
 	CauseTrackUp                         // tracking no longer holds the instance in FAULT
 	CauseAddrDeleted                     // one of the MASTER's addresses was deleted (EventAddrDeleted)
-	CauseNoSource                        // the source address was deleted and none is left (EventSource)
+	CauseNoSource                        // no source address: deleted and none left, or none at start (EventSource)
 	CauseSourceBack                      // a source address is back (EventSource)
 )
 
@@ -93,6 +93,9 @@ func (c Cause) String() string {
 	case CauseAddrDeleted:
 		return "address " + c.Addr.String() + " deleted from " + c.Interface
 	case CauseNoSource:
+		if !c.Addr.IsValid() {
+			return "no address on " + c.Interface + " to send from"
+		}
 		return "source address " + c.Addr.String() + " deleted from " + c.Interface + ", none left"
 	case CauseSourceBack:
 		return "source address " + c.Addr.String() + " on " + c.Interface

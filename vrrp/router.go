@@ -227,8 +227,18 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 			seen[k] = true
 		}
 		local := c.UnicastSrc
+		noSource := false
 		if !local.IsValid() {
 			local, err = host.PrimaryAddr(c.Interface, slices.Concat(c.VIPs, c.ExcludedVIPs))
+			if _, watch := host.(AddrWatcher); watch && errors.Is(err, ErrNoAddress) {
+				// FAULT until the interface has an address, as
+				// keepalived's "no IPv4 address for interface"; the
+				// unspecified (link-local) address stands in meanwhile.
+				noSource, local, err = true, netip.IPv4Unspecified(), nil
+				if c.IPv6 {
+					local = netip.MustParseAddr("fe80::")
+				}
+			}
 			if err != nil {
 				return nil, fmt.Errorf("vrrp: primary address of %s: %w", c.Interface, err)
 			}
@@ -237,7 +247,10 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		if err != nil {
 			return nil, err
 		}
-		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen)}
+		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen), noSource: noSource}
+		if noSource {
+			m.Step(Event{Kind: EventSource, Interface: c.Interface})
+		}
 		if c.Version == Version3 || c.IPv6 || c.advertInterface() != c.Interface {
 			// The VRRPv3 checksum covers the source: choose it. A VMAC
 			// has no address of its own but the VIPs: the adverts come

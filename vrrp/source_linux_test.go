@@ -205,3 +205,40 @@ func configuredSourceScenario(t *testing.T, h *netnstest.NS, d sourceDaemon) {
 	}
 	t.Logf("%s: %d adverts from %v after its deletion", d.name, after, src)
 }
+
+// TestIntegrationStartWithoutAddress starts keepalived and the router,
+// each alone in a topology of its own, with no address on the advert
+// interface: both are FAULT, and MASTER with the VIP once one is added.
+func TestIntegrationStartWithoutAddress(t *testing.T) {
+	netnstest.RequirePrivileged(t, "ip", "keepalived")
+	addr := svcAddr(0).String() + "/24"
+	t.Run("keepalived", func(t *testing.T) {
+		_, hs := articleHosts(t, 1)
+		hs[0].Run(t, "ip", "addr", "del", addr, "dev", "eth1")
+		k := startKeepalived(t, hs[0], keepalivedConf(150, ""))
+		k.waitLog(t, "", "(VI_1) entering FAULT state (no IPv4 address for interface)", 20*time.Second)
+		time.Sleep(3500 * time.Millisecond)
+		if hasAddr(t, hs[0], "eth0", articleVIP) || strings.Contains(k.p.Output(), "Entering MASTER STATE") {
+			t.Fatalf("keepalived MASTER without an address:\n%s", k.p.Output())
+		}
+		hs[0].Run(t, "ip", "addr", "add", addr, "dev", "eth1")
+		k.waitLog(t, "entering FAULT state (no IPv4 address", "(VI_1) Entering MASTER STATE", 15*time.Second)
+		waitAddr(t, hs[0], "eth0", articleVIP, true)
+	})
+	t.Run("router", func(t *testing.T) {
+		_, hs := articleHosts(t, 1)
+		hs[0].Run(t, "ip", "addr", "del", addr, "dev", "eth1")
+		s := startSpeaker(t, hs[0], articleConfig(150))
+		s.waitState(t, StateFault, 20*time.Second)
+		if c := s.last().Cause; c.Kind != CauseNoSource {
+			t.Errorf("FAULT for %v, want for want of a source", c)
+		}
+		s.holdState(t, StateFault, 3500*time.Millisecond)
+		if hasAddr(t, hs[0], "eth0", articleVIP) {
+			t.Error("FAULT with the VIP")
+		}
+		hs[0].Run(t, "ip", "addr", "add", addr, "dev", "eth1")
+		s.waitState(t, StateMaster, 15*time.Second)
+		waitAddr(t, hs[0], "eth0", articleVIP, true)
+	})
+}

@@ -1,8 +1,10 @@
 package vrrp_test
 
 import (
+	"context"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -144,4 +146,64 @@ func TestMachineNoSourceHoldsFault(t *testing.T) {
 			t.Fatalf("step %d (%+v): %v, want %v", i, s.ev, got, s.want)
 		}
 	}
+}
+
+// An instance whose interface has no address at start is FAULT until
+// one is added, as keepalived's "no IPv4 address for interface".
+func TestRouterStartsWithoutAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := vrrptest.NewBus()
+		addr := netip.MustParseAddr("172.16.0.2")
+		host := vrrptest.NewHost(addr)
+		host.SetOwn("eth1")
+		var mu sync.Mutex
+		var trans []vrrp.Transition
+		cfg := baseConfig()
+		cfg.Priority, cfg.Version = 150, vrrp.Version3
+		r, err := vrrp.New([]vrrp.Config{cfg}, b.Port(addr), host, &vrrp.Options{OnTransition: func(tr vrrp.Transition) {
+			mu.Lock()
+			trans = append(trans, tr)
+			mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		got := slices.Clone(trans)
+		mu.Unlock()
+		if len(got) != 1 || got[0].To != vrrp.StateFault || got[0].Cause.Kind != vrrp.CauseNoSource || got[0].Cause.Interface != "eth1" {
+			t.Fatalf("transitions %+v, want FAULT for want of a source", got)
+		}
+		if got[0].Cause.String() != "no address on eth1 to send from" {
+			t.Errorf("cause %q", got[0].Cause)
+		}
+		if len(b.Sent(addr)) != 0 || host.HasVIP("eth0") {
+			t.Errorf("FAULT: sent %d adverts, VIP present %v", len(b.Sent(addr)), host.HasVIP("eth0"))
+		}
+		host.AddOwn("eth1", addr)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		var states []vrrp.State
+		for _, tr := range trans {
+			states = append(states, tr.To)
+		}
+		if diff := cmp.Diff([]vrrp.State{vrrp.StateFault, vrrp.StateBackup, vrrp.StateMaster, vrrp.StateStopped}, states); diff != "" {
+			t.Errorf("states (-want +got):\n%s", diff)
+		}
+		sent := b.Sent(addr)
+		if len(sent) == 0 || sent[0].Priority != 150 {
+			t.Errorf("adverts from %v once it was added: %+v", addr, sent)
+		}
+	})
 }

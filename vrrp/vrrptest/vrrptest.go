@@ -198,12 +198,26 @@ func (h *Host) PrimaryAddr(ifname string, exclude []netip.Prefix) (netip.Addr, e
 				return a, nil
 			}
 		}
-		return netip.Addr{}, fmt.Errorf("no address on %s", ifname)
+		return netip.Addr{}, fmt.Errorf("no address on %s: %w", ifname, vrrp.ErrNoAddress)
 	}
 	if ipv6 && h.addr6.IsValid() {
 		return h.addr6, nil
 	}
 	return h.addr, nil
+}
+
+// SetOwn sets ifname's own addresses, none for none, before the Router
+// starts watching.
+func (h *Host) SetOwn(ifname string, addrs ...netip.Addr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.own == nil {
+		h.own = map[string][]netip.Addr{}
+	}
+	h.own[ifname] = slices.Clone(addrs)
+	if h.own[ifname] == nil {
+		h.own[ifname] = []netip.Addr{}
+	}
 }
 
 // DeleteOwn deletes addr, one of ifname's own addresses (addr or addr6
