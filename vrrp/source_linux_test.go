@@ -20,7 +20,7 @@ type sourceDaemon struct {
 }
 
 func keepalivedSource(k *keepalived) sourceDaemon {
-	count := func(st string) int { return strings.Count(k.p.Output(), "(VI_1) Entering "+st+" STATE") }
+	count := func(st string) int { return strings.Count(k.p.Output(), ") Entering "+st+" STATE") }
 	moves := func() int { return count("BACKUP") + count("MASTER") + count("FAULT") }
 	return sourceDaemon{name: "keepalived", moves: moves, wait: func(t *testing.T, n int, st State) {
 		t.Helper()
@@ -28,13 +28,13 @@ func keepalivedSource(k *keepalived) sourceDaemon {
 			out := k.p.Output()
 			i := 0
 			for range n {
-				j := strings.Index(out[i:], "(VI_1) Entering ")
+				j := strings.Index(out[i:], ") Entering ")
 				if j < 0 {
 					return false
 				}
 				i += j + 1
 			}
-			return strings.Contains(out[i:], "(VI_1) Entering "+st.String()+" STATE")
+			return strings.Contains(out[i:], ") Entering "+st.String()+" STATE")
 		})
 	}}
 }
@@ -62,46 +62,85 @@ func routerSource(s *speaker) sourceDaemon {
 
 // TestIntegrationSourceFollowsTheInterface runs keepalived and the router,
 // each alone as MASTER in a topology of its own, through the same address
-// changes on the advert interface, with ip:
+// changes on the advert interface, with ip, for each family (IPv6: the
+// interface's link-local addresses, VRRPv3):
 //
 //   - a second address added and the source deleted: both stay MASTER and
 //     advertise from the second address;
 //   - that one deleted too, so that the interface has none: both resign
-//     (priority 0 advert) and are FAULT without the VIP;
+//     (priority 0 advert from the deleted address) and are FAULT without
+//     the VIP. keepalived's IPv6 resignation never reaches the wire: the
+//     kernel refuses the deleted source ("send advert error 22"); the
+//     router's transparent socket sends it, as keepalived's IPv4 one does;
 //   - the first address added again: both are MASTER again with the VIP,
 //     advertising from it.
 func TestIntegrationSourceFollowsTheInterface(t *testing.T) {
 	netnstest.RequirePrivileged(t, "ip", "keepalived", "tcpdump")
-	t.Run("keepalived", func(t *testing.T) {
-		_, hs := articleHosts(t, 1)
-		k := startKeepalived(t, hs[0], keepalivedConf(150, ""))
-		k.waitLog(t, "", "(VI_1) Entering MASTER STATE", 20*time.Second)
-		sourceScenario(t, hs[0], keepalivedSource(k))
-	})
-	t.Run("router", func(t *testing.T) {
-		_, hs := articleHosts(t, 1)
-		s := startSpeaker(t, hs[0], articleConfig(150))
-		s.waitState(t, StateMaster, 20*time.Second)
-		sourceScenario(t, hs[0], routerSource(s))
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		var causes []string
-		for _, tr := range s.trans {
-			causes = append(causes, tr.To.String()+" ("+tr.Cause.String()+")")
-		}
-		t.Logf("router: %s", strings.Join(causes, ", "))
-	})
+	for _, ipv6 := range []bool{false, true} {
+		t.Run(familyName(ipv6)+"/keepalived", func(t *testing.T) {
+			_, hs := v3Hosts(t, 1)
+			conf := keepalivedConf(150, "")
+			if ipv6 {
+				conf = keepalivedConfV3(true, 150, time.Second)
+			}
+			k := startKeepalived(t, hs[0], conf)
+			k.waitLog(t, "", "Entering MASTER STATE", 20*time.Second)
+			sourceScenario(t, hs[0], ipv6, !ipv6, keepalivedSource(k))
+			if ipv6 {
+				k.waitLog(t, "Entering FAULT STATE", "send advert error 22 (Invalid argument)", time.Second)
+			}
+		})
+		t.Run(familyName(ipv6)+"/router", func(t *testing.T) {
+			_, hs := v3Hosts(t, 1)
+			c := articleConfig(150)
+			if ipv6 {
+				c = v3Config(true, 150, time.Second)
+			}
+			s := startSpeaker(t, hs[0], c)
+			s.waitState(t, StateMaster, 20*time.Second)
+			sourceScenario(t, hs[0], ipv6, true, routerSource(s))
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			var causes []string
+			for _, tr := range s.trans {
+				causes = append(causes, tr.To.String()+" ("+tr.Cause.String()+")")
+			}
+			t.Logf("router: %s", strings.Join(causes, ", "))
+		})
+	}
 }
 
-func sourceScenario(t *testing.T, h *netnstest.NS, d sourceDaemon) {
-	first, second := svcAddr(0), netip.MustParseAddr("172.17.0.1")
-	waitAddr(t, h, "eth0", articleVIP, true)
-	c := startCapture(t, h, "eth1")
+// linkLocal returns the IPv6 link-local address of ns's ifname.
+func linkLocal(t *testing.T, ns *netnstest.NS, ifname string) netip.Prefix {
+	t.Helper()
+	for _, f := range strings.Fields(ns.Run(t, "ip", "-6", "-o", "addr", "show", "dev", ifname, "scope", "link")) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("%s: no link-local address on %s", ns.Name, ifname)
+	return netip.Prefix{}
+}
+
+// sourceScenario runs the address changes; resigns: the priority 0 advert
+// reaches the wire.
+func sourceScenario(t *testing.T, h *netnstest.NS, ipv6, resigns bool, d sourceDaemon) {
+	first, second := netip.PrefixFrom(svcAddr(0), 24), netip.MustParsePrefix("172.17.0.1/24")
+	vip, ip, capture, packets := articleVIP, []string{"ip"}, startCapture, vrrpPackets
+	if ipv6 {
+		first, second = linkLocal(t, h, "eth1"), netip.MustParsePrefix("fe80::99/64")
+		vip, ip, capture, packets = articleVIP6, []string{"ip", "-6"}, startCapture6, vrrpPackets6
+	}
+	addr := func(op string, p netip.Prefix) {
+		h.Run(t, ip[0], append(ip[1:], "addr", op, p.String(), "dev", "eth1")...)
+	}
+	waitAddrAny(t, h, "eth0", vip, true)
+	c := capture(t, h, "eth1")
 
 	n := d.moves()
-	h.Run(t, "ip", "addr", "add", second.String()+"/24", "dev", "eth1")
+	addr("add", second)
 	switched := time.Now()
-	h.Run(t, "ip", "addr", "del", first.String()+"/24", "dev", "eth1")
+	addr("del", first)
 	time.Sleep(3500 * time.Millisecond)
 	if got := d.moves(); got != n {
 		t.Errorf("%s: %d transitions once the source was deleted with another address left, want none", d.name, got-n)
@@ -109,20 +148,20 @@ func sourceScenario(t *testing.T, h *netnstest.NS, d sourceDaemon) {
 
 	n = d.moves()
 	gone := time.Now()
-	h.Run(t, "ip", "addr", "del", second.String()+"/24", "dev", "eth1")
+	addr("del", second)
 	d.wait(t, n, StateFault)
-	waitAddr(t, h, "eth0", articleVIP, false)
+	waitAddrAny(t, h, "eth0", vip, false)
 
 	n = d.moves()
 	back := time.Now()
-	h.Run(t, "ip", "addr", "add", first.String()+"/24", "dev", "eth1")
+	addr("add", first)
 	d.wait(t, n, StateMaster)
-	waitAddr(t, h, "eth0", articleVIP, true)
+	waitAddrAny(t, h, "eth0", vip, true)
 	time.Sleep(2500 * time.Millisecond)
 
 	var fromSecond, fromFirstAfter, zero int
 	var zeroFrom []string
-	for _, p := range vrrpPackets(c.stop(t)) {
+	for _, p := range packets(c.stop(t)) {
 		switch {
 		case p.prio == 0:
 			if p.at.After(gone) && p.at.Before(back) {
@@ -130,25 +169,25 @@ func sourceScenario(t *testing.T, h *netnstest.NS, d sourceDaemon) {
 				zeroFrom = append(zeroFrom, fmt.Sprintf("%v at +%v", p.src, p.at.Sub(gone).Round(time.Millisecond)))
 			}
 		case p.at.After(switched.Add(1200*time.Millisecond)) && p.at.Before(gone):
-			if p.src != second {
-				t.Errorf("%s: advert from %v at +%v after the switch, want from %v", d.name, p.src, p.at.Sub(switched), second)
+			if p.src != second.Addr() {
+				t.Errorf("%s: advert from %v at +%v after the switch, want from %v", d.name, p.src, p.at.Sub(switched), second.Addr())
 			}
 			fromSecond++
 		case p.at.After(back):
-			if p.src != first {
-				t.Errorf("%s: advert from %v once %v was back, want from it", d.name, p.src, first)
+			if p.src != first.Addr() {
+				t.Errorf("%s: advert from %v once %v was back, want from it", d.name, p.src, first.Addr())
 			}
 			fromFirstAfter++
 		}
 	}
 	if fromSecond < 2 || fromFirstAfter < 1 {
-		t.Errorf("%s: %d adverts from %v after the switch, %d from %v once back; want 2 or more and 1 or more", d.name, fromSecond, second, fromFirstAfter, first)
+		t.Errorf("%s: %d adverts from %v after the switch, %d from %v once back; want 2 or more and 1 or more", d.name, fromSecond, second.Addr(), fromFirstAfter, first.Addr())
 	}
-	if zero == 0 {
-		t.Errorf("%s: no priority 0 advert when the last address went", d.name)
+	if (zero > 0) != resigns {
+		t.Errorf("%s: %d priority 0 adverts when the last address went, want some: %v", d.name, zero, resigns)
 	}
-	t.Logf("%s: %d adverts from %v after the switch; priority 0 from %v when none was left; %d adverts from %v once back",
-		d.name, fromSecond, second, zeroFrom, fromFirstAfter, first)
+	t.Logf("%s: %d adverts from %v after the switch; priority 0 %v when none was left; %d adverts from %v once back",
+		d.name, fromSecond, second.Addr(), zeroFrom, fromFirstAfter, first.Addr())
 }
 
 // TestIntegrationConfiguredSourceStays deletes the configured source
