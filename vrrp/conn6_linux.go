@@ -132,17 +132,9 @@ func (c *rawConn6) WriteTo(b []byte, src, dst netip.Addr) error {
 		cm.Src = src.WithZone("").AsSlice()
 	}
 	oob := cm.Marshal()
-	var werr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		for {
-			_, werr = unix.SendmsgN(int(fd), b, oob, to, 0)
-			if werr != unix.EINTR {
-				return werr != unix.EAGAIN
-			}
-		}
-	})
-	if err == nil {
-		err = werr
+	err := sendmsg(c.rc, b, oob, to)
+	if err != nil && src.IsValid() && sourceRefused(err) {
+		err = sendTransparent(c.rc, unix.SOL_IPV6, unix.IPV6_TRANSPARENT, b, oob, to)
 	}
 	if err != nil {
 		return os.NewSyscallError("sendmsg", err)

@@ -2,11 +2,11 @@ package vrrp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -30,27 +30,15 @@ type rawConn struct {
 }
 
 // boundListenConfig returns a ListenConfig whose sockets are bound to ifi
-// (SO_BINDTODEVICE), carry kernel receive timestamps, which anchor the
-// timers at arrival, and are transparent (IP_TRANSPARENT): they send from
-// an address the host no longer has, as keepalived, which writes its own
-// IP header, does when a configured source is deleted or as it resigns
-// for want of one.
+// (SO_BINDTODEVICE) and carry kernel receive timestamps, which anchor the
+// timers at arrival.
 func boundListenConfig(ifi *net.Interface) net.ListenConfig {
-	return net.ListenConfig{Control: func(network, _ string, rc syscall.RawConn) error {
-		level, opt := unix.SOL_IP, unix.IP_TRANSPARENT
-		if strings.HasPrefix(network, "ip6") {
-			level, opt = unix.SOL_IPV6, unix.IPV6_TRANSPARENT
-		}
+	return net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
 			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifi.Name)
 			if serr == nil {
 				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-			}
-			if serr == nil {
-				if serr = unix.SetsockoptInt(int(fd), level, opt, 1); serr != nil {
-					serr = fmt.Errorf("transparent: %w", serr)
-				}
 			}
 		}); err != nil {
 			return err
@@ -208,8 +196,22 @@ func (c *rawConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	if src.IsValid() {
 		oob = unix.PktInfo4(&unix.Inet4Pktinfo{Ifindex: int32(c.ifi.Index), Spec_dst: src.As4()})
 	}
+	err := sendmsg(c.rc, b, oob, to)
+	if err != nil && src.IsValid() && sourceRefused(err) {
+		err = sendTransparent(c.rc, unix.SOL_IP, unix.IP_TRANSPARENT, b, oob, to)
+	}
+	if err != nil {
+		return os.NewSyscallError("sendmsg", err)
+	}
+	return nil
+}
+
+func (c *rawConn) Close() error { return c.pc.Close() }
+
+// sendmsg sends b with its control messages to to on rc.
+func sendmsg(rc syscall.RawConn, b, oob []byte, to unix.Sockaddr) error {
 	var werr error
-	err := c.rc.Write(func(fd uintptr) bool {
+	err := rc.Write(func(fd uintptr) bool {
 		for {
 			_, werr = unix.SendmsgN(int(fd), b, oob, to, 0)
 			if werr != unix.EINTR {
@@ -220,10 +222,34 @@ func (c *rawConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	if err == nil {
 		err = werr
 	}
-	if err != nil {
-		return os.NewSyscallError("sendmsg", err)
-	}
-	return nil
+	return err
 }
 
-func (c *rawConn) Close() error { return c.pc.Close() }
+// sourceRefused reports whether the kernel refused a send for its source
+// address, which the host does not have (any more).
+func sourceRefused(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EADDRNOTAVAIL)
+}
+
+// sendTransparent sends once with the socket transparent (IP_TRANSPARENT,
+// IPV6_TRANSPARENT at level and opt), so that the source address need not
+// be the host's: a configured source deleted from the host, or the
+// deleted source of a resignation, as keepalived, which writes its own IP
+// header, sends them. The socket is transparent for this send only.
+func sendTransparent(rc syscall.RawConn, level, opt int, b, oob []byte, to unix.Sockaddr) error {
+	set := func(v int) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), level, opt, v) }); err != nil {
+			return err
+		}
+		return serr
+	}
+	if err := set(1); err != nil {
+		return fmt.Errorf("transparent: %w", err)
+	}
+	err := sendmsg(rc, b, oob, to)
+	if cerr := set(0); err == nil && cerr != nil {
+		err = fmt.Errorf("not transparent again: %w", cerr)
+	}
+	return err
+}

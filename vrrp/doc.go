@@ -64,9 +64,11 @@
 //     the interface's next address takes over, and when none is left the
 //     instance resigns and is FAULT until one is added, as keepalived
 //     does, and an interface without one at start holds it in FAULT
-//     until it has one (ErrNoAddress); the sockets are transparent (IP_TRANSPARENT), so that a
-//     configured source deleted from the host is still sent from, as
-//     keepalived, which writes its own IP header, sends from it;
+//     until it has one (ErrNoAddress). A source the host does not have
+//     (any more) is still sent from, the socket transparent
+//     (IP_TRANSPARENT) for that send only, as keepalived, which writes its
+//     own IP header, sends from it: a configured source deleted from the
+//     host, and the resignation from a deleted source;
 //   - with Config.VMAC (keepalived's use_vmac), a private macvlan with the
 //     virtual MAC 00:00:5e:00:01:VRID (IPv6 00:00:5e:00:02:VRID) on the
 //     interface, carrying the VIPs and, unless VMAC.XmitBase, the adverts,

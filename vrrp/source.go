@@ -81,7 +81,7 @@ func (r *Router) followSource(in *instance, ev AddrEvent, now time.Time) {
 			r.log.Warn("vrrp: the source address is deleted and the interface has no other", "instance", c.Name, "vrid", c.VRID,
 				"interface", c.Interface, "addr", addr, "err", err)
 			// The resign advert goes from the deleted source, as
-			// keepalived's does (the socket is transparent).
+			// keepalived's does (the Conn sends it transparent).
 			src := in.src
 			in.src = addr
 			r.step(in, Event{Kind: EventSource, Now: now, Interface: ev.Interface, Addr: addr})
