@@ -130,8 +130,6 @@ type instance struct {
 	src   netip.Addr // source passed to WriteTo, or invalid: the system's choice
 	tx    Stats      // GARPSent and SendErrors
 	buf   []byte
-	// noSource: the source was deleted and none is left (followSource).
-	noSource bool
 }
 
 // key identifies an instance on an interface: IPv4 and IPv6 have separate
@@ -247,7 +245,7 @@ func New(cfgs []Config, conn Conn, host Host, opts *Options) (*Router, error) {
 		if err != nil {
 			return nil, err
 		}
-		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen), noSource: noSource}
+		in := &instance{m: m, cfg: m.Config(), local: local.WithZone(""), src: c.UnicastSrc, buf: make([]byte, MaxLen)}
 		if noSource {
 			m.Step(Event{Kind: EventSource, Interface: c.Interface})
 		}

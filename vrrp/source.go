@@ -61,7 +61,7 @@ func (r *Router) followSource(in *instance, ev AddrEvent, now time.Time) {
 		return // it stays the source, as in keepalived
 	}
 	switch {
-	case ev.Added && !in.noSource, !ev.Added && (in.noSource || addr != in.local):
+	case ev.Added && !in.m.noSource, !ev.Added && (in.m.noSource || addr != in.local):
 		return // the source stays
 	}
 	// None of the router's own addresses, as keepalived ignores its own
@@ -77,7 +77,6 @@ func (r *Router) followSource(in *instance, ev AddrEvent, now time.Time) {
 	a, err := r.host.PrimaryAddr(c.Interface, exclude)
 	if err != nil {
 		if !ev.Added {
-			in.noSource = true
 			r.log.Warn("vrrp: the source address is deleted and the interface has no other", "instance", c.Name, "vrid", c.VRID,
 				"interface", c.Interface, "addr", addr, "err", err)
 			// The resign advert goes from the deleted source, as
@@ -91,7 +90,7 @@ func (r *Router) followSource(in *instance, ev AddrEvent, now time.Time) {
 	}
 	a = a.WithZone("")
 	old := in.local
-	in.local, in.noSource = a, false
+	in.local = a
 	if in.src.IsValid() {
 		in.src = a
 	}
